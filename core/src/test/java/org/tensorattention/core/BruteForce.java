@@ -1,0 +1,122 @@
+package org.tensorattention.core;
+
+/**
+ * A deliberately plain reference for tests, written from SPEC.md section 1 and sharing nothing with the
+ * kernels: enumerate every tuple J in [n]^{k-1}, test the mask by its definition, take the softmax in two
+ * passes (max, then sum) in float64. One problem; arrays are [row][column].
+ */
+public final class BruteForce {
+    private BruteForce() {
+    }
+
+    /** True when query i may attend to tuple j under mask (by the definition, not the kernels' intervals). */
+    public static boolean allowed(Mask mask, int i, int[] j) {
+        for (int t = 0; t < j.length; t++) {
+            if (mask.kind() != Mask.Kind.FULL && j[t] > i) {
+                return false;
+            }
+            if (mask.kind() == Mask.Kind.WINDOW && !(i - mask.windows()[t] < j[t])) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** s(i, J) = c * sum_l Q[i,l] prod_t K_t[j_t, l]. */
+    public static double score(double[][] q, double[][][] k, double c, int i, int[] j) {
+        double s = 0;
+        for (int l = 0; l < q[i].length; l++) {
+            double prod = q[i][l];
+            for (int t = 0; t < k.length; t++) {
+                prod *= k[t][j[t]][l];
+            }
+            s += prod;
+        }
+        return c * s;
+    }
+
+    /** Advances an odometer over [0,n_0) x .. x [0,n_{m-1}); false when it wraps around. */
+    public static boolean next(int[] j, int[] n) {
+        for (int t = j.length - 1; t >= 0; t--) {
+            if (++j[t] < n[t]) {
+                return true;
+            }
+            j[t] = 0;
+        }
+        return false;
+    }
+
+    /** O (nq x dv) for one problem. */
+    public static double[][] forward(double[][] q, double[][][] k, double[][][] v, double c, Mask mask) {
+        int nq = q.length;
+        int factors = k.length;
+        int dv = v[0][0].length;
+        int[] n = new int[factors];
+        for (int t = 0; t < factors; t++) {
+            n[t] = k[t].length;
+        }
+        double[][] o = new double[nq][dv];
+        for (int i = 0; i < nq; i++) {
+            double max = Double.NEGATIVE_INFINITY;
+            int[] j = new int[factors];
+            do {
+                if (allowed(mask, i, j)) {
+                    max = Math.max(max, score(q, k, c, i, j));
+                }
+            } while (next(j, n));
+            double sum = 0;
+            j = new int[factors];
+            do {
+                if (allowed(mask, i, j)) {
+                    double w = Math.exp(score(q, k, c, i, j) - max);
+                    sum += w;
+                    for (int l = 0; l < dv; l++) {
+                        double prod = w;
+                        for (int t = 0; t < factors; t++) {
+                            prod *= v[t][j[t]][l];
+                        }
+                        o[i][l] += prod;
+                    }
+                }
+            } while (next(j, n));
+            for (int l = 0; l < dv; l++) {
+                o[i][l] /= sum;
+            }
+        }
+        return o;
+    }
+
+    /** A seeded random matrix with entries uniform in [-bound, bound]. */
+    public static double[][] random(java.util.Random rnd, int rows, int cols, double bound) {
+        double[][] m = new double[rows][cols];
+        for (double[] row : m) {
+            for (int c = 0; c < cols; c++) {
+                row[c] = (2 * rnd.nextDouble() - 1) * bound;
+            }
+        }
+        return m;
+    }
+
+    /** Flattens a matrix into a (rows, cols) float64 tensor. */
+    public static Tensor tensor(double[][] m) {
+        int rows = m.length;
+        int cols = rows == 0 ? 0 : m[0].length;
+        double[] flat = new double[rows * cols];
+        for (int r = 0; r < rows; r++) {
+            System.arraycopy(m[r], 0, flat, r * cols, cols);
+        }
+        return Tensor.of(flat, rows, cols);
+    }
+
+    /** Largest absolute difference between a tensor (rows x cols) and a matrix. */
+    public static double maxDiff(Tensor t, double[][] m) {
+        double worst = 0;
+        int cols = m[0].length;
+        for (int r = 0; r < m.length; r++) {
+            for (int c = 0; c < cols; c++) {
+                worst = Math.max(worst, Math.abs(t.get(r * cols + c) - m[r][c]));
+            }
+        }
+        return worst;
+    }
+}
