@@ -13,6 +13,15 @@ import org.tensorattention.core.DType;
  */
 record NpyDtype(String descr, ByteOrder order, char kind, int size) {
 
+    /** A well-formed header that names a dtype this reader does not take. */
+    static final class Unsupported extends IllegalArgumentException {
+        private static final long serialVersionUID = 1L;
+
+        Unsupported(String message) {
+            super(message);
+        }
+    }
+
     /** Parses a descriptor; unsupported ones fail with a message naming them. */
     static NpyDtype parse(String descr) {
         if (descr.length() < 3) {
@@ -35,7 +44,7 @@ record NpyDtype(String descr, ByteOrder order, char kind, int size) {
             case '=' -> ByteOrder.nativeOrder();
             case '|' -> {
                 if (size != 1) {
-                    throw new IllegalArgumentException("dtype '" + descr + "' has no byte order for " + size + "-byte items");
+                    throw new Unsupported("dtype '" + descr + "' gives no byte order for " + size + "-byte items");
                 }
                 yield ByteOrder.nativeOrder();
             }
@@ -53,8 +62,8 @@ record NpyDtype(String descr, ByteOrder order, char kind, int size) {
         };
     }
 
-    private static IllegalArgumentException unsupported(String descr) {
-        return new IllegalArgumentException("unsupported dtype '" + descr + "'" + kindName(descr)
+    private static Unsupported unsupported(String descr) {
+        return new Unsupported("unsupported dtype '" + descr + "'" + kindName(descr)
                 + "; only float, integer and bool arrays can be read");
     }
 

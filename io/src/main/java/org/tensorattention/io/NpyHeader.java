@@ -80,6 +80,8 @@ record NpyHeader(int major, NpyDtype dtype, boolean fortranOrder, int[] shape, i
         int headerBytes = MAGIC.length + 2 + lengthBytes + (int) length;
         try {
             return fromDict(major, PyLiteral.parse(text), headerBytes);
+        } catch (NpyDtype.Unsupported e) {
+            throw new NpzException(where + ": " + e.getMessage());
         } catch (IllegalArgumentException e) {
             throw new NpzException(where + ": bad header: " + e.getMessage());
         }
@@ -94,7 +96,7 @@ record NpyHeader(int major, NpyDtype dtype, boolean fortranOrder, int[] shape, i
         }
         Object descr = dict.get("descr");
         if (descr instanceof List<?> || descr instanceof PyLiteral.Tuple) {
-            throw new IllegalArgumentException("structured dtype " + abbreviate(String.valueOf(descr))
+            throw new NpyDtype.Unsupported("structured dtype " + abbreviate(PyLiteral.repr(descr))
                     + " is unsupported; only float, integer and bool arrays can be read");
         }
         if (!(descr instanceof String d)) {

@@ -38,6 +38,41 @@ final class PyLiteral {
         return value;
     }
 
+    /** A parsed value written back the way Python's repr would, for messages. */
+    static String repr(Object value) {
+        if (value == null) {
+            return "None";
+        }
+        if (value instanceof Boolean b) {
+            return b ? "True" : "False";
+        }
+        if (value instanceof String str) {
+            return "'" + str.replace("\\", "\\\\").replace("'", "\\'") + "'";
+        }
+        if (value instanceof Tuple t) {
+            return join(t.items(), "(", t.items().size() == 1 ? ",)" : ")");
+        }
+        if (value instanceof List<?> list) {
+            return join(list, "[", "]");
+        }
+        if (value instanceof Map<?, ?> map) {
+            StringBuilder sb = new StringBuilder("{");
+            for (Map.Entry<?, ?> e : map.entrySet()) {
+                sb.append(sb.length() > 1 ? ", " : "").append(repr(e.getKey())).append(": ").append(repr(e.getValue()));
+            }
+            return sb.append('}').toString();
+        }
+        return String.valueOf(value);
+    }
+
+    private static String join(List<?> items, String open, String close) {
+        StringBuilder sb = new StringBuilder(open);
+        for (int i = 0; i < items.size(); i++) {
+            sb.append(i == 0 ? "" : ", ").append(repr(items.get(i)));
+        }
+        return sb.append(close).toString();
+    }
+
     private Object value() {
         skipSpace();
         if (pos >= text.length()) {
