@@ -49,6 +49,9 @@ record NpyHeader(int major, NpyDtype dtype, boolean fortranOrder, int[] shape, i
         if (prefix.length == 0) {
             throw new NpzException(where + ": empty, not a .npy array");
         }
+        if (prefix.length >= 4 && prefix[0] == 'P' && prefix[1] == 'K' && prefix[2] == 3 && prefix[3] == 4) {
+            throw new NpzException(where + ": a zip (.npz) archive, not a .npy array");
+        }
         if (prefix.length < MAGIC.length || !Arrays.equals(prefix, 0, MAGIC.length, MAGIC, 0, MAGIC.length)) {
             throw new NpzException(where + ": bad magic, not a .npy array");
         }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.math.BigDecimal;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -111,7 +112,7 @@ class NpyFixturesTest {
         String[] parts = values.split(" ");
         double[] expected = new double[parts.length];
         for (int i = 0; i < parts.length; i++) {
-            expected[i] = new java.math.BigDecimal(parts[i]).doubleValue();
+            expected[i] = new BigDecimal(parts[i]).doubleValue();
         }
         assertArrayEquals(expected, t.doubles());
     }
