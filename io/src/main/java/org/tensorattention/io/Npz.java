@@ -52,6 +52,9 @@ public final class Npz {
             throw e;
         } catch (ZipException e) {
             throw new NpzException(file + ": corrupt or truncated zip archive: " + NpzException.reason(e), e);
+        } catch (IllegalArgumentException e) {
+            // java.util.zip reports some malformed entry names this way.
+            throw new NpzException(file + ": corrupt zip archive: " + e.getMessage(), e);
         } catch (IOException e) {
             throw new NpzException(file + ": cannot read: " + NpzException.reason(e), e);
         }
@@ -87,6 +90,7 @@ public final class Npz {
 
     private static Tensor readEntry(Path file, ZipFile zip, ZipEntry entry, String key) throws NpzException {
         String where = file + ": array '" + key + "'";
+        checkDeclaredSize(where, entry, file.toFile().length());
         try (CheckedInputStream in = new CheckedInputStream(zip.getInputStream(entry), new CRC32())) {
             Tensor tensor = Npy.read(in, entry.getSize(), where);
             if (entry.getCrc() != -1 && in.getChecksum().getValue() != entry.getCrc()) {
@@ -97,6 +101,26 @@ public final class Npz {
             throw e;
         } catch (IOException e) {
             throw new NpzException(where + ": corrupt data: " + NpzException.reason(e), e);
+        }
+    }
+
+    /** Deflate expands at most about 1032-fold: a larger claim is a corrupt or hostile directory entry. */
+    private static final long MAX_DEFLATE_RATIO = 1032;
+
+    /**
+     * Refuses sizes the archive cannot back before any memory is set aside for them: a stored entry must
+     * fit in the file, a deflated one within deflate's largest ratio.
+     */
+    private static void checkDeclaredSize(String where, ZipEntry entry, long fileSize) throws NpzException {
+        long size = entry.getSize();
+        long packed = entry.getCompressedSize();
+        if (size < 0 || packed < 0) {
+            return; // unknown: the stream checks as it reads
+        }
+        boolean stored = entry.getMethod() == ZipEntry.STORED;
+        if ((stored && (size != packed || packed > fileSize)) || (!stored && size > MAX_DEFLATE_RATIO * packed + 64)) {
+            throw new NpzException(where + ": corrupt zip entry: " + size + " bytes declared in " + packed
+                    + " compressed bytes");
         }
     }
 

@@ -208,6 +208,18 @@ class BadInputTest {
         fails(() -> Npz.read(copy("bad.npz", bytes)), "bad.npz: array 'q'");
     }
 
+    /** A central directory that claims a 2 GB array for a few compressed bytes is refused before any allocation. */
+    @Test
+    void inflatedSizeClaimIsRefused() throws IOException {
+        byte[] bytes = fixture("savez_compressed.npz");
+        int cen = indexOf(bytes, new byte[] {'P', 'K', 1, 2}); // first central directory record: q.npy
+        int size = 0x7fff0000;
+        for (int b = 0; b < 4; b++) {
+            bytes[cen + 24 + b] = (byte) (size >>> (8 * b));
+        }
+        fails(() -> Npz.read(copy("claim.npz", bytes)), "claim.npz: array 'q'", "corrupt zip entry");
+    }
+
     private static int indexOf(byte[] haystack, byte[] needle) {
         outer:
         for (int i = 0; i + needle.length <= haystack.length; i++) {

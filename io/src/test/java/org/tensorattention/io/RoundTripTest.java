@@ -107,6 +107,12 @@ class RoundTripTest {
     }
 
     @Test
+    void emptyArchive() throws Exception {
+        Npz.write(dir.resolve("e.npz"), Map.of());
+        assertEquals(Map.of(), Npz.read(dir.resolve("e.npz")));
+    }
+
+    @Test
     void compressedArchiveIsSmallerForRepetitiveData() throws Exception {
         Map<String, Tensor> arrays = Map.of("z", Tensor.zeros(DType.FLOAT64, 100, 100));
         Npz.write(dir.resolve("s.npz"), arrays);
