@@ -21,6 +21,9 @@ import org.tensorattention.plot.ProgressBar;
  * a range of n; fits the exponent of each (least squares on log t against log n); measures the FMA peak in
  * the same run and reports each exact kernel's flop rate as a fraction of it; optionally times a PyTorch
  * implementation of the same order-3 attention. Writes bench.csv, peak.csv and bench.png.
+ *
+ * <p>Inputs are uniform in [-B, B] with the first row of Q and of each key set to B, so the score radius is
+ * the worst case B^k at every n and the polynomial method keeps one degree and rank along the curve.
  */
 public final class Bench {
     /** One measured (or skipped) point. */
@@ -158,7 +161,8 @@ public final class Bench {
 
     private Row measure(Method method, String pass, int n, AttentionOptions opt) {
         SplittableRandom rnd = new SplittableRandom(cfg.seed() * 1_000_003L + n);
-        Problems p = Problems.random(rnd, cfg.order(), n, cfg.d(), cfg.dv(), cfg.bound(), cfg.dtype());
+        Problems p = Problems.random(rnd, cfg.order(), n, cfg.d(), cfg.dv(), cfg.bound(), cfg.dtype())
+                .withWorstCaseRadius(cfg.bound());
         AttentionResult fwd = TensorAttention.forward(p.q(), p.keys(), p.values(), opt);
         int degree = fwd.poly() == null ? -1 : fwd.poly().degree();
         long rank = fwd.poly() == null ? -1 : fwd.poly().rank();

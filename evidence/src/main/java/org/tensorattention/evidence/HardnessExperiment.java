@@ -98,8 +98,10 @@ public final class HardnessExperiment {
         for (int n : cfg.sizes()) {
             Result first = results.stream().filter(r -> r.n() == n).findFirst().orElseThrow();
             long right = results.stream().filter(r -> r.n() == n && r.correct()).count();
-            double minNo = results.stream().filter(r -> r.n() == n).mapToDouble(Result::minNo).min().orElse(Double.NaN);
-            double maxYes = results.stream().filter(r -> r.n() == n).mapToDouble(Result::maxYes).max().orElse(Double.NaN);
+            double minNo = results.stream().filter(r -> r.n() == n).mapToDouble(Result::minNo)
+                    .filter(Double::isFinite).min().orElse(Double.NaN);
+            double maxYes = results.stream().filter(r -> r.n() == n).mapToDouble(Result::maxYes)
+                    .filter(Double::isFinite).max().orElse(Double.NaN);
             double rank = results.stream().filter(r -> r.n() == n).mapToDouble(r -> r.need().rank()).max().orElse(Double.NaN);
             int degree = results.stream().filter(r -> r.n() == n).mapToInt(r -> r.need().degree()).max().orElse(-1);
             out.printf(Locale.ROOT, "experiment hardness: n = %4d, d = %2d: %d/%d instances decided right; B = lambda^(1/3) = %.3f; "

@@ -26,6 +26,28 @@ public record Problems(Tensor q, List<Tensor> keys, List<Tensor> values) {
         return new Problems(q, keys, values);
     }
 
+    /**
+     * Sets the first row of Q and of every key factor to B: the score radius R = |c| max_i sum_l |Q[i,l]|
+     * prod_t max_j |K_t[j,l]| then equals its worst case c d B^k whatever n is, so the polynomial method
+     * picks the same degree and rank at every n (a clean scaling curve).
+     */
+    public Problems withWorstCaseRadius(double bound) {
+        fillFirstRow(q, bound);
+        for (Tensor k : keys) {
+            fillFirstRow(k, bound);
+        }
+        return this;
+    }
+
+    private static void fillFirstRow(Tensor t, double b) {
+        int w = t.dim(-1);
+        if (t.dtype() == DType.FLOAT32) {
+            java.util.Arrays.fill(t.floats(), 0, w, (float) b);
+        } else {
+            java.util.Arrays.fill(t.doubles(), 0, w, b);
+        }
+    }
+
     static Tensor uniform(SplittableRandom rnd, int rows, int cols, double bound, DType dtype) {
         int size = Math.multiplyExact(rows, cols);
         if (dtype == DType.FLOAT32) {

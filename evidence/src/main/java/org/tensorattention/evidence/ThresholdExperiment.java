@@ -11,7 +11,6 @@ import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.DType;
 import org.tensorattention.core.Method;
-import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
 import org.tensorattention.plot.LinePlot;
 import org.tensorattention.plot.Panels;
@@ -194,11 +193,7 @@ public final class ThresholdExperiment {
      */
     static Measured measurePoly(Config cfg, AttentionOptions base, int n, double b, double u) {
         SplittableRandom rnd = new SplittableRandom(cfg.seed() * 31 + n);
-        Problems p = Problems.random(rnd, cfg.order(), n, cfg.d(), cfg.dv(), b, DType.FLOAT32);
-        fillRow(p.q(), b);
-        for (Tensor key : p.keys()) {
-            fillRow(key, b);
-        }
+        Problems p = Problems.random(rnd, cfg.order(), n, cfg.d(), cfg.dv(), b, DType.FLOAT32).withWorstCaseRadius(b);
         AttentionOptions opt = base.withMethod(Method.POLY);
         try {
             AttentionResult first = TensorAttention.forward(p.q(), p.keys(), p.values(), opt);
@@ -207,15 +202,6 @@ public final class ThresholdExperiment {
             return new Measured(n, b, first.poly().degree(), first.poly().rank(), t.best(), u, "");
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
             return new Measured(n, b, -1, -1, Double.NaN, u, Bench.oneLine(e.getMessage()));
-        }
-    }
-
-    private static void fillRow(Tensor t, double b) {
-        int w = t.dim(-1);
-        if (t.dtype() == DType.FLOAT32) {
-            Arrays.fill(t.floats(), 0, w, (float) b);
-        } else {
-            Arrays.fill(t.doubles(), 0, w, b);
         }
     }
 

@@ -67,11 +67,13 @@ public final class ProgressBar {
         }
     }
 
-    /** Shows a note without counting work (e.g. the step now starting). */
+    /** Shows a note without counting work (e.g. the step now starting); throttled like the steps. */
     public void note(String note) {
         long now = clock.nanos();
-        lastDraw = now;
-        draw(now, note);
+        if (now - lastDraw >= REDRAW_NANOS) {
+            lastDraw = now;
+            draw(now, note);
+        }
     }
 
     /** Draws the final state and ends the line. */
