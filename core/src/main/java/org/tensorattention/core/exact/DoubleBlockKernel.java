@@ -246,8 +246,10 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
             x3 = NEG_INF.blend(x3, F.indexInRange(off + 3 * L, len));
         }
         double m = max[r];
-        double bm = x0.max(x1).max(x2.max(x3)).reduceLanes(VectorOperators.MAX);
-        if (bm > m) {
+        DoubleVector lanesMax = x0.max(x1).max(x2.max(x3));
+        // The horizontal reduction only when some lane passes the running maximum (rare after a few blocks).
+        if (lanesMax.compare(VectorOperators.GT, m).anyTrue()) {
+            double bm = lanesMax.reduceLanes(VectorOperators.MAX);
             rescale(r, m, bm);
             m = bm;
         }

@@ -246,8 +246,10 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
             x3 = NEG_INF.blend(x3, F.indexInRange(off + 3 * L, len));
         }
         float m = max[r];
-        float bm = x0.max(x1).max(x2.max(x3)).reduceLanes(VectorOperators.MAX);
-        if (bm > m) {
+        FloatVector lanesMax = x0.max(x1).max(x2.max(x3));
+        // The horizontal reduction only when some lane passes the running maximum (rare after a few blocks).
+        if (lanesMax.compare(VectorOperators.GT, m).anyTrue()) {
+            float bm = lanesMax.reduceLanes(VectorOperators.MAX);
             rescale(r, m, bm);
             m = bm;
         }
@@ -255,15 +257,27 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
             java.util.Arrays.fill(tile, t, t + BK, 0f);
             return;
         }
-        FloatVector p0 = x0.sub(m).lanewise(VectorOperators.EXP);
-        FloatVector p1 = x1.sub(m).lanewise(VectorOperators.EXP);
-        FloatVector p2 = x2.sub(m).lanewise(VectorOperators.EXP);
-        FloatVector p3 = x3.sub(m).lanewise(VectorOperators.EXP);
+        FloatVector p0 = exp(x0.sub(m));
+        FloatVector p1 = exp(x1.sub(m));
+        FloatVector p2 = exp(x2.sub(m));
+        FloatVector p3 = exp(x3.sub(m));
+        if (edge) {
+            p0 = p0.blend(0f, x0.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+            p1 = p1.blend(0f, x1.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+            p2 = p2.blend(0f, x2.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+            p3 = p3.blend(0f, x3.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+        }
         p0.intoArray(tile, t);
         p1.intoArray(tile, t + L);
         p2.intoArray(tile, t + 2 * L);
         p3.intoArray(tile, t + 3 * L);
         FloatVector.fromArray(F, lanes, r * L).add(p0.add(p1).add(p2.add(p3))).intoArray(lanes, r * L);
+    }
+
+    private static final boolean POLY_EXP = !"library".equals(System.getProperty("tensorattention.exp"));
+
+    private static FloatVector exp(FloatVector x) {
+        return POLY_EXP ? VectorExp.exp(x) : x.lanewise(VectorOperators.EXP);
     }
 
     /** A larger maximum for row r: everything summed so far shrinks by exp(old - new). */
