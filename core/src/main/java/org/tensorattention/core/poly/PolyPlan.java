@@ -70,16 +70,26 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
         // The weights' relative error e must satisfy 2 e / (1 - e) <= epsilon (less float32 output rounding).
         double weightEps = dtype == DType.FLOAT32 ? epsilon - FLOAT32_ROUNDING : epsilon;
         double target = weightEps / (2 + weightEps);
+        // First the degree that rounding aside would need: if even that rank is too slow or too large, say so.
+        ExpPolynomial ideal = ExpPolynomial.certify(radius, target, ExpPolynomial.MAX_DEGREE);
+        if (ideal != null) {
+            String tooCostly = costRefusal(ideal, g, mask, epsilon, radius, exact, threads, memoryCap);
+            if (tooCostly != null) {
+                long rank = Multisets.rank(d, ideal.degree());
+                return new PolyPlan(ideal.degree(), rank, radius, ideal.delta(), epsilon, ideal.basis(),
+                        flops(g, mask, Multisets.rankAsDouble(d, ideal.degree())), exact,
+                        memory(g, Multisets.rankAsDouble(d, ideal.degree()), threads), tooCostly, ideal);
+            }
+        }
         int rows = Math.max(g.nq(), max(g.nk()));
         double eR = Math.exp(radius);
         double roundingGuess = rounding(rows, 1, 0, d, k, eR * 1.01, eR);
         ExpPolynomial p = null;
         double eta = 0;
-        boolean roundingBound = false;
-        for (int attempt = 0; attempt < 6; attempt++) {
+        boolean roundingBound = ideal != null;
+        for (int attempt = 0; attempt < 6 && ideal != null; attempt++) {
             double polyTarget = target - roundingGuess;
             if (polyTarget <= 0) {
-                roundingBound = true;
                 break;
             }
             p = ExpPolynomial.certify(radius, polyTarget, ExpPolynomial.MAX_DEGREE);
@@ -104,23 +114,39 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
         long rank = Multisets.rank(d, p.degree());
         double rankD = Multisets.rankAsDouble(d, p.degree());
         double flops = flops(g, mask, rankD);
-        int dvp = Moments.padded(g.dv());
-        double memory = 8.0 * rankD * ((k - 1) * (dvp + 1.0) * (2 * threads + 2) + 2.0 * Moments.BLOCK * threads)
-                + 20.0 * rankD;
+        double memory = memory(g, rankD, threads);
         double delta = p.delta() + eta;
-        String refusal = null;
+        String refusal = costRefusal(p, g, mask, epsilon, radius, exact, threads, memoryCap);
+        return new PolyPlan(p.degree(), rank, radius, delta, epsilon, p.basis(), flops, exact, memory, refusal, p);
+    }
+
+    /** Why a polynomial of this degree should not run (too slow or too large), or null. */
+    private static String costRefusal(ExpPolynomial p, Geometry g, Mask mask, double epsilon, double radius,
+                                      double exact, int threads, double memoryCap) {
+        long rank = Multisets.rank(g.d(), p.degree());
+        double rankD = Multisets.rankAsDouble(g.d(), p.degree());
+        double flops = flops(g, mask, rankD);
+        double memory = memory(g, rankD, threads);
         if (memory > memoryCap || rank > Integer.MAX_VALUE - 8) {
-            refusal = String.format(Locale.ROOT,
+            return String.format(Locale.ROOT,
                     "poly needs degree %d and rank %s for epsilon %.3g at R = %.3g: its working memory %.3g GB "
                             + "passes the cap %.3g GB",
                     p.degree(), rankString(rank, rankD), epsilon, radius, memory / 1e9, memoryCap / 1e9);
-        } else if (flops > exact && flops > SMALL_FLOPS) {
-            refusal = String.format(Locale.ROOT,
+        }
+        if (flops > exact && flops > SMALL_FLOPS) {
+            return String.format(Locale.ROOT,
                     "poly needs degree %d and rank %d for epsilon %.3g at R = %.3g: %.2g flops vs exact %.2g, "
                             + "slower than the exact method",
                     p.degree(), rank, epsilon, radius, flops, exact);
         }
-        return new PolyPlan(p.degree(), rank, radius, delta, epsilon, p.basis(), flops, exact, memory, refusal, p);
+        return null;
+    }
+
+    /** Working memory of the poly kernel: per-thread states and feature blocks, and the multiset tables. */
+    static double memory(Geometry g, double rank, int threads) {
+        int dvp = Moments.padded(g.dv());
+        int k = g.order();
+        return 8.0 * rank * ((k - 1) * (dvp + 1.0) * (2 * threads + 2) + 2.0 * Moments.BLOCK * threads) + 20.0 * rank;
     }
 
     private static PolyPlan refused(double radius, double epsilon, double exact, String why) {

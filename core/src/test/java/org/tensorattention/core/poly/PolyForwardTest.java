@@ -122,8 +122,10 @@ class PolyForwardTest {
         AttentionOptions o = AttentionOptions.defaults().withMask(mask).withEpsilon(eps);
         PolyPlan plan = PolyAttention.plan(pr.q, pr.keys, pr.values, o.withMethod(Method.POLY));
         if (!plan.feasible()) {
-            // Only the float64 rounding of e^{2R}-sized sums may stop it at these sizes.
-            assertTrue(plan.refusal().contains("cannot certify"), plan.refusal());
+            // Only a large R may stop it at these sizes: float64 rounding of e^{2R}-sized sums, or a rank
+            // whose cost passes the exact kernel's.
+            assertTrue(plan.refusal().contains("cannot certify") || plan.refusal().contains("slower than the exact"),
+                    plan.refusal());
             assertTrue(plan.radius() > 5, "refused at R = " + plan.radius());
             assertThrows(IllegalArgumentException.class, () -> pr.run(o.withMethod(Method.POLY)));
             return;
