@@ -59,6 +59,12 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
      */
     public static PolyPlan of(double radius, Geometry g, Mask mask, double epsilon, DType dtype, int threads,
                               double memoryCap) {
+        return of(radius, g, mask, epsilon, dtype, threads, memoryCap, true);
+    }
+
+    /** As {@link #of}; without the comparison to the exact kernel's cost when compareCost is false. */
+    static PolyPlan of(double radius, Geometry g, Mask mask, double epsilon, DType dtype, int threads,
+                       double memoryCap, boolean compareCost) {
         int k = g.order();
         int d = g.d();
         double exact = g.exactFlops(mask);
@@ -73,7 +79,8 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
         // First the degree that rounding aside would need: if even that rank is too slow or too large, say so.
         ExpPolynomial ideal = ExpPolynomial.certify(radius, target, ExpPolynomial.MAX_DEGREE);
         if (ideal != null) {
-            String tooCostly = costRefusal(ideal, g, mask, epsilon, radius, exact, threads, memoryCap);
+            String tooCostly = costRefusal(ideal, g, mask, epsilon, radius, compareCost ? exact : Double.POSITIVE_INFINITY,
+                    threads, memoryCap);
             if (tooCostly != null) {
                 long rank = Multisets.rank(d, ideal.degree());
                 return new PolyPlan(ideal.degree(), rank, radius, ideal.delta(), epsilon, ideal.basis(),
@@ -116,7 +123,8 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
         double flops = flops(g, mask, rankD);
         double memory = memory(g, rankD, threads);
         double delta = p.delta() + eta;
-        String refusal = costRefusal(p, g, mask, epsilon, radius, exact, threads, memoryCap);
+        String refusal = costRefusal(p, g, mask, epsilon, radius, compareCost ? exact : Double.POSITIVE_INFINITY,
+                threads, memoryCap);
         return new PolyPlan(p.degree(), rank, radius, delta, epsilon, p.basis(), flops, exact, memory, refusal, p);
     }
 
