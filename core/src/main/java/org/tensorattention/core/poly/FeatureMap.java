@@ -78,8 +78,25 @@ final class FeatureMap {
         }
     }
 
+    /** The monomials of a block (as keyBlock) without the transposition: xt is already filled. */
+    void monomialBlock(double[] xt, int b, double[] out) {
+        int[] parent = sets.parent;
+        int[] last = sets.last;
+        for (int j = 0; j < b; j++) {
+            out[j] = 1;
+        }
+        for (int L = 1; L < rank; L++) {
+            int o = L * b;
+            int pOff = parent[L] * b;
+            int xOff = last[L] * b;
+            for (int j = 0; j < b; j++) {
+                out[o + j] = out[pOff + j] * xt[xOff + j];
+            }
+        }
+    }
+
     /** xt[l * b + j] = src[base + (row0 + j) * d + l], zero past the rows given. */
-    private void transpose(double[] src, long base, int row0, int rows, int b, double[] xt) {
+    void transpose(double[] src, long base, int row0, int rows, int b, double[] xt) {
         for (int j = 0; j < b; j++) {
             if (j < rows) {
                 int off = (int) (base + (long) (row0 + j) * d);
@@ -90,6 +107,43 @@ final class FeatureMap {
                 for (int l = 0; l < d; l++) {
                     xt[l * b + j] = 0;
                 }
+            }
+        }
+    }
+
+    /**
+     * Reverse mode through {@link #keyRow}: given x (at src[off..]), its monomials mono = x^L and the
+     * gradient gm[L] of some loss with respect to mono[L], adds the gradient with respect to x into
+     * dx[dxOff .. dxOff + d). Overwrites gm (it accumulates into parents on the way down).
+     */
+    void keyRowBackward(double[] src, int off, double[] mono, double[] gm, double[] dx, int dxOff) {
+        int[] parent = sets.parent;
+        int[] last = sets.last;
+        for (int L = rank - 1; L >= 1; L--) {
+            double gl = gm[L];
+            int p = parent[L];
+            int e = last[L];
+            dx[dxOff + e] += gl * mono[p];
+            gm[p] += gl * src[off + e];
+        }
+    }
+
+    /**
+     * Reverse mode through {@link #keyBlock} for a transposed block: xt (d x b) the block's inputs, ut
+     * (rank x b) their monomials, gt (rank x b) the gradient with respect to them (overwritten); adds the
+     * gradient with respect to the inputs into dxt (d x b).
+     */
+    void keyBlockBackward(double[] xt, double[] ut, double[] gt, int b, double[] dxt) {
+        int[] parent = sets.parent;
+        int[] last = sets.last;
+        for (int L = rank - 1; L >= 1; L--) {
+            int o = L * b;
+            int pOff = parent[L] * b;
+            int xOff = last[L] * b;
+            for (int j = 0; j < b; j++) {
+                double gl = gt[o + j];
+                dxt[xOff + j] += gl * ut[pOff + j];
+                gt[pOff + j] += gl * xt[xOff + j];
             }
         }
     }

@@ -48,7 +48,7 @@ public final class PolyAttention {
         return Math.min(Runtime.getRuntime().maxMemory() / 2.0, 8e9);
     }
 
-    private static PolyPlan plan(Inputs in, Geometry g, AttentionOptions options) {
+    static PolyPlan plan(Inputs in, Geometry g, AttentionOptions options) {
         double radius = ScoreBound.radius(g, in.scale, in.q, in.k);
         return PolyPlan.of(radius, g, options.mask(), options.epsilon(), in.dtype, options.threadCount(),
                 memoryCap());
