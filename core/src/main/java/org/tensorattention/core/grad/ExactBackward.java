@@ -1,0 +1,147 @@
+package org.tensorattention.core.grad;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.tensorattention.core.AttentionOptions;
+import org.tensorattention.core.AttentionResult;
+import org.tensorattention.core.DType;
+import org.tensorattention.core.Geometry;
+import org.tensorattention.core.GradientResult;
+import org.tensorattention.core.Mask;
+import org.tensorattention.core.Method;
+import org.tensorattention.core.Parallel;
+import org.tensorattention.core.Tensor;
+import org.tensorattention.core.TensorAttention;
+
+/**
+ * The exact backward pass (SPEC.md section 3), FlashAttention-2 style: the scores are recomputed tile by
+ * tile from the forward's log-sum-exp, so extra memory is O(n (d + dv)) per thread, whatever the order.
+ *
+ * <p>Key/value problems run one after another; inside one, threads take (query problem, first-factor key)
+ * tasks and keep private partial sums of dQ, dK and dV, reduced once at the end. Grouped query heads
+ * thereby sum their key and value gradients into the shared problem.
+ */
+public final class ExactBackward {
+    private ExactBackward() {
+    }
+
+    /** Gradients for a validated call; forward is reused when it is an exact result, else recomputed. */
+    public static GradientResult run(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
+                                     AttentionResult forward, Geometry g, AttentionOptions options, String reason) {
+        if (forward == null || forward.method() != Method.EXACT || forward.logSumExp() == null) {
+            forward = TensorAttention.exact(q, g, keys, values, options);
+        }
+        Tensor out = forward.output();
+        if (out.size() != dout.size() || forward.logSumExp().size() != g.problems() * g.nq()) {
+            throw new IllegalArgumentException("the forward result has shape " + Tensor.shapeString(out.shape())
+                    + " but dout has shape " + Tensor.shapeString(dout.shape()));
+        }
+        int factors = keys.size();
+        double[][] dk = new double[factors][];
+        double[][] dv = new double[factors][];
+        for (int t = 0; t < factors; t++) {
+            dk[t] = new double[keys.get(t).size()];
+            dv[t] = new double[values.get(t).size()];
+        }
+        double[] dq = new double[q.size()];
+        long start = System.nanoTime();
+        gradients(g, options.scaleFor(g.d()), options.mask(), f64(q), TensorAttention.doubles(keys),
+                TensorAttention.doubles(values), f64(dout), f64(out), forward.logSumExp().doubles(),
+                dq, dk, dv, options.threadCount());
+        double seconds = (System.nanoTime() - start) * 1e-9;
+        DType dt = q.dtype();
+        List<Tensor> dkT = new ArrayList<>();
+        List<Tensor> dvT = new ArrayList<>();
+        for (int t = 0; t < factors; t++) {
+            dkT.add(Tensor.of(dk[t], keys.get(t).shape()).to(dt));
+            dvT.add(Tensor.of(dv[t], values.get(t).shape()).to(dt));
+        }
+        return new GradientResult(out, Tensor.of(dq, q.shape()).to(dt), dkT, dvT, Method.EXACT, seconds,
+                flops(g, options.mask()), null, reason);
+    }
+
+    /** The model flop count: six products of 2 (d or dv) flops per allowed (query, tuple) pair. */
+    public static double flops(Geometry g, Mask mask) {
+        return 3 * g.exactFlops(mask);
+    }
+
+    /**
+     * The float64 kernel: fills dq (problems x nq x d), dk[t] and dv[t] (key/value problems x nk[t] x width)
+     * from dout, the forward output and its log-sum-exp.
+     */
+    public static void gradients(Geometry g, double scale, Mask mask, double[] q, double[][] k, double[][] v,
+                                 double[] dout, double[] out, double[] lse, double[] dq, double[][] dk,
+                                 double[][] dv, int threads) {
+        int nq = g.nq();
+        int d = g.d();
+        int width = g.dv();
+        double[] delta = new double[g.problems() * nq];
+        for (int row = 0; row < delta.length; row++) {
+            double sum = 0;
+            for (int l = 0; l < width; l++) {
+                sum += dout[row * width + l] * out[row * width + l];
+            }
+            delta[row] = sum;
+        }
+        int last = g.order() - 2;
+        int nLast = g.nk()[last];
+        for (int kvp = 0; kvp < g.kvProblems(); kvp++) {
+            int[] group = group(g, kvp);
+            if (group.length == 0) {
+                continue;
+            }
+            BackwardJob job = new BackwardJob(g, scale, mask, q, k, v, dout, lse, delta, kvp, group,
+                    BackwardJob.transpose(k[last], kvp * nLast * d, nLast, d),
+                    BackwardJob.transpose(v[last], kvp * nLast * width, nLast, width));
+            ConcurrentLinkedQueue<BackwardWorker> idle = new ConcurrentLinkedQueue<>();
+            List<BackwardWorker> all = new ArrayList<>();
+            Parallel.forEach(group.length * BackwardWorker.tasksPerProblem(g), threads, task -> {
+                BackwardWorker worker = idle.poll();
+                if (worker == null) {
+                    worker = new BackwardWorker(job);
+                    synchronized (all) {
+                        all.add(worker);
+                    }
+                }
+                worker.run(task);
+                idle.add(worker);
+            });
+            for (BackwardWorker worker : all) {
+                for (int m = 0; m < group.length; m++) {
+                    add(worker.dq, m * nq * d, dq, (int) g.qOffset(group[m]), nq * d);
+                }
+                for (int t = 0; t <= last; t++) {
+                    add(worker.dk[t], 0, dk[t], job.keyOffset(t), worker.dk[t].length);
+                    add(worker.dvs[t], 0, dv[t], job.valueOffset(t), worker.dvs[t].length);
+                }
+            }
+        }
+    }
+
+    /** The query problems that read key/value problem kvp. */
+    private static int[] group(Geometry g, int kvp) {
+        int count = 0;
+        for (int p = 0; p < g.problems(); p++) {
+            count += g.kvProblem()[p] == kvp ? 1 : 0;
+        }
+        int[] members = new int[count];
+        int m = 0;
+        for (int p = 0; p < g.problems(); p++) {
+            if (g.kvProblem()[p] == kvp) {
+                members[m++] = p;
+            }
+        }
+        return members;
+    }
+
+    private static void add(double[] from, int fromOff, double[] to, int toOff, int count) {
+        for (int x = 0; x < count; x++) {
+            to[toOff + x] += from[fromOff + x];
+        }
+    }
+
+    private static double[] f64(Tensor t) {
+        return t.to(DType.FLOAT64).doubles();
+    }
+}
