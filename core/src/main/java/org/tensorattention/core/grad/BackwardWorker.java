@@ -11,8 +11,11 @@ import org.tensorattention.core.Mask;
  * <p>The last key factor is streamed in tiles; the other factors form an outer tuple J' = (j_1..j_{k-2}).
  * For fixed J' the work is ordinary attention with modulated queries Qm = c Q ∘ prod K_t[j_t] and modulated
  * output gradients dOm = dO ∘ prod V_t[j_t] (FlashAttention-2's backward, one tile of queries at a time):
- * S = Qm K^T, P = exp(S - lse), dP = dOm V^T, dS = P ∘ (dP - Delta), then T = dS K, U = P V,
- * dK_last += dS^T Qm, dV_last += P^T dOm. T and U also give dQ and the gradients of the outer factors.
+ * S = Qm K^T, P = exp(S - lse), dP = dOm V^T, dS = P ∘ (dP - Delta). Then five products in all:
+ * T = dS K gives dQ = T ∘ prod K_t[j_t]; G = dS^T (c Q) and R = P^T dO, summed over every query of J',
+ * give dK_last = G ∘ prod K_t[j_t] and dV_last = R ∘ prod V_t[j_t] (the modulation is constant per
+ * column), and also the outer factors' gradients: sum_j G[j] ∘ K_last[j] and sum_j R[j] ∘ V_last[j]
+ * (times the other outer factors). Forming U = P V for the values would cost a sixth product.
  */
 final class BackwardWorker {
     static final int TILE_ROWS = 32;
@@ -35,11 +38,14 @@ final class BackwardWorker {
     final double[][] dvs;
 
     private final double[] qm;
+    private final double[] qs;
     private final double[] dom;
+    private final double[] dor;
+    private final double[] gAcc;
+    private final double[] rAcc;
     private final double[] s;
     private final double[] ds;
     private final double[] tAcc;
-    private final double[] uAcc;
     private final double[][] kProd;
     private final double[][] vProd;
     private final int[] outer;
@@ -66,11 +72,15 @@ final class BackwardWorker {
             dvs[t] = new double[g.nk()[t] * dv];
         }
         qm = new double[TILE_ROWS * d];
+        qs = new double[TILE_ROWS * d];
         dom = new double[TILE_ROWS * dv];
+        dor = new double[TILE_ROWS * dv];
+        // Order 2 has no outer factor: G and R go straight into dK and dV.
+        gAcc = factors == 1 ? dk[0] : new double[nLast * d];
+        rAcc = factors == 1 ? dvs[0] : new double[nLast * dv];
         s = new double[TILE_ROWS * TILE_COLS];
         ds = new double[TILE_ROWS * TILE_COLS];
         tAcc = new double[TILE_ROWS * d];
-        uAcc = new double[TILE_ROWS * dv];
         kProd = new double[factors][d];
         vProd = new double[factors][dv];
         Arrays.fill(kProd[0], 1.0);
@@ -92,7 +102,7 @@ final class BackwardWorker {
         int index = task % per;
         if (factors == 1) {
             int a = index * TILE_ROWS;
-            rows(member, a, Math.min(nq, a + TILE_ROWS), false);
+            rows(member, a, Math.min(nq, a + TILE_ROWS));
         } else {
             chooseOuter(member, 0, index, 0, nq - 1);
         }
@@ -122,12 +132,46 @@ final class BackwardWorker {
             }
             return;
         }
+        int jLo = mask.lo(last, lo);
+        int jHi = mask.hi(last, hi, nLast);
+        if (jLo > jHi) {
+            return;
+        }
+        Arrays.fill(gAcc, jLo * d, (jHi + 1) * d, 0);
+        Arrays.fill(rAcc, jLo * dv, (jHi + 1) * dv, 0);
+        for (int a = lo; a <= hi; a += TILE_ROWS) {
+            rows(member, a, Math.min(hi + 1, a + TILE_ROWS));
+        }
+        lastFactorGradients(jLo, jHi);
+        outerGradients();
+    }
+
+    /** dK_last += G ∘ kProd and dV_last += R ∘ vProd; w = sum_j G[j] ∘ K_last[j], z likewise for values. */
+    private void lastFactorGradients(int jLo, int jHi) {
+        double[] kp = kProd[last];
+        double[] vp = vProd[last];
+        double[] kL = job.k()[last];
+        double[] vL = job.v()[last];
+        int kOff = job.keyOffset(last);
+        int vOff = job.valueOffset(last);
         Arrays.fill(w, 0);
         Arrays.fill(z, 0);
-        for (int a = lo; a <= hi; a += TILE_ROWS) {
-            rows(member, a, Math.min(hi + 1, a + TILE_ROWS), true);
+        double[] dkL = dk[last];
+        double[] dvL = dvs[last];
+        for (int j = jLo; j <= jHi; j++) {
+            int gr = j * d;
+            for (int l = 0; l < d; l++) {
+                double x = gAcc[gr + l];
+                dkL[gr + l] += x * kp[l];
+                w[l] += x * kL[kOff + gr + l];
+            }
+            int rr = j * dv;
+            for (int l = 0; l < dv; l++) {
+                double x = rAcc[rr + l];
+                dvL[rr + l] += x * vp[l];
+                z[l] += x * vL[vOff + rr + l];
+            }
         }
-        outerGradients();
     }
 
     /** dK_t[j_t] += w ∘ prod_{u != t} K_u[j_u] and dV_t[j_t] += z ∘ prod_{u != t} V_u[j_u], u outer. */
@@ -160,7 +204,7 @@ final class BackwardWorker {
     }
 
     /** Queries [a, b) of group member against every allowed key of the last factor, tile by tile. */
-    private void rows(int member, int a, int b, boolean outerGrads) {
+    private void rows(int member, int a, int b) {
         int p = job.group()[member];
         int rows = b - a;
         double[] q = job.q();
@@ -172,26 +216,29 @@ final class BackwardWorker {
         for (int r = 0; r < rows; r++) {
             int qr = qo + (a + r) * d;
             for (int l = 0; l < d; l++) {
-                qm[r * d + l] = scale * q[qr + l] * kp[l];
+                double x = scale * q[qr + l];
+                qs[r * d + l] = x;
+                qm[r * d + l] = x * kp[l];
             }
             int or = oo + (a + r) * dv;
             for (int l = 0; l < dv; l++) {
-                dom[r * dv + l] = dout[or + l] * vp[l];
+                double x = dout[or + l];
+                dor[r * dv + l] = x;
+                dom[r * dv + l] = x * vp[l];
             }
         }
         Arrays.fill(tAcc, 0, rows * d, 0);
-        Arrays.fill(uAcc, 0, rows * dv, 0);
         double[] kL = job.k()[last];
-        double[] vL = job.v()[last];
         int kOff = job.keyOffset(last);
-        int vOff = job.valueOffset(last);
         int jLo = mask.lo(last, a);
         int jHi = mask.hi(last, b - 1, nLast);
         int stats = p * nq;
-        for (int jb = jLo; jb <= jHi; jb += TILE_COLS) {
+        // Tiles are aligned to the transposed layout; columns before jLo are masked out like any other.
+        for (int jb = jLo - jLo % TILE_COLS; jb <= jHi; jb += TILE_COLS) {
             int cols = Math.min(TILE_COLS, jHi + 1 - jb);
-            TileMath.productT(qm, 0, d, job.kT(), jb, nLast, s, TILE_COLS, rows, cols, d);
-            TileMath.productT(dom, 0, dv, job.vT(), jb, nLast, ds, TILE_COLS, rows, cols, dv);
+            int tile = jb / TILE_COLS;
+            TileMath.productT(qm, 0, d, job.kT(), tile * d * TILE_COLS, TILE_COLS, s, TILE_COLS, rows, cols, d);
+            TileMath.productT(dom, 0, dv, job.vT(), tile * dv * TILE_COLS, TILE_COLS, ds, TILE_COLS, rows, cols, dv);
             for (int r = 0; r < rows; r++) {
                 int i = a + r;
                 int from = Math.clamp(mask.lo(last, i) - jb, 0, cols);
@@ -199,25 +246,14 @@ final class BackwardWorker {
                 TileMath.weights(s, ds, r * TILE_COLS, cols, from, to, job.lse()[stats + i], job.delta()[stats + i]);
             }
             TileMath.accumulate(ds, TILE_COLS, kL, kOff + jb * d, d, tAcc, d, rows, cols, d);
-            TileMath.accumulate(s, TILE_COLS, vL, vOff + jb * dv, dv, uAcc, dv, rows, cols, dv);
-            TileMath.transAccumulate(ds, TILE_COLS, qm, d, dk[last], jb * d, d, rows, cols, d);
-            TileMath.transAccumulate(s, TILE_COLS, dom, dv, dvs[last], jb * dv, dv, rows, cols, dv);
+            TileMath.transAccumulate(ds, TILE_COLS, qs, d, gAcc, jb * d, d, rows, cols, d);
+            TileMath.transAccumulate(s, TILE_COLS, dor, dv, rAcc, jb * dv, dv, rows, cols, dv);
         }
         int dqo = member * nq * d;
         for (int r = 0; r < rows; r++) {
             int i = a + r;
             for (int l = 0; l < d; l++) {
                 dq[dqo + i * d + l] += scale * tAcc[r * d + l] * kp[l];
-            }
-            if (outerGrads) {
-                int qr = qo + i * d;
-                for (int l = 0; l < d; l++) {
-                    w[l] += scale * q[qr + l] * tAcc[r * d + l];
-                }
-                int or = oo + i * dv;
-                for (int l = 0; l < dv; l++) {
-                    z[l] += dout[or + l] * uAcc[r * dv + l];
-                }
             }
         }
     }

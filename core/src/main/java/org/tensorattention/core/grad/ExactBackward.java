@@ -92,8 +92,8 @@ public final class ExactBackward {
                 continue;
             }
             BackwardJob job = new BackwardJob(g, scale, mask, q, k, v, dout, lse, delta, kvp, group,
-                    BackwardJob.transpose(k[last], kvp * nLast * d, nLast, d),
-                    BackwardJob.transpose(v[last], kvp * nLast * width, nLast, width));
+                    BackwardJob.transposeTiles(k[last], kvp * nLast * d, nLast, d, BackwardWorker.TILE_COLS),
+                    BackwardJob.transposeTiles(v[last], kvp * nLast * width, nLast, width, BackwardWorker.TILE_COLS));
             ConcurrentLinkedQueue<BackwardWorker> idle = new ConcurrentLinkedQueue<>();
             List<BackwardWorker> all = new ArrayList<>();
             Parallel.forEach(group.length * BackwardWorker.tasksPerProblem(g), threads, task -> {

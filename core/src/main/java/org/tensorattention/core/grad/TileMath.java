@@ -29,7 +29,43 @@ final class TileMath {
             int a1 = a0 + lda;
             int a2 = a1 + lda;
             int a3 = a2 + lda;
-            for (int j = 0; j < vb; j += L) {
+            int j = 0;
+            for (; j + 2 * L <= vb; j += 2 * L) {
+                DoubleVector c0 = DoubleVector.zero(S);
+                DoubleVector c1 = c0;
+                DoubleVector c2 = c0;
+                DoubleVector c3 = c0;
+                DoubleVector e0 = c0;
+                DoubleVector e1 = c0;
+                DoubleVector e2 = c0;
+                DoubleVector e3 = c0;
+                for (int l = 0; l < inner; l++) {
+                    int br = btOff + l * ldb + j;
+                    DoubleVector b = DoubleVector.fromArray(S, bt, br);
+                    DoubleVector b2 = DoubleVector.fromArray(S, bt, br + L);
+                    DoubleVector x0 = DoubleVector.broadcast(S, a[a0 + l]);
+                    DoubleVector x1 = DoubleVector.broadcast(S, a[a1 + l]);
+                    DoubleVector x2 = DoubleVector.broadcast(S, a[a2 + l]);
+                    DoubleVector x3 = DoubleVector.broadcast(S, a[a3 + l]);
+                    c0 = b.fma(x0, c0);
+                    c1 = b.fma(x1, c1);
+                    c2 = b.fma(x2, c2);
+                    c3 = b.fma(x3, c3);
+                    e0 = b2.fma(x0, e0);
+                    e1 = b2.fma(x1, e1);
+                    e2 = b2.fma(x2, e2);
+                    e3 = b2.fma(x3, e3);
+                }
+                c0.intoArray(c, r * ldc + j);
+                c1.intoArray(c, (r + 1) * ldc + j);
+                c2.intoArray(c, (r + 2) * ldc + j);
+                c3.intoArray(c, (r + 3) * ldc + j);
+                e0.intoArray(c, r * ldc + j + L);
+                e1.intoArray(c, (r + 1) * ldc + j + L);
+                e2.intoArray(c, (r + 2) * ldc + j + L);
+                e3.intoArray(c, (r + 3) * ldc + j + L);
+            }
+            for (; j < vb; j += L) {
                 DoubleVector c0 = DoubleVector.zero(S);
                 DoubleVector c1 = c0;
                 DoubleVector c2 = c0;
@@ -75,79 +111,191 @@ final class TileMath {
     }
 
     /**
-     * C += A B: c[r, l] += sum_j a[r, j] * b[j, l] for r < rows, j < count, l < width. Vectorised over l.
+     * C += A B: c[r, l] += sum_j a[r, j] * b[j, l] for r < rows, j < count, l < width. Vectorised over l,
+     * four rows at a time so that each load of b feeds four independent FMA chains.
      */
     static void accumulate(double[] a, int lda, double[] b, int bOff, int ldb,
                            double[] c, int ldc, int rows, int count, int width) {
         int vb = S.loopBound(width);
-        for (int r = 0; r < rows; r++) {
-            int ar = r * lda;
-            int cr = r * ldc;
+        int r = 0;
+        for (; r + 4 <= rows; r += 4) {
+            int a0 = r * lda;
+            int a1 = a0 + lda;
+            int a2 = a1 + lda;
+            int a3 = a2 + lda;
+            int c0 = r * ldc;
             int l = 0;
             for (; l + 2 * L <= vb; l += 2 * L) {
-                DoubleVector acc0 = DoubleVector.fromArray(S, c, cr + l);
-                DoubleVector acc1 = DoubleVector.fromArray(S, c, cr + l + L);
+                DoubleVector s0 = DoubleVector.fromArray(S, c, c0 + l);
+                DoubleVector s1 = DoubleVector.fromArray(S, c, c0 + ldc + l);
+                DoubleVector s2 = DoubleVector.fromArray(S, c, c0 + 2 * ldc + l);
+                DoubleVector s3 = DoubleVector.fromArray(S, c, c0 + 3 * ldc + l);
+                DoubleVector t0 = DoubleVector.fromArray(S, c, c0 + l + L);
+                DoubleVector t1 = DoubleVector.fromArray(S, c, c0 + ldc + l + L);
+                DoubleVector t2 = DoubleVector.fromArray(S, c, c0 + 2 * ldc + l + L);
+                DoubleVector t3 = DoubleVector.fromArray(S, c, c0 + 3 * ldc + l + L);
                 for (int j = 0; j < count; j++) {
-                    double x = a[ar + j];
                     int br = bOff + j * ldb + l;
-                    acc0 = DoubleVector.fromArray(S, b, br).fma(DoubleVector.broadcast(S, x), acc0);
-                    acc1 = DoubleVector.fromArray(S, b, br + L).fma(DoubleVector.broadcast(S, x), acc1);
+                    DoubleVector bv = DoubleVector.fromArray(S, b, br);
+                    DoubleVector bw = DoubleVector.fromArray(S, b, br + L);
+                    DoubleVector x0 = DoubleVector.broadcast(S, a[a0 + j]);
+                    DoubleVector x1 = DoubleVector.broadcast(S, a[a1 + j]);
+                    DoubleVector x2 = DoubleVector.broadcast(S, a[a2 + j]);
+                    DoubleVector x3 = DoubleVector.broadcast(S, a[a3 + j]);
+                    s0 = bv.fma(x0, s0);
+                    s1 = bv.fma(x1, s1);
+                    s2 = bv.fma(x2, s2);
+                    s3 = bv.fma(x3, s3);
+                    t0 = bw.fma(x0, t0);
+                    t1 = bw.fma(x1, t1);
+                    t2 = bw.fma(x2, t2);
+                    t3 = bw.fma(x3, t3);
                 }
-                acc0.intoArray(c, cr + l);
-                acc1.intoArray(c, cr + l + L);
+                s0.intoArray(c, c0 + l);
+                s1.intoArray(c, c0 + ldc + l);
+                s2.intoArray(c, c0 + 2 * ldc + l);
+                s3.intoArray(c, c0 + 3 * ldc + l);
+                t0.intoArray(c, c0 + l + L);
+                t1.intoArray(c, c0 + ldc + l + L);
+                t2.intoArray(c, c0 + 2 * ldc + l + L);
+                t3.intoArray(c, c0 + 3 * ldc + l + L);
             }
             for (; l < vb; l += L) {
+                DoubleVector s0 = DoubleVector.fromArray(S, c, c0 + l);
+                DoubleVector s1 = DoubleVector.fromArray(S, c, c0 + ldc + l);
+                DoubleVector s2 = DoubleVector.fromArray(S, c, c0 + 2 * ldc + l);
+                DoubleVector s3 = DoubleVector.fromArray(S, c, c0 + 3 * ldc + l);
+                for (int j = 0; j < count; j++) {
+                    DoubleVector bv = DoubleVector.fromArray(S, b, bOff + j * ldb + l);
+                    s0 = bv.fma(DoubleVector.broadcast(S, a[a0 + j]), s0);
+                    s1 = bv.fma(DoubleVector.broadcast(S, a[a1 + j]), s1);
+                    s2 = bv.fma(DoubleVector.broadcast(S, a[a2 + j]), s2);
+                    s3 = bv.fma(DoubleVector.broadcast(S, a[a3 + j]), s3);
+                }
+                s0.intoArray(c, c0 + l);
+                s1.intoArray(c, c0 + ldc + l);
+                s2.intoArray(c, c0 + 2 * ldc + l);
+                s3.intoArray(c, c0 + 3 * ldc + l);
+            }
+            for (int rr = r; rr < r + 4; rr++) {
+                accumulateScalar(a, rr * lda, b, bOff, ldb, c, rr * ldc, count, vb, width);
+            }
+        }
+        for (; r < rows; r++) {
+            int ar = r * lda;
+            int cr = r * ldc;
+            for (int l = 0; l < vb; l += L) {
                 DoubleVector acc = DoubleVector.fromArray(S, c, cr + l);
                 for (int j = 0; j < count; j++) {
                     acc = DoubleVector.fromArray(S, b, bOff + j * ldb + l).fma(DoubleVector.broadcast(S, a[ar + j]), acc);
                 }
                 acc.intoArray(c, cr + l);
             }
-            for (; l < width; l++) {
-                double s = c[cr + l];
-                for (int j = 0; j < count; j++) {
-                    s += a[ar + j] * b[bOff + j * ldb + l];
-                }
-                c[cr + l] = s;
+            accumulateScalar(a, ar, b, bOff, ldb, c, cr, count, vb, width);
+        }
+    }
+
+    private static void accumulateScalar(double[] a, int ar, double[] b, int bOff, int ldb, double[] c, int cr,
+                                         int count, int from, int width) {
+        for (int l = from; l < width; l++) {
+            double s = c[cr + l];
+            for (int j = 0; j < count; j++) {
+                s += a[ar + j] * b[bOff + j * ldb + l];
             }
+            c[cr + l] = s;
         }
     }
 
     /**
-     * C += A^T B: c[j, l] += sum_r a[r, j] * b[r, l] for j < count, r < rows, l < width. Vectorised over l.
+     * C += A^T B: c[j, l] += sum_r a[r, j] * b[r, l] for j < count, r < rows, l < width. Vectorised over l,
+     * four output rows j at a time.
      */
     static void transAccumulate(double[] a, int lda, double[] b, int ldb,
                                 double[] c, int cOff, int ldc, int rows, int count, int width) {
         int vb = S.loopBound(width);
-        for (int j = 0; j < count; j++) {
-            int cr = cOff + j * ldc;
+        int j = 0;
+        for (; j + 4 <= count; j += 4) {
+            int c0 = cOff + j * ldc;
             int l = 0;
             for (; l + 2 * L <= vb; l += 2 * L) {
-                DoubleVector acc0 = DoubleVector.fromArray(S, c, cr + l);
-                DoubleVector acc1 = DoubleVector.fromArray(S, c, cr + l + L);
+                DoubleVector s0 = DoubleVector.fromArray(S, c, c0 + l);
+                DoubleVector s1 = DoubleVector.fromArray(S, c, c0 + ldc + l);
+                DoubleVector s2 = DoubleVector.fromArray(S, c, c0 + 2 * ldc + l);
+                DoubleVector s3 = DoubleVector.fromArray(S, c, c0 + 3 * ldc + l);
+                DoubleVector t0 = DoubleVector.fromArray(S, c, c0 + l + L);
+                DoubleVector t1 = DoubleVector.fromArray(S, c, c0 + ldc + l + L);
+                DoubleVector t2 = DoubleVector.fromArray(S, c, c0 + 2 * ldc + l + L);
+                DoubleVector t3 = DoubleVector.fromArray(S, c, c0 + 3 * ldc + l + L);
                 for (int r = 0; r < rows; r++) {
-                    double x = a[r * lda + j];
                     int br = r * ldb + l;
-                    acc0 = DoubleVector.fromArray(S, b, br).fma(DoubleVector.broadcast(S, x), acc0);
-                    acc1 = DoubleVector.fromArray(S, b, br + L).fma(DoubleVector.broadcast(S, x), acc1);
+                    DoubleVector bv = DoubleVector.fromArray(S, b, br);
+                    DoubleVector bw = DoubleVector.fromArray(S, b, br + L);
+                    int ar = r * lda + j;
+                    DoubleVector x0 = DoubleVector.broadcast(S, a[ar]);
+                    DoubleVector x1 = DoubleVector.broadcast(S, a[ar + 1]);
+                    DoubleVector x2 = DoubleVector.broadcast(S, a[ar + 2]);
+                    DoubleVector x3 = DoubleVector.broadcast(S, a[ar + 3]);
+                    s0 = bv.fma(x0, s0);
+                    s1 = bv.fma(x1, s1);
+                    s2 = bv.fma(x2, s2);
+                    s3 = bv.fma(x3, s3);
+                    t0 = bw.fma(x0, t0);
+                    t1 = bw.fma(x1, t1);
+                    t2 = bw.fma(x2, t2);
+                    t3 = bw.fma(x3, t3);
                 }
-                acc0.intoArray(c, cr + l);
-                acc1.intoArray(c, cr + l + L);
+                s0.intoArray(c, c0 + l);
+                s1.intoArray(c, c0 + ldc + l);
+                s2.intoArray(c, c0 + 2 * ldc + l);
+                s3.intoArray(c, c0 + 3 * ldc + l);
+                t0.intoArray(c, c0 + l + L);
+                t1.intoArray(c, c0 + ldc + l + L);
+                t2.intoArray(c, c0 + 2 * ldc + l + L);
+                t3.intoArray(c, c0 + 3 * ldc + l + L);
             }
             for (; l < vb; l += L) {
+                DoubleVector s0 = DoubleVector.fromArray(S, c, c0 + l);
+                DoubleVector s1 = DoubleVector.fromArray(S, c, c0 + ldc + l);
+                DoubleVector s2 = DoubleVector.fromArray(S, c, c0 + 2 * ldc + l);
+                DoubleVector s3 = DoubleVector.fromArray(S, c, c0 + 3 * ldc + l);
+                for (int r = 0; r < rows; r++) {
+                    DoubleVector bv = DoubleVector.fromArray(S, b, r * ldb + l);
+                    int ar = r * lda + j;
+                    s0 = bv.fma(DoubleVector.broadcast(S, a[ar]), s0);
+                    s1 = bv.fma(DoubleVector.broadcast(S, a[ar + 1]), s1);
+                    s2 = bv.fma(DoubleVector.broadcast(S, a[ar + 2]), s2);
+                    s3 = bv.fma(DoubleVector.broadcast(S, a[ar + 3]), s3);
+                }
+                s0.intoArray(c, c0 + l);
+                s1.intoArray(c, c0 + ldc + l);
+                s2.intoArray(c, c0 + 2 * ldc + l);
+                s3.intoArray(c, c0 + 3 * ldc + l);
+            }
+            for (int jj = j; jj < j + 4; jj++) {
+                transAccumulateScalar(a, lda, jj, b, ldb, c, cOff + jj * ldc, rows, vb, width);
+            }
+        }
+        for (; j < count; j++) {
+            int cr = cOff + j * ldc;
+            for (int l = 0; l < vb; l += L) {
                 DoubleVector acc = DoubleVector.fromArray(S, c, cr + l);
                 for (int r = 0; r < rows; r++) {
                     acc = DoubleVector.fromArray(S, b, r * ldb + l).fma(DoubleVector.broadcast(S, a[r * lda + j]), acc);
                 }
                 acc.intoArray(c, cr + l);
             }
-            for (; l < width; l++) {
-                double s = c[cr + l];
-                for (int r = 0; r < rows; r++) {
-                    s += a[r * lda + j] * b[r * ldb + l];
-                }
-                c[cr + l] = s;
+            transAccumulateScalar(a, lda, j, b, ldb, c, cr, rows, vb, width);
+        }
+    }
+
+    private static void transAccumulateScalar(double[] a, int lda, int j, double[] b, int ldb, double[] c, int cr,
+                                              int rows, int from, int width) {
+        for (int l = from; l < width; l++) {
+            double s = c[cr + l];
+            for (int r = 0; r < rows; r++) {
+                s += a[r * lda + j] * b[r * ldb + l];
             }
+            c[cr + l] = s;
         }
     }
 
