@@ -52,6 +52,7 @@ final class BackwardWorker {
     private final double[] w;
     private final double[] z;
     private final double[] leaveOut;
+    private final FloatRows floatRows;
 
     BackwardWorker(BackwardJob job) {
         this.job = job;
@@ -89,6 +90,7 @@ final class BackwardWorker {
         w = new double[d];
         z = new double[dv];
         leaveOut = new double[Math.max(d, dv)];
+        floatRows = job.f32() == null ? null : new FloatRows(job);
     }
 
     /** Tasks per query problem: one per first-factor key (order >= 3) or per query tile (order 2). */
@@ -207,6 +209,12 @@ final class BackwardWorker {
     private void rows(int member, int a, int b) {
         int p = job.group()[member];
         int rows = b - a;
+        if (floatRows != null) {
+            Arrays.fill(tAcc, 0, rows * d, 0);
+            floatRows.rows(p, a, b, kProd[last], vProd[last], tAcc, gAcc, rAcc);
+            addToDq(member, a, rows);
+            return;
+        }
         double[] q = job.q();
         double[] dout = job.dout();
         double[] kp = kProd[last];
@@ -249,6 +257,12 @@ final class BackwardWorker {
             TileMath.transAccumulate(ds, TILE_COLS, qs, d, gAcc, jb * d, d, rows, cols, d);
             TileMath.transAccumulate(s, TILE_COLS, dor, dv, rAcc, jb * dv, dv, rows, cols, dv);
         }
+        addToDq(member, a, rows);
+    }
+
+    /** dQ[i] += c T[i] ∘ prod K_t[j_t] for the rows of the tile just done. */
+    private void addToDq(int member, int a, int rows) {
+        double[] kp = kProd[last];
         int dqo = member * nq * d;
         for (int r = 0; r < rows; r++) {
             int i = a + r;

@@ -46,9 +46,16 @@ public final class ExactBackward {
         }
         double[] dq = new double[q.size()];
         long start = System.nanoTime();
-        gradients(g, options.scaleFor(g.d()), options.mask(), f64(q), TensorAttention.doubles(keys),
-                TensorAttention.doubles(values), f64(dout), f64(out), forward.logSumExp().doubles(),
-                dq, dk, dv, options.threadCount());
+        double scale = options.scaleFor(g.d());
+        double[] lse = forward.logSumExp().doubles();
+        if (q.dtype() == DType.FLOAT32) {
+            gradients(g, scale, options.mask(), q.floats(), TensorAttention.floats(keys),
+                    TensorAttention.floats(values), dout.to(DType.FLOAT32).floats(), f64(out), lse, dq, dk, dv,
+                    options.threadCount());
+        } else {
+            gradients(g, scale, options.mask(), q.doubles(), TensorAttention.doubles(keys),
+                    TensorAttention.doubles(values), f64(dout), f64(out), lse, dq, dk, dv, options.threadCount());
+        }
         double seconds = (System.nanoTime() - start) * 1e-9;
         DType dt = q.dtype();
         List<Tensor> dkT = new ArrayList<>();
@@ -73,6 +80,24 @@ public final class ExactBackward {
     public static void gradients(Geometry g, double scale, Mask mask, double[] q, double[][] k, double[][] v,
                                  double[] dout, double[] out, double[] lse, double[] dq, double[][] dk,
                                  double[][] dv, int threads) {
+        gradients(g, scale, mask, q, k, v, dout, out, lse, dq, dk, dv, threads, null, null, null, null);
+    }
+
+    /**
+     * The float32 kernel: tiles compute in float, every long sum in float64; gradients come back in float64
+     * arrays (the caller narrows them).
+     */
+    public static void gradients(Geometry g, double scale, Mask mask, float[] q, float[][] k, float[][] v,
+                                 float[] dout, double[] out, double[] lse, double[] dq, double[][] dk,
+                                 double[][] dv, int threads) {
+        gradients(g, scale, mask, widen(q), widen(k), widen(v), widen(dout), out, lse, dq, dk, dv, threads,
+                q, k[k.length - 1], v[v.length - 1], dout);
+    }
+
+    private static void gradients(Geometry g, double scale, Mask mask, double[] q, double[][] k, double[][] v,
+                                  double[] dout, double[] out, double[] lse, double[] dq, double[][] dk,
+                                  double[][] dv, int threads, float[] q32, float[] kLast32, float[] vLast32,
+                                  float[] dout32) {
         int nq = g.nq();
         int d = g.d();
         int width = g.dv();
@@ -91,9 +116,14 @@ public final class ExactBackward {
             if (group.length == 0) {
                 continue;
             }
+            int tile = BackwardWorker.TILE_COLS;
+            BackwardJob.Float32 f32 = q32 == null ? null : new BackwardJob.Float32(q32, kLast32, dout32,
+                    BackwardJob.transposeTiles(kLast32, kvp * nLast * d, nLast, d, tile),
+                    BackwardJob.transposeTiles(vLast32, kvp * nLast * width, nLast, width, tile));
             BackwardJob job = new BackwardJob(g, scale, mask, q, k, v, dout, lse, delta, kvp, group,
-                    BackwardJob.transposeTiles(k[last], kvp * nLast * d, nLast, d, BackwardWorker.TILE_COLS),
-                    BackwardJob.transposeTiles(v[last], kvp * nLast * width, nLast, width, BackwardWorker.TILE_COLS));
+                    f32 != null ? null : BackwardJob.transposeTiles(k[last], kvp * nLast * d, nLast, d, tile),
+                    f32 != null ? null : BackwardJob.transposeTiles(v[last], kvp * nLast * width, nLast, width, tile),
+                    f32);
             ConcurrentLinkedQueue<BackwardWorker> idle = new ConcurrentLinkedQueue<>();
             List<BackwardWorker> all = new ArrayList<>();
             Parallel.forEach(group.length * BackwardWorker.tasksPerProblem(g), threads, task -> {
@@ -139,6 +169,22 @@ public final class ExactBackward {
         for (int x = 0; x < count; x++) {
             to[toOff + x] += from[fromOff + x];
         }
+    }
+
+    private static double[] widen(float[] a) {
+        double[] r = new double[a.length];
+        for (int x = 0; x < a.length; x++) {
+            r[x] = a[x];
+        }
+        return r;
+    }
+
+    private static double[][] widen(float[][] a) {
+        double[][] r = new double[a.length][];
+        for (int t = 0; t < a.length; t++) {
+            r[t] = widen(a[t]);
+        }
+        return r;
     }
 
     private static double[] f64(Tensor t) {

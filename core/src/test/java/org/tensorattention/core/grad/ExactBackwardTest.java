@@ -280,23 +280,32 @@ class ExactBackwardTest {
         assertClose("dk1", dk1, all.dk().get(0), 1e-12);
     }
 
-    @Test
-    void float32AgreesWithFloat64() {
-        Problem pr = Problem.random(21, 3, 50, new int[] {50, 50}, 16, 16, 1);
-        AttentionOptions opt = AttentionOptions.defaults().causal();
+    static Stream<Arguments> float32Problems() {
+        return Stream.of(
+                Arguments.of(2, Mask.window(40), 100, new int[] {130}, 16, 16),
+                Arguments.of(3, Mask.CAUSAL, 50, new int[] {50, 50}, 16, 16),
+                Arguments.of(3, Mask.FULL, 33, new int[] {20, 70}, 5, 19),
+                Arguments.of(4, Mask.window(3, 5, 4), 11, new int[] {11, 9, 14}, 6, 2));
+    }
+
+    @ParameterizedTest(name = "order {0} {1} nq={2}")
+    @MethodSource("float32Problems")
+    void float32AgreesWithFloat64(int order, Mask mask, int nq, int[] nk, int d, int dv) {
+        Problem pr = Problem.random(21 + order, order, nq, nk, d, dv, 1);
+        AttentionOptions opt = AttentionOptions.defaults().withMask(mask);
         GradientResult g64 = pr.backward(opt);
         List<Tensor> k32 = new ArrayList<>();
         List<Tensor> v32 = new ArrayList<>();
-        for (int t = 0; t < 2; t++) {
+        for (int t = 0; t < order - 1; t++) {
             k32.add(pr.keys().get(t).to(DType.FLOAT32));
             v32.add(pr.values().get(t).to(DType.FLOAT32));
         }
         GradientResult g32 = TensorAttention.backward(BruteForce.tensor(pr.q).to(DType.FLOAT32), k32, v32,
                 BruteForce.tensor(pr.dout).to(DType.FLOAT32), null, opt);
         assertEquals(DType.FLOAT32, g32.dq().dtype());
-        assertEquals(DType.FLOAT32, g32.dk().get(1).dtype());
+        assertEquals(DType.FLOAT32, g32.dk().get(order - 2).dtype());
         assertRelative(g64.dq(), g32.dq(), 1e-4);
-        for (int t = 0; t < 2; t++) {
+        for (int t = 0; t < order - 1; t++) {
             assertRelative(g64.dk().get(t), g32.dk().get(t), 1e-4);
             assertRelative(g64.dv().get(t), g32.dv().get(t), 1e-4);
         }
