@@ -60,13 +60,13 @@ final class BenchCommand implements Command {
         int d = a.integer("d", def.d());
         try {
             BenchConfig cfg = new BenchConfig(
-                    a.integers("exact-n", quick ? new int[] {16, 24, 32} : def.exactN()),
-                    a.integers("poly-n", quick ? new int[] {256, 512, 1024} : def.polyN()),
+                    a.integers("exact-n", quick ? new int[] {8, 12, 16} : def.exactN()),
+                    a.integers("poly-n", quick ? new int[] {128, 256} : def.polyN()),
                     a.integer("order", def.order()), d, a.integer("dv", d),
                     EvidenceFlags.dtype(a, "bench", "float32"), EvidenceFlags.mask(a),
                     a.number("bound", def.bound()), a.number("epsilon", def.epsilon()), !a.has("no-backward"),
                     a.integer("warmup", quick ? 0 : def.warmups()), a.integer("reps", quick ? 1 : def.reps()),
-                    a.number("point-seconds", def.pointSeconds()), a.number("peak-seconds", quick ? 0.02 : def.peakSeconds()),
+                    a.number("point-seconds", def.pointSeconds()), a.number("peak-seconds", quick ? 0.01 : def.peakSeconds()),
                     !a.has("no-torch") && !quick, EvidenceFlags.threads(a, "bench"), a.integer("seed", 1),
                     def.output());
             new Bench(cfg, out, err).run();
