@@ -57,7 +57,8 @@ class ExperimentsEndToEndTest {
             assertEquals(x.planted(), x.truth(), "a plant is the only triple reaching t");
             assertTrue(x.entryBound() <= Math.cbrt(x.lambda()) + 1e-12);
             // The rank the method would need dwarfs n^2: the point of the experiment.
-            assertTrue(x.need().rank() > (double) x.n() * x.n(), "rank " + x.need().rank() + " at n = " + x.n());
+            assertTrue(x.needAtMaxScore().rank() > (double) x.n() * x.n(), "rank " + x.needAtMaxScore().rank() + " at n = " + x.n());
+            assertTrue(x.maxScore() <= x.radius(), "the radius bounds every score");
         }
         assertEquals(13, lines(tmp.resolve("hardness/hardness.csv")));
         assertTrue(Files.size(tmp.resolve("hardness/hardness.png")) > 1000);
