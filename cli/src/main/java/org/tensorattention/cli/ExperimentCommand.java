@@ -48,7 +48,7 @@ final class ExperimentCommand {
                     Args.Option.value("dv", "DV", "value width (default 3)"),
                     Args.Option.value("orders", "K1,K2,..", "orders (default 2,3,4)"),
                     Args.Option.value("epsilons", "E1,E2,..", "targets eps (default 1e-1,1e-2,1e-3,1e-4,1e-6)"),
-                    Args.Option.value("bounds", "B1,B2,..", "entry bounds B (default 0.25,0.5,1,1.5)"),
+                    Args.Option.value("bounds", "B1,B2,..", "entry bounds B (default 0.25,0.5,1,1.5,2)"),
                     Args.Option.value("masks", "M1,M2,..", "full, causal, window (default all three)"),
                     Args.Option.flag("quick", "60 runs (a smoke test)"),
                     Args.Option.value("seed", "S", "random seed (default 1)"),

@@ -68,7 +68,7 @@ public final class ErrorExperiment {
 
         public static Config defaults(Path output) {
             return new Config(1200, 4, 24, 4, 3, new int[] {2, 3, 4}, new double[] {1e-1, 1e-2, 1e-3, 1e-4, 1e-6},
-                    new double[] {0.25, 0.5, 1, 1.5}, new String[] {"full", "causal", "window"}, 0, 1, output);
+                    new double[] {0.25, 0.5, 1, 1.5, 2}, new String[] {"full", "causal", "window"}, 0, 1, output);
         }
     }
 
