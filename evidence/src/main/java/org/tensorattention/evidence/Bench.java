@@ -268,7 +268,28 @@ public final class Bench {
             plot.series(String.format(Locale.ROOT, "%s %s (slope %.2f)", f.method(), f.pass(), f.fit().slope()),
                     pts.stream().mapToDouble(a -> a[0]).toArray(), pts.stream().mapToDouble(a -> a[1]).toArray());
         }
+        reference(plot, rows, "exact", cfg.order(), "n^" + cfg.order());
+        reference(plot, rows, "poly", 1, "n^1");
         plot.write(dir.resolve("bench.png"));
+    }
+
+    /** A dashed n^power line through the largest measured forward point of a method, over its sizes. */
+    private static void reference(LinePlot plot, List<Row> rows, String method, double power, String name) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = 0;
+        double tHi = 0;
+        for (Row r : rows) {
+            if (r.method().equals(method) && r.pass().equals("forward") && r.timing() != null) {
+                lo = Math.min(lo, r.n());
+                if (r.n() > hi) {
+                    hi = r.n();
+                    tHi = r.seconds();
+                }
+            }
+        }
+        if (hi > lo) {
+            plot.reference(name, new double[] {lo, hi}, new double[] {tHi * Math.pow(lo / hi, power), tHi});
+        }
     }
 
     static String oneLine(String s) {
