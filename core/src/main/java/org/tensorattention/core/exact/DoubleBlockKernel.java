@@ -1,6 +1,7 @@
 package org.tensorattention.core.exact;
 
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.tensorattention.core.Geometry;
@@ -16,15 +17,14 @@ import org.tensorattention.core.Parallel;
  * design as {@link FloatBlockKernel}, in float64 throughout.
  */
 final class DoubleBlockKernel implements OuterTuples.Visitor {
-    private static final VectorSpecies<Double> F = DoubleVector.SPECIES_PREFERRED;
-    private static final int L = F.length();
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final int L = D.length();
     /** Keys per block: four vectors, one register row of the score tile. */
     static final int BK = 4 * L;
     /** Query rows per micro-kernel. */
     private static final int R = 4;
     /** Query rows per task. */
     static final int BQ = 32;
-    private static final DoubleVector NEG_INF = DoubleVector.broadcast(F, Double.NEGATIVE_INFINITY);
 
     private final Geometry g;
     private final Mask mask;
@@ -176,7 +176,7 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
 
     /** The 4 x BK score tile of rows r0.. against key block jb, held in 16 registers over the d loop. */
     private void scores(int jb, int r0) {
-        DoubleVector s00 = DoubleVector.zero(F), s01 = s00, s02 = s00, s03 = s00;
+        DoubleVector s00 = DoubleVector.zero(D), s01 = s00, s02 = s00, s03 = s00;
         DoubleVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
         DoubleVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
         DoubleVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
@@ -187,26 +187,26 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         int kb = jb * d * BK;
         for (int l = 0; l < d; l++) {
             int kk = kb + l * BK;
-            DoubleVector k0 = DoubleVector.fromArray(F, kt, kk);
-            DoubleVector k1 = DoubleVector.fromArray(F, kt, kk + L);
-            DoubleVector k2 = DoubleVector.fromArray(F, kt, kk + 2 * L);
-            DoubleVector k3 = DoubleVector.fromArray(F, kt, kk + 3 * L);
-            DoubleVector a = DoubleVector.broadcast(F, modulated[q0 + l]);
+            DoubleVector k0 = DoubleVector.fromArray(D, kt, kk);
+            DoubleVector k1 = DoubleVector.fromArray(D, kt, kk + L);
+            DoubleVector k2 = DoubleVector.fromArray(D, kt, kk + 2 * L);
+            DoubleVector k3 = DoubleVector.fromArray(D, kt, kk + 3 * L);
+            DoubleVector a = DoubleVector.broadcast(D, modulated[q0 + l]);
             s00 = a.fma(k0, s00);
             s01 = a.fma(k1, s01);
             s02 = a.fma(k2, s02);
             s03 = a.fma(k3, s03);
-            a = DoubleVector.broadcast(F, modulated[q1 + l]);
+            a = DoubleVector.broadcast(D, modulated[q1 + l]);
             s10 = a.fma(k0, s10);
             s11 = a.fma(k1, s11);
             s12 = a.fma(k2, s12);
             s13 = a.fma(k3, s13);
-            a = DoubleVector.broadcast(F, modulated[q2 + l]);
+            a = DoubleVector.broadcast(D, modulated[q2 + l]);
             s20 = a.fma(k0, s20);
             s21 = a.fma(k1, s21);
             s22 = a.fma(k2, s22);
             s23 = a.fma(k3, s23);
-            a = DoubleVector.broadcast(F, modulated[q3 + l]);
+            a = DoubleVector.broadcast(D, modulated[q3 + l]);
             s30 = a.fma(k0, s30);
             s31 = a.fma(k1, s31);
             s32 = a.fma(k2, s32);
@@ -230,42 +230,56 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         s33.intoArray(tile, 3 * BK + 3 * L);
     }
 
-    /** Turns row r's scores (at tile[t..]) into weights exp(s - max), updating the running max and sum. */
+    /**
+     * Turns row r's scores (at tile[t..]) into weights exp(s - max), updating the running max and sum. Loops
+     * over the row's vectors with one exp call site: the JIT inlines it once instead of giving up on four.
+     */
     private void softmax(int r, int js, boolean edge, int t) {
-        DoubleVector x0 = DoubleVector.fromArray(F, tile, t);
-        DoubleVector x1 = DoubleVector.fromArray(F, tile, t + L);
-        DoubleVector x2 = DoubleVector.fromArray(F, tile, t + 2 * L);
-        DoubleVector x3 = DoubleVector.fromArray(F, tile, t + 3 * L);
         if (edge) {
-            // Lane N of vector c is key js + c L + N; it is allowed when 0 <= js + c L + N - lo < hi - lo + 1.
-            int off = js - lo[r];
-            int len = hi[r] - lo[r] + 1;
-            x0 = NEG_INF.blend(x0, F.indexInRange(off, len));
-            x1 = NEG_INF.blend(x1, F.indexInRange(off + L, len));
-            x2 = NEG_INF.blend(x2, F.indexInRange(off + 2 * L, len));
-            x3 = NEG_INF.blend(x3, F.indexInRange(off + 3 * L, len));
+            maskOutside(r, js, t);
         }
         double m = max[r];
-        DoubleVector lanesMax = x0.max(x1).max(x2.max(x3));
-        // The horizontal reduction only when some lane passes the running maximum (rare after a few blocks).
-        if (lanesMax.compare(VectorOperators.GT, m).anyTrue()) {
-            double bm = lanesMax.reduceLanes(VectorOperators.MAX);
+        // Compares, and the maximum only when some lane passes the running one (rare after a few blocks):
+        // lanewise max has Java's NaN and signed-zero rules and costs several instructions.
+        VectorMask<Double> larger = D.maskAll(false);
+        for (int c = 0; c < BK; c += L) {
+            larger = larger.or(DoubleVector.fromArray(D, tile, t + c).compare(VectorOperators.GT, m));
+        }
+        if (larger.anyTrue()) {
+            double bm = rowMax(t);
             rescale(r, m, bm);
             m = bm;
         }
         if (m == Double.NEGATIVE_INFINITY) {
-            java.util.Arrays.fill(tile, t, t + BK, 0.0);
+            java.util.Arrays.fill(tile, t, t + BK, 0);
             return;
         }
-        DoubleVector p0 = x0.sub(m).lanewise(VectorOperators.EXP);
-        DoubleVector p1 = x1.sub(m).lanewise(VectorOperators.EXP);
-        DoubleVector p2 = x2.sub(m).lanewise(VectorOperators.EXP);
-        DoubleVector p3 = x3.sub(m).lanewise(VectorOperators.EXP);
-        p0.intoArray(tile, t);
-        p1.intoArray(tile, t + L);
-        p2.intoArray(tile, t + 2 * L);
-        p3.intoArray(tile, t + 3 * L);
-        DoubleVector.fromArray(F, lanes, r * L).add(p0.add(p1).add(p2.add(p3))).intoArray(lanes, r * L);
+        DoubleVector sum = DoubleVector.fromArray(D, lanes, r * L);
+        for (int c = 0; c < BK; c += L) {
+            DoubleVector p = DoubleVector.fromArray(D, tile, t + c).sub(m).lanewise(VectorOperators.EXP);
+            p.intoArray(tile, t + c);
+            sum = sum.add(p);
+        }
+        sum.intoArray(lanes, r * L);
+    }
+
+    /** Scores of keys outside row r's interval become -infinity (weight 0). Lane N of vector c is key js + c + N. */
+    private void maskOutside(int r, int js, int t) {
+        int off = js - lo[r];
+        int len = hi[r] - lo[r] + 1;
+        for (int c = 0; c < BK; c += L) {
+            DoubleVector.broadcast(D, Double.NEGATIVE_INFINITY)
+                    .blend(DoubleVector.fromArray(D, tile, t + c), D.indexInRange(off + c, len))
+                    .intoArray(tile, t + c);
+        }
+    }
+
+    private double rowMax(int t) {
+        double m = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < BK; c++) {
+            m = Math.max(m, tile[t + c]);
+        }
+        return m;
     }
 
     /** A larger maximum for row r: everything summed so far shrinks by exp(old - new). */
@@ -297,44 +311,44 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         int o3 = o2 + dvp;
         int c = 0;
         for (; c + 4 * L <= dvp; c += 4 * L) {
-            DoubleVector a00 = DoubleVector.fromArray(F, part, o0 + c);
-            DoubleVector a01 = DoubleVector.fromArray(F, part, o0 + c + L);
-            DoubleVector a02 = DoubleVector.fromArray(F, part, o0 + c + 2 * L);
-            DoubleVector a03 = DoubleVector.fromArray(F, part, o0 + c + 3 * L);
-            DoubleVector a10 = DoubleVector.fromArray(F, part, o1 + c);
-            DoubleVector a11 = DoubleVector.fromArray(F, part, o1 + c + L);
-            DoubleVector a12 = DoubleVector.fromArray(F, part, o1 + c + 2 * L);
-            DoubleVector a13 = DoubleVector.fromArray(F, part, o1 + c + 3 * L);
-            DoubleVector a20 = DoubleVector.fromArray(F, part, o2 + c);
-            DoubleVector a21 = DoubleVector.fromArray(F, part, o2 + c + L);
-            DoubleVector a22 = DoubleVector.fromArray(F, part, o2 + c + 2 * L);
-            DoubleVector a23 = DoubleVector.fromArray(F, part, o2 + c + 3 * L);
-            DoubleVector a30 = DoubleVector.fromArray(F, part, o3 + c);
-            DoubleVector a31 = DoubleVector.fromArray(F, part, o3 + c + L);
-            DoubleVector a32 = DoubleVector.fromArray(F, part, o3 + c + 2 * L);
-            DoubleVector a33 = DoubleVector.fromArray(F, part, o3 + c + 3 * L);
+            DoubleVector a00 = DoubleVector.fromArray(D, part, o0 + c);
+            DoubleVector a01 = DoubleVector.fromArray(D, part, o0 + c + L);
+            DoubleVector a02 = DoubleVector.fromArray(D, part, o0 + c + 2 * L);
+            DoubleVector a03 = DoubleVector.fromArray(D, part, o0 + c + 3 * L);
+            DoubleVector a10 = DoubleVector.fromArray(D, part, o1 + c);
+            DoubleVector a11 = DoubleVector.fromArray(D, part, o1 + c + L);
+            DoubleVector a12 = DoubleVector.fromArray(D, part, o1 + c + 2 * L);
+            DoubleVector a13 = DoubleVector.fromArray(D, part, o1 + c + 3 * L);
+            DoubleVector a20 = DoubleVector.fromArray(D, part, o2 + c);
+            DoubleVector a21 = DoubleVector.fromArray(D, part, o2 + c + L);
+            DoubleVector a22 = DoubleVector.fromArray(D, part, o2 + c + 2 * L);
+            DoubleVector a23 = DoubleVector.fromArray(D, part, o2 + c + 3 * L);
+            DoubleVector a30 = DoubleVector.fromArray(D, part, o3 + c);
+            DoubleVector a31 = DoubleVector.fromArray(D, part, o3 + c + L);
+            DoubleVector a32 = DoubleVector.fromArray(D, part, o3 + c + 2 * L);
+            DoubleVector a33 = DoubleVector.fromArray(D, part, o3 + c + 3 * L);
             for (int j = 0; j < BK; j++) {
                 int vr = vb + j * dvp + c;
-                DoubleVector v0 = DoubleVector.fromArray(F, vp, vr);
-                DoubleVector v1 = DoubleVector.fromArray(F, vp, vr + L);
-                DoubleVector v2 = DoubleVector.fromArray(F, vp, vr + 2 * L);
-                DoubleVector v3 = DoubleVector.fromArray(F, vp, vr + 3 * L);
-                DoubleVector w = DoubleVector.broadcast(F, tile[j]);
+                DoubleVector v0 = DoubleVector.fromArray(D, vp, vr);
+                DoubleVector v1 = DoubleVector.fromArray(D, vp, vr + L);
+                DoubleVector v2 = DoubleVector.fromArray(D, vp, vr + 2 * L);
+                DoubleVector v3 = DoubleVector.fromArray(D, vp, vr + 3 * L);
+                DoubleVector w = DoubleVector.broadcast(D, tile[j]);
                 a00 = w.fma(v0, a00);
                 a01 = w.fma(v1, a01);
                 a02 = w.fma(v2, a02);
                 a03 = w.fma(v3, a03);
-                w = DoubleVector.broadcast(F, tile[BK + j]);
+                w = DoubleVector.broadcast(D, tile[BK + j]);
                 a10 = w.fma(v0, a10);
                 a11 = w.fma(v1, a11);
                 a12 = w.fma(v2, a12);
                 a13 = w.fma(v3, a13);
-                w = DoubleVector.broadcast(F, tile[2 * BK + j]);
+                w = DoubleVector.broadcast(D, tile[2 * BK + j]);
                 a20 = w.fma(v0, a20);
                 a21 = w.fma(v1, a21);
                 a22 = w.fma(v2, a22);
                 a23 = w.fma(v3, a23);
-                w = DoubleVector.broadcast(F, tile[3 * BK + j]);
+                w = DoubleVector.broadcast(D, tile[3 * BK + j]);
                 a30 = w.fma(v0, a30);
                 a31 = w.fma(v1, a31);
                 a32 = w.fma(v2, a32);
@@ -359,23 +373,23 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         }
         for (; c < dvp; c += L) {
             // One value vector: split the key sum into even and odd halves for eight independent FMA chains.
-            DoubleVector a0 = DoubleVector.fromArray(F, part, o0 + c);
-            DoubleVector a1 = DoubleVector.fromArray(F, part, o1 + c);
-            DoubleVector a2 = DoubleVector.fromArray(F, part, o2 + c);
-            DoubleVector a3 = DoubleVector.fromArray(F, part, o3 + c);
-            DoubleVector b0 = DoubleVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
+            DoubleVector a0 = DoubleVector.fromArray(D, part, o0 + c);
+            DoubleVector a1 = DoubleVector.fromArray(D, part, o1 + c);
+            DoubleVector a2 = DoubleVector.fromArray(D, part, o2 + c);
+            DoubleVector a3 = DoubleVector.fromArray(D, part, o3 + c);
+            DoubleVector b0 = DoubleVector.zero(D), b1 = b0, b2 = b0, b3 = b0;
             for (int j = 0; j < BK; j += 2) {
                 int vr = vb + j * dvp + c;
-                DoubleVector v0 = DoubleVector.fromArray(F, vp, vr);
-                DoubleVector v1 = DoubleVector.fromArray(F, vp, vr + dvp);
-                a0 = DoubleVector.broadcast(F, tile[j]).fma(v0, a0);
-                a1 = DoubleVector.broadcast(F, tile[BK + j]).fma(v0, a1);
-                a2 = DoubleVector.broadcast(F, tile[2 * BK + j]).fma(v0, a2);
-                a3 = DoubleVector.broadcast(F, tile[3 * BK + j]).fma(v0, a3);
-                b0 = DoubleVector.broadcast(F, tile[j + 1]).fma(v1, b0);
-                b1 = DoubleVector.broadcast(F, tile[BK + j + 1]).fma(v1, b1);
-                b2 = DoubleVector.broadcast(F, tile[2 * BK + j + 1]).fma(v1, b2);
-                b3 = DoubleVector.broadcast(F, tile[3 * BK + j + 1]).fma(v1, b3);
+                DoubleVector v0 = DoubleVector.fromArray(D, vp, vr);
+                DoubleVector v1 = DoubleVector.fromArray(D, vp, vr + dvp);
+                a0 = DoubleVector.broadcast(D, tile[j]).fma(v0, a0);
+                a1 = DoubleVector.broadcast(D, tile[BK + j]).fma(v0, a1);
+                a2 = DoubleVector.broadcast(D, tile[2 * BK + j]).fma(v0, a2);
+                a3 = DoubleVector.broadcast(D, tile[3 * BK + j]).fma(v0, a3);
+                b0 = DoubleVector.broadcast(D, tile[j + 1]).fma(v1, b0);
+                b1 = DoubleVector.broadcast(D, tile[BK + j + 1]).fma(v1, b1);
+                b2 = DoubleVector.broadcast(D, tile[2 * BK + j + 1]).fma(v1, b2);
+                b3 = DoubleVector.broadcast(D, tile[3 * BK + j + 1]).fma(v1, b3);
             }
             a0.add(b0).intoArray(part, o0 + c);
             a1.add(b1).intoArray(part, o1 + c);
@@ -387,7 +401,7 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
     /** Ends an outer tuple: its partial sums, times prod_t V_t[j_t], go into the float64 accumulators. */
     private void flush(int rf, int rl, double[] valueProduct) {
         for (int r = rf; r <= rl; r++) {
-            sum[r] += DoubleVector.fromArray(F, lanes, r * L).reduceLanes(VectorOperators.ADD);
+            sum[r] += DoubleVector.fromArray(D, lanes, r * L).reduceLanes(VectorOperators.ADD);
             for (int l = 0; l < dv; l++) {
                 acc[r * dv + l] += valueProduct[l] * part[r * dvp + l];
             }

@@ -1,6 +1,7 @@
 package org.tensorattention.core.exact;
 
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.tensorattention.core.Geometry;
@@ -24,7 +25,7 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
     private static final int R = 4;
     /** Query rows per task. */
     static final int BQ = 32;
-    private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+    private static final boolean EXP_POLY = !"library".equals(System.getProperty("tensorattention.exp"));
 
     private final Geometry g;
     private final Mask mask;
@@ -230,54 +231,57 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         s33.intoArray(tile, 3 * BK + 3 * L);
     }
 
-    /** Turns row r's scores (at tile[t..]) into weights exp(s - max), updating the running max and sum. */
+    /**
+     * Turns row r's scores (at tile[t..]) into weights exp(s - max), updating the running max and sum. Loops
+     * over the row's vectors with one exp call site: the JIT inlines it once instead of giving up on four.
+     */
     private void softmax(int r, int js, boolean edge, int t) {
-        FloatVector x0 = FloatVector.fromArray(F, tile, t);
-        FloatVector x1 = FloatVector.fromArray(F, tile, t + L);
-        FloatVector x2 = FloatVector.fromArray(F, tile, t + 2 * L);
-        FloatVector x3 = FloatVector.fromArray(F, tile, t + 3 * L);
         if (edge) {
-            // Lane N of vector c is key js + c L + N; it is allowed when 0 <= js + c L + N - lo < hi - lo + 1.
-            int off = js - lo[r];
-            int len = hi[r] - lo[r] + 1;
-            x0 = NEG_INF.blend(x0, F.indexInRange(off, len));
-            x1 = NEG_INF.blend(x1, F.indexInRange(off + L, len));
-            x2 = NEG_INF.blend(x2, F.indexInRange(off + 2 * L, len));
-            x3 = NEG_INF.blend(x3, F.indexInRange(off + 3 * L, len));
+            maskOutside(r, js, t);
         }
         float m = max[r];
-        FloatVector lanesMax = x0.max(x1).max(x2.max(x3));
-        // The horizontal reduction only when some lane passes the running maximum (rare after a few blocks).
-        if (lanesMax.compare(VectorOperators.GT, m).anyTrue()) {
-            float bm = lanesMax.reduceLanes(VectorOperators.MAX);
+        // Compares, and the maximum only when some lane passes the running one (rare after a few blocks):
+        // lanewise max has Java's NaN and signed-zero rules and costs several instructions.
+        VectorMask<Float> larger = F.maskAll(false);
+        for (int c = 0; c < BK; c += L) {
+            larger = larger.or(FloatVector.fromArray(F, tile, t + c).compare(VectorOperators.GT, m));
+        }
+        if (larger.anyTrue()) {
+            float bm = rowMax(t);
             rescale(r, m, bm);
             m = bm;
         }
         if (m == Float.NEGATIVE_INFINITY) {
-            java.util.Arrays.fill(tile, t, t + BK, 0f);
+            java.util.Arrays.fill(tile, t, t + BK, 0);
             return;
         }
-        FloatVector p0 = exp(x0.sub(m));
-        FloatVector p1 = exp(x1.sub(m));
-        FloatVector p2 = exp(x2.sub(m));
-        FloatVector p3 = exp(x3.sub(m));
-        if (edge) {
-            p0 = p0.blend(0f, x0.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
-            p1 = p1.blend(0f, x1.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
-            p2 = p2.blend(0f, x2.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
-            p3 = p3.blend(0f, x3.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+        FloatVector sum = FloatVector.fromArray(F, lanes, r * L);
+        for (int c = 0; c < BK; c += L) {
+            FloatVector p = EXP_POLY ? VectorExp.exp(FloatVector.fromArray(F, tile, t + c).sub(m))
+                    : FloatVector.fromArray(F, tile, t + c).sub(m).lanewise(VectorOperators.EXP);
+            p.intoArray(tile, t + c);
+            sum = sum.add(p);
         }
-        p0.intoArray(tile, t);
-        p1.intoArray(tile, t + L);
-        p2.intoArray(tile, t + 2 * L);
-        p3.intoArray(tile, t + 3 * L);
-        FloatVector.fromArray(F, lanes, r * L).add(p0.add(p1).add(p2.add(p3))).intoArray(lanes, r * L);
+        sum.intoArray(lanes, r * L);
     }
 
-    private static final boolean POLY_EXP = !"library".equals(System.getProperty("tensorattention.exp"));
+    /** Scores of keys outside row r's interval become -infinity (weight 0). Lane N of vector c is key js + c + N. */
+    private void maskOutside(int r, int js, int t) {
+        int off = js - lo[r];
+        int len = hi[r] - lo[r] + 1;
+        for (int c = 0; c < BK; c += L) {
+            FloatVector.broadcast(F, Float.NEGATIVE_INFINITY)
+                    .blend(FloatVector.fromArray(F, tile, t + c), F.indexInRange(off + c, len))
+                    .intoArray(tile, t + c);
+        }
+    }
 
-    private static FloatVector exp(FloatVector x) {
-        return POLY_EXP ? VectorExp.exp(x) : x.lanewise(VectorOperators.EXP);
+    private float rowMax(int t) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int c = 0; c < BK; c++) {
+            m = Math.max(m, tile[t + c]);
+        }
+        return m;
     }
 
     /** A larger maximum for row r: everything summed so far shrinks by exp(old - new). */
