@@ -14,7 +14,7 @@ import org.tensorattention.core.Parallel;
  * last factor into an order-2 problem, streamed in blocks of {@link #BK} keys: a 4 x BK score tile from
  * broadcast-FMAs against the transposed key block, exp with a running per-row maximum, then the tile times the
  * value block. Each J' is summed on its own, then scaled by prod_t V_t[j_t] into the accumulators. The same
- * design as {@link FloatBlockKernel}, in float64 throughout.
+ * design as {@link FloatBlockKernel}, in float64 throughout (with the library exp, accurate to the last place).
  */
 final class DoubleBlockKernel implements OuterTuples.Visitor {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
@@ -26,51 +26,67 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
     /** Query rows per task. */
     static final int BQ = 32;
 
+
     private final Geometry g;
-    private final Mask mask;
-    private final double scale;
-    private final double[] q;
     private final double[] kt;
     private final double[] vp;
     private final int d;
     private final int dv;
     private final int dvp;
-    private final int inner;
-    private final int nk;
     private final int p;
     private final int i0;
-    private final int qo;
+    private final int rows;
 
+    /** c Q for the task's rows; {@link #modulated} is this times the outer key product. */
+    private final double[] scaledQ;
     private final double[] modulated;
+    /** The current outer tuple's P V per row, relative to the row's running maximum. */
     private final double[] part;
+    /** Its softmax denominator per row, lane by lane. */
     private final double[] lanes;
     private final double[] tile = new double[R * BK];
     private final double[] max = new double[BQ + R];
+    /** The sums over outer tuples. */
     private final double[] acc;
     private final double[] sum = new double[BQ + R];
+    /** Each row's interval of the last key factor, and the intervals in force for the current outer tuple. */
+    private final int[] rowLo = new int[BQ + R];
+    private final int[] rowHi = new int[BQ + R];
     private final int[] lo = new int[BQ + R];
     private final int[] hi = new int[BQ + R];
+    /** Per group of R rows: union of intervals (gLo..gHi) and intersection (gInLo..gInHi; empty if a row is). */
+    private final int[] gLo = new int[BQ / R + 2];
+    private final int[] gHi = new int[BQ / R + 2];
+    private final int[] gInLo = new int[BQ / R + 2];
+    private final int[] gInHi = new int[BQ / R + 2];
 
-    private DoubleBlockKernel(Geometry g, double scale, Mask mask, double[] q, double[] kt, double[] vp, int p, int i0) {
+    private DoubleBlockKernel(Geometry g, double scale, Mask mask, double[] q, double[] kt, double[] vp, int p, int i0,
+                             int rows) {
         this.g = g;
-        this.mask = mask;
-        this.scale = scale;
-        this.q = q;
         this.kt = kt;
         this.vp = vp;
         this.p = p;
         this.i0 = i0;
+        this.rows = rows;
         d = g.d();
         dv = g.dv();
         dvp = paddedWidth(dv);
-        inner = g.nk().length - 1;
-        nk = g.nk()[inner];
-        qo = (int) g.qOffset(p);
+        int inner = g.nk().length - 1;
+        int nk = g.nk()[inner];
+        scaledQ = new double[(BQ + R) * d];
+        int qo = (int) g.qOffset(p) + i0 * d;
+        for (int x = 0; x < rows * d; x++) {
+            scaledQ[x] = scale * q[qo + x];
+        }
         modulated = new double[(BQ + R) * d];
         part = new double[(BQ + R) * dvp];
         lanes = new double[(BQ + R) * L];
-        acc = new double[(BQ + R) * dv];
+        acc = new double[(BQ + R) * dvp];
         java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
+        for (int r = 0; r < BQ + R; r++) {
+            rowLo[r] = r < rows ? mask.lo(inner, i0 + r) : 0;
+            rowHi[r] = r < rows ? mask.hi(inner, i0 + r, nk) : -1;
+        }
     }
 
     static int paddedWidth(int dv) {
@@ -100,9 +116,9 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
             int i0 = b * BQ;
             int i1 = Math.min(g.nq(), i0 + BQ);
             int kv = g.kvProblem()[p];
-            DoubleBlockKernel kernel = new DoubleBlockKernel(g, scale, mask, q, kt[kv], vp[kv], p, i0);
-            new OuterTuples(g, mask, k, v).walk(p, i0, i1 - 1, kernel);
-            kernel.finish(i1 - i0, out, lse);
+            DoubleBlockKernel kernel = new DoubleBlockKernel(g, scale, mask, q, kt[kv], vp[kv], p, i0, i1 - i0);
+            new OuterTuples(g, mask, k, v, paddedWidth(g.dv())).walk(p, i0, i1 - 1, kernel);
+            kernel.finish(out, lse);
         });
     }
 
@@ -117,30 +133,37 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
     }
 
     @Override
-    public void visit(double[] keyProduct, double[] valueProduct, int firstRow, int lastRow) {
+    public void visit(double[] outerKeys, double[] outerValues, int firstRow, int lastRow) {
         int rf = firstRow - i0;
         int rl = lastRow - i0;
         int rEnd = rf + (rl - rf + R) / R * R;
-        for (int r = rf; r <= rl; r++) {
-            int src = qo + (i0 + r) * d;
-            for (int l = 0; l < d; l++) {
-                modulated[r * d + l] = scale * q[src + l] * keyProduct[l];
-            }
-        }
+        modulate(outerKeys, rf, rl);
         int jMin = Integer.MAX_VALUE;
         int jMax = -1;
-        for (int r = rf; r < rEnd; r++) {
-            if (r <= rl) {
-                lo[r] = mask.lo(inner, i0 + r);
-                hi[r] = mask.hi(inner, i0 + r, nk);
-            } else {
-                lo[r] = 0;
-                hi[r] = -1;
+        for (int r0 = rf, gi = 0; r0 < rEnd; r0 += R, gi++) {
+            int uLo = Integer.MAX_VALUE;
+            int uHi = -1;
+            int inLo = 0;
+            int inHi = Integer.MAX_VALUE;
+            for (int r = r0; r < r0 + R; r++) {
+                // Rows past lastRow sit in the last group only as padding: they attend to nothing.
+                lo[r] = r <= rl ? rowLo[r] : 0;
+                hi[r] = r <= rl ? rowHi[r] : -1;
+                if (lo[r] > hi[r]) {
+                    inLo = Integer.MAX_VALUE;
+                    continue;
+                }
+                uLo = Math.min(uLo, lo[r]);
+                uHi = Math.max(uHi, hi[r]);
+                inLo = Math.max(inLo, lo[r]);
+                inHi = Math.min(inHi, hi[r]);
             }
-            if (lo[r] <= hi[r]) {
-                jMin = Math.min(jMin, lo[r]);
-                jMax = Math.max(jMax, hi[r]);
-            }
+            gLo[gi] = uLo;
+            gHi[gi] = uHi;
+            gInLo[gi] = inLo;
+            gInHi[gi] = inHi;
+            jMin = Math.min(jMin, uLo);
+            jMax = Math.max(jMax, uHi);
         }
         if (jMax < 0) {
             return;
@@ -148,30 +171,35 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         for (int jb = jMin / BK; jb <= jMax / BK; jb++) {
             int js = jb * BK;
             int je = js + BK - 1;
-            for (int r0 = rf; r0 < rEnd; r0 += R) {
-                int gLo = Integer.MAX_VALUE;
-                int gHi = -1;
-                boolean interior = true;
-                for (int r = r0; r < r0 + R; r++) {
-                    if (lo[r] > hi[r]) {
-                        interior = false;
-                        continue;
-                    }
-                    gLo = Math.min(gLo, lo[r]);
-                    gHi = Math.max(gHi, hi[r]);
-                    interior &= lo[r] <= js && hi[r] >= je;
-                }
-                if (gHi < js || gLo > je) {
+            for (int r0 = rf, gi = 0; r0 < rEnd; r0 += R, gi++) {
+                if (gHi[gi] < js || gLo[gi] > je) {
                     continue;
                 }
+                boolean edge = gInLo[gi] > js || gInHi[gi] < je;
                 scores(jb, r0);
                 for (int r = 0; r < R; r++) {
-                    softmax(r0 + r, js, !interior, r * BK);
+                    softmax(r0 + r, js, edge, r * BK);
                 }
                 accumulate(jb, r0);
             }
         }
-        flush(rf, rl, valueProduct);
+        flush(rf, rl, outerValues);
+    }
+
+    /** Qm = c Q ∘ prod_t K_t[j_t] for rows rf..rl. */
+    private void modulate(double[] outerKeys, int rf, int rl) {
+        int bound = D.loopBound(d);
+        for (int r = rf; r <= rl; r++) {
+            int o = r * d;
+            int l = 0;
+            for (; l < bound; l += L) {
+                DoubleVector.fromArray(D, scaledQ, o + l).mul(DoubleVector.fromArray(D, outerKeys, l))
+                        .intoArray(modulated, o + l);
+            }
+            for (; l < d; l++) {
+                modulated[o + l] = scaledQ[o + l] * outerKeys[l];
+            }
+        }
     }
 
     /** The 4 x BK score tile of rows r0.. against key block jb, held in 16 registers over the d loop. */
@@ -297,7 +325,7 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
             lanes[r * L + l] *= a;
         }
         for (int l = 0; l < dv; l++) {
-            acc[r * dv + l] *= alpha;
+            acc[r * dvp + l] *= alpha;
         }
         sum[r] *= alpha;
     }
@@ -398,25 +426,28 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         }
     }
 
-    /** Ends an outer tuple: its partial sums, times prod_t V_t[j_t], go into the float64 accumulators. */
-    private void flush(int rf, int rl, double[] valueProduct) {
+    /** Ends an outer tuple: its partial sums, times prod_t V_t[j_t], go into the accumulators. */
+    private void flush(int rf, int rl, double[] outerValues) {
         for (int r = rf; r <= rl; r++) {
             sum[r] += DoubleVector.fromArray(D, lanes, r * L).reduceLanes(VectorOperators.ADD);
-            for (int l = 0; l < dv; l++) {
-                acc[r * dv + l] += valueProduct[l] * part[r * dvp + l];
+            int o = r * dvp;
+            for (int c = 0; c < dvp; c += L) {
+                DoubleVector.fromArray(D, part, o + c)
+                        .fma(DoubleVector.fromArray(D, outerValues, c), DoubleVector.fromArray(D, acc, o + c))
+                        .intoArray(acc, o + c);
             }
-            java.util.Arrays.fill(part, r * dvp, (r + 1) * dvp, 0.0);
+            java.util.Arrays.fill(part, o, o + dvp, 0.0);
             java.util.Arrays.fill(lanes, r * L, (r + 1) * L, 0.0);
         }
     }
 
     /** O = acc / sum and lse = max + log(sum) for the task's rows. */
-    private void finish(int rows, double[] out, double[] lse) {
+    private void finish(double[] out, double[] lse) {
         int oo = (int) g.outOffset(p);
         for (int r = 0; r < rows; r++) {
             int i = i0 + r;
             for (int l = 0; l < dv; l++) {
-                out[oo + i * dv + l] = acc[r * dv + l] / sum[r];
+                out[oo + i * dv + l] = acc[r * dvp + l] / sum[r];
             }
             lse[p * g.nq() + i] = max[r] + Math.log(sum[r]);
         }
