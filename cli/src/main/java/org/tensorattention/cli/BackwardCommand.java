@@ -1,0 +1,71 @@
+package org.tensorattention.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorattention.core.AttentionOptions;
+import org.tensorattention.core.Geometry;
+import org.tensorattention.core.GradientResult;
+import org.tensorattention.core.Tensor;
+import org.tensorattention.core.TensorAttention;
+import org.tensorattention.io.Npz;
+
+/** {@code tensor-attention backward}: O and the gradients of q, keys and values from dout. */
+final class BackwardCommand implements Command {
+    @Override
+    public String name() {
+        return "backward";
+    }
+
+    @Override
+    public String summary() {
+        return "gradients dq, dk1.., dv1.. of tensor attention given dout = dL/dO";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                IN.npz holds the forward's arrays (q, k1.., v1..) plus dout, shaped like o. OUT.npz holds o, dq,
+                dk1 .. dk{k-1} and dv1 .. dv{k-1}, in the dtype of q. Grouped-query heads sum their gradients into
+                the shared keys and values.""";
+    }
+
+    @Override
+    public List<Args.Option> options() {
+        List<Args.Option> all = new ArrayList<>(ForwardCommand.IO);
+        all.addAll(AttentionFlags.OPTIONS);
+        return all;
+    }
+
+    @Override
+    public int run(Args args, PrintStream out, PrintStream err) throws Exception {
+        Path input = args.path("input");
+        Path output = args.path("output");
+        AttentionOptions options = AttentionFlags.parse(args);
+        Inputs.checkOutput(output);
+        Map<String, Tensor> arrays = Inputs.read(input);
+        Tensor q = Inputs.require(arrays, "q", input);
+        List<List<Tensor>> kv = Inputs.factors(arrays, input);
+        Tensor dout = Inputs.require(arrays, "dout", input);
+        Geometry g = TensorAttention.geometry(q, kv.get(0), kv.get(1));
+        GradientResult r = TensorAttention.backward(q, kv.get(0), kv.get(1), dout, null, options);
+        Map<String, Tensor> results = new LinkedHashMap<>();
+        results.put("o", r.output());
+        results.put("dq", r.dq());
+        for (int t = 0; t < r.dk().size(); t++) {
+            results.put("dk" + (t + 1), r.dk().get(t));
+        }
+        for (int t = 0; t < r.dv().size(); t++) {
+            results.put("dv" + (t + 1), r.dv().get(t));
+        }
+        Npz.write(output, results);
+        if (args.has("report")) {
+            Reports.attention(name(), g, q, options, r.method(), r.seconds(), r.flops(), r.poly(), r.reason())
+                    .write(args.path("report"));
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,209 @@
+package org.tensorattention.cli;
+
+import java.io.PrintStream;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import org.tensorattention.core.AttentionOptions;
+import org.tensorattention.core.AttentionResult;
+import org.tensorattention.core.DType;
+import org.tensorattention.core.Mask;
+import org.tensorattention.core.Method;
+import org.tensorattention.core.Tensor;
+import org.tensorattention.core.TensorAttention;
+
+/**
+ * {@code tensor-attention demo}: a random problem, the exact kernel and the polynomial method on it, and a
+ * direct check of sampled rows, with timings. The quickstart's first command.
+ */
+final class DemoCommand implements Command {
+    @Override
+    public String name() {
+        return "demo";
+    }
+
+    @Override
+    public String summary() {
+        return "run a random problem: exact vs polynomial method, timed, checked against a direct sum";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                Makes a random order-k problem with entries uniform in [-B, B], runs the exact kernel and the
+                polynomial method on it, and checks sampled rows of the exact result against a direct two-pass sum
+                over every allowed key tuple (computed separately, in float64).""";
+    }
+
+    @Override
+    public List<Args.Option> options() {
+        return List.of(
+                Args.Option.value("order", "K", "order k (default 3)"),
+                Args.Option.value("n", "N", "tokens (default 1024)"),
+                Args.Option.value("d", "D", "head width (default 16)"),
+                Args.Option.value("dv", "DV", "value width (default d)"),
+                Args.Option.value("dtype", "float32|float64", "element type (default float32)"),
+                Args.Option.value("bound", "B", "entries uniform in [-B, B] (default 1)"),
+                Args.Option.flag("causal", "causal mask"),
+                Args.Option.value("window", "W1,W2,..", "sliding window per key factor"),
+                Args.Option.value("epsilon", "E", "error target of the polynomial method (default 1e-4)"),
+                Args.Option.value("check-rows", "R", "rows checked against the direct sum (default 8)"),
+                Args.Option.value("seed", "S", "random seed (default 1)"),
+                Args.Option.value("threads", "N", "worker threads (default: all processors)"));
+    }
+
+    @Override
+    public int run(Args args, PrintStream out, PrintStream err) {
+        int order = args.integer("order", 3);
+        int n = args.integer("n", 1024);
+        int d = args.integer("d", 16);
+        int dv = args.integer("dv", d);
+        double bound = args.number("bound", 1);
+        int checkRows = args.integer("check-rows", 8);
+        if (order < 2 || n < 1 || d < 1 || dv < 1 || checkRows < 0) {
+            throw new UsageException("demo: order >= 2, n, d, dv >= 1 and check-rows >= 0 are required");
+        }
+        DType dtype = switch (args.string("dtype", "float32")) {
+            case "float32" -> DType.FLOAT32;
+            case "float64" -> DType.FLOAT64;
+            default -> throw new UsageException("demo: --dtype must be float32 or float64");
+        };
+        AttentionOptions options = AttentionFlags.parse(args);
+        Random rnd = new Random(args.integer("seed", 1));
+        Tensor q = random(rnd, n, d, bound, dtype);
+        List<Tensor> keys = new ArrayList<>();
+        List<Tensor> values = new ArrayList<>();
+        for (int t = 0; t < order - 1; t++) {
+            keys.add(random(rnd, n, d, bound, dtype));
+            values.add(random(rnd, n, dv, bound, dtype));
+        }
+        out.printf("tensor-attention demo: order %d, n = %d, d = %d, dv = %d, %s, %s mask, entries in [-%s, %s], %d threads%n",
+                order, n, d, dv, dtype.numpyName(), options.mask(), fmt(bound), fmt(bound), options.threadCount());
+
+        AttentionResult exact = TensorAttention.forward(q, keys, values, options.withMethod(Method.EXACT));
+        double vinf = vinf(values);
+        double checkErr = directCheck(q, keys, values, options.scaleFor(d), options.mask(), exact.output(), checkRows, rnd);
+        out.printf("exact  %9.4f s  %8.2f GFLOP/s  (%.3g flops)   max |O - direct sum| over %d rows = %.2e  (Vinf = %.3g)%n",
+                exact.seconds(), exact.gflops(), exact.flops(), Math.min(checkRows, n), checkErr, vinf);
+        try {
+            AttentionResult poly = TensorAttention.forward(q, keys, values, options.withMethod(Method.POLY));
+            double err2 = maxAbsDiff(poly.output(), exact.output());
+            out.printf("poly   %9.4f s  degree %d, rank %d, R = %.3g   max |O~ - O| = %.2e <= bound %.2e  (%.1fx faster)%n",
+                    poly.seconds(), poly.poly().degree(), poly.poly().rank(), poly.poly().radius(), err2,
+                    poly.poly().errorBound(), exact.seconds() / poly.seconds());
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            out.println("poly   not run: " + Main.oneLine(e.getMessage()));
+        }
+        return 0;
+    }
+
+    private static String fmt(double x) {
+        return x == Math.rint(x) ? Long.toString((long) x) : Double.toString(x);
+    }
+
+    static Tensor random(Random rnd, int rows, int cols, double bound, DType dtype) {
+        double[] a = new double[rows * cols];
+        for (int i = 0; i < a.length; i++) {
+            a[i] = (2 * rnd.nextDouble() - 1) * bound;
+        }
+        return Tensor.of(a, rows, cols).to(dtype);
+    }
+
+    static double vinf(List<Tensor> values) {
+        int dv = values.get(0).dim(-1);
+        double best = 0;
+        for (int l = 0; l < dv; l++) {
+            double prod = 1;
+            for (Tensor v : values) {
+                double m = 0;
+                for (int j = 0; j < v.dim(-2); j++) {
+                    m = Math.max(m, Math.abs(v.get(j * dv + l)));
+                }
+                prod *= m;
+            }
+            best = Math.max(best, prod);
+        }
+        return best;
+    }
+
+    static double maxAbsDiff(Tensor a, Tensor b) {
+        double worst = 0;
+        for (int i = 0; i < a.size(); i++) {
+            worst = Math.max(worst, Math.abs(a.get(i) - b.get(i)));
+        }
+        return worst;
+    }
+
+    /** Max error of sampled rows of o against a direct two-pass softmax over every allowed tuple. */
+    static double directCheck(Tensor q, List<Tensor> keys, List<Tensor> values, double c, Mask mask, Tensor o,
+                              int rows, Random rnd) {
+        int n = q.dim(0);
+        int d = q.dim(1);
+        int dv = values.get(0).dim(1);
+        int factors = keys.size();
+        double worst = 0;
+        for (int r = 0; r < Math.min(rows, n); r++) {
+            int i = r == 0 ? n - 1 : rnd.nextInt(n);
+            double max = Double.NEGATIVE_INFINITY;
+            for (int pass = 0; pass < 2; pass++) {
+                double sum = 0;
+                double[] acc = new double[dv];
+                int[] j = new int[factors];
+                for (int t = 0; t < factors; t++) {
+                    j[t] = mask.lo(t, i);
+                }
+                boolean more = allowedNonEmpty(mask, i, factors, n);
+                while (more) {
+                    double s = 0;
+                    for (int l = 0; l < d; l++) {
+                        double prod = q.get(i * d + l);
+                        for (int t = 0; t < factors; t++) {
+                            prod *= keys.get(t).get(j[t] * d + l);
+                        }
+                        s += prod;
+                    }
+                    s *= c;
+                    if (pass == 0) {
+                        max = Math.max(max, s);
+                    } else {
+                        double w = Math.exp(s - max);
+                        sum += w;
+                        for (int l = 0; l < dv; l++) {
+                            double prod = w;
+                            for (int t = 0; t < factors; t++) {
+                                prod *= values.get(t).get(j[t] * dv + l);
+                            }
+                            acc[l] += prod;
+                        }
+                    }
+                    more = advance(j, mask, i, n);
+                }
+                if (pass == 1) {
+                    for (int l = 0; l < dv; l++) {
+                        worst = Math.max(worst, Math.abs(acc[l] / sum - o.get(i * dv + l)));
+                    }
+                }
+            }
+        }
+        return worst;
+    }
+
+    private static boolean allowedNonEmpty(Mask mask, int i, int factors, int n) {
+        for (int t = 0; t < factors; t++) {
+            if (mask.hi(t, i, n) < mask.lo(t, i)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean advance(int[] j, Mask mask, int i, int n) {
+        for (int t = j.length - 1; t >= 0; t--) {
+            if (++j[t] <= mask.hi(t, i, n)) {
+                return true;
+            }
+            j[t] = mask.lo(t, i);
+        }
+        return false;
+    }
+}

@@ -1,0 +1,69 @@
+package org.tensorattention.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorattention.core.AttentionOptions;
+import org.tensorattention.core.AttentionResult;
+import org.tensorattention.core.Geometry;
+import org.tensorattention.core.Tensor;
+import org.tensorattention.core.TensorAttention;
+import org.tensorattention.io.Npz;
+
+/** {@code tensor-attention forward}: O from q, k1.., v1.. in an .npz. */
+final class ForwardCommand implements Command {
+    static final List<Args.Option> IO = List.of(
+            Args.Option.value("input", "IN.npz", "arrays q, k1 .. k{k-1}, v1 .. v{k-1} (float32 or float64)"),
+            Args.Option.value("output", "OUT.npz", "where the results go (written only on success)"),
+            Args.Option.value("report", "FILE.json", "also write what was done: method, seconds, flops, sizes"));
+
+    @Override
+    public String name() {
+        return "forward";
+    }
+
+    @Override
+    public String summary() {
+        return "tensor attention of any order: O from q, k1.., v1.. (.npz in, .npz out)";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                Computes O[i] = sum_J softmax_J(c * sum_l q[i,l] prod_t k_t[j_t,l]) * prod_t v_t[j_t] over key
+                tuples J = (j_1, .., j_{k-1}); the order k is read from the arrays present (k1/v1 only: ordinary
+                attention). Leading dimensions of the arrays are independent problems (batch, heads); keys may
+                have fewer heads than q (grouped-query). OUT.npz holds o, in the dtype of q.""";
+    }
+
+    @Override
+    public List<Args.Option> options() {
+        List<Args.Option> all = new ArrayList<>(IO);
+        all.addAll(AttentionFlags.OPTIONS);
+        return all;
+    }
+
+    @Override
+    public int run(Args args, PrintStream out, PrintStream err) throws Exception {
+        Path input = args.path("input");
+        Path output = args.path("output");
+        AttentionOptions options = AttentionFlags.parse(args);
+        Inputs.checkOutput(output);
+        Map<String, Tensor> arrays = Inputs.read(input);
+        Tensor q = Inputs.require(arrays, "q", input);
+        List<List<Tensor>> kv = Inputs.factors(arrays, input);
+        Geometry g = TensorAttention.geometry(q, kv.get(0), kv.get(1));
+        AttentionResult r = TensorAttention.forward(q, kv.get(0), kv.get(1), options);
+        Map<String, Tensor> results = new LinkedHashMap<>();
+        results.put("o", r.output());
+        Npz.write(output, results);
+        if (args.has("report")) {
+            Reports.attention(name(), g, q, options, r.method(), r.seconds(), r.flops(), r.poly(), r.reason())
+                    .write(args.path("report"));
+        }
+        return 0;
+    }
+}

@@ -1,0 +1,83 @@
+package org.tensorattention.cli;
+
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.tensorattention.core.AttentionOptions;
+import org.tensorattention.core.DType;
+import org.tensorattention.core.Tensor;
+import org.tensorattention.core.grad.LossGradient;
+import org.tensorattention.io.Npz;
+
+/** {@code tensor-attention loss-gradient}: the training loss L(X) and dL/dX. */
+final class LossGradientCommand implements Command {
+    @Override
+    public String name() {
+        return "loss-gradient";
+    }
+
+    @Override
+    public String summary() {
+        return "the tensor-attention training loss L(X) and its gradient dL/dX";
+    }
+
+    @Override
+    public String usage() {
+        return """
+                L(X) = 1/2 || D(X)^{-1} exp(c A1 X (A2 ⊗ A3)^T) (A4 ⊗ A5) Y - E ||_F^2 with ⊗ the Kronecker product.
+                IN.npz: a1 .. a5 (n x d), x (d x d^2), y (d^2 x dv), e (n x dv), optional scale (0-d; default 1/d).
+                OUT.npz: loss (0-d) and dx (d x d^2), in the dtype of a1. Computed through order-3 tensor attention
+                of head width d^2, never forming the n^2 x d^2 Kronecker matrices.""";
+    }
+
+    @Override
+    public List<Args.Option> options() {
+        List<Args.Option> all = new ArrayList<>(ForwardCommand.IO.subList(1, 3));
+        all.add(0, Args.Option.value("input", "IN.npz", "arrays a1 .. a5, x, y, e and optionally scale"));
+        all.addAll(List.of(AttentionFlags.OPTIONS.get(0), AttentionFlags.OPTIONS.get(1), AttentionFlags.OPTIONS.get(5)));
+        return all;
+    }
+
+    @Override
+    public int run(Args args, PrintStream out, PrintStream err) throws Exception {
+        Path input = args.path("input");
+        Path output = args.path("output");
+        AttentionOptions options = AttentionFlags.parse(args);
+        Inputs.checkOutput(output);
+        Map<String, Tensor> arrays = Inputs.read(input);
+        List<Tensor> a = new ArrayList<>();
+        for (int t = 1; t <= 5; t++) {
+            a.add(Inputs.require(arrays, "a" + t, input));
+        }
+        Tensor x = Inputs.require(arrays, "x", input);
+        Tensor y = Inputs.require(arrays, "y", input);
+        Tensor e = Inputs.require(arrays, "e", input);
+        Tensor scale = arrays.get("scale");
+        if (scale != null) {
+            if (scale.size() != 1 || !Double.isFinite(scale.get(0))) {
+                throw new UsageException(input + ": 'scale' must be one finite number, got " + scale.describe());
+            }
+            options = options.withScale(scale.get(0));
+        }
+        LossGradient.Result r = LossGradient.compute(a, x, y, e, options);
+        Map<String, Tensor> results = new LinkedHashMap<>();
+        DType dt = a.get(0).dtype();
+        results.put("loss", Tensor.scalar(r.loss()).to(dt));
+        results.put("dx", r.dx());
+        Npz.write(output, results);
+        if (args.has("report")) {
+            Json j = new Json().put("command", name()).put("method", r.method().label()).put("seconds", r.seconds())
+                    .put("flops", r.flops()).put("n", a.get(0).dim(0)).put("d", a.get(0).dim(-1))
+                    .put("dv", y.dim(-1)).put("loss", r.loss()).put("reason", r.reason());
+            if (r.poly() != null) {
+                j.put("degree", r.poly().degree()).put("rank", r.poly().rank()).put("R", r.poly().radius())
+                        .put("delta", r.poly().delta()).put("error_bound", r.poly().errorBound());
+            }
+            j.write(args.path("report"));
+        }
+        return 0;
+    }
+}
