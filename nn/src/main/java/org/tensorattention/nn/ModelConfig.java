@@ -8,11 +8,12 @@ import org.tensorattention.core.Method;
 
 /**
  * The shape of a {@link Transformer}: vocabulary, maximum length, width, heads and head width, attention
- * order, number of layers, MLP width (0: no MLP), activation, whether positions are embedded, the attention
+ * order, number of layers, MLP width (0: no MLP), activation, whether positions are embedded, whether a
+ * sink token leads every sequence (a key that attention can fall back on when nothing matches), the attention
  * method (exact or poly, with its epsilon) and scale, the number of classes and the initialisation seed.
  */
 public record ModelConfig(int vocab, int length, int width, int heads, int headWidth, int order, int layers,
-                          int mlpWidth, Activation activation, boolean positions, Method method, double epsilon,
+                          int mlpWidth, Activation activation, boolean positions, boolean sink, Method method, double epsilon,
                           double scale, int classes, long seed) {
 
     public ModelConfig {
@@ -45,37 +46,43 @@ public record ModelConfig(int vocab, int length, int width, int heads, int headW
             throw new IllegalArgumentException("width " + width + " is not a multiple of heads " + heads);
         }
         int hw = width / heads;
-        return new ModelConfig(vocab, length, width, heads, hw, order, 1, 4 * width, Activation.GELU, false,
+        return new ModelConfig(vocab, length, width, heads, hw, order, 1, 4 * width, Activation.GELU, false, false,
                 Method.EXACT, AttentionOptions.DEFAULT_EPSILON, 1 / Math.sqrt(hw), 2, 1);
     }
 
     public ModelConfig withMethod(Method m, double eps) {
-        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, mlpWidth, activation, positions,
+        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, mlpWidth, activation, positions, sink,
                 m, eps, scale, classes, seed);
     }
 
     public ModelConfig withSeed(long s) {
-        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, mlpWidth, activation, positions,
+        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, mlpWidth, activation, positions, sink,
                 method, epsilon, scale, classes, s);
     }
 
     public ModelConfig withLayers(int l) {
-        return new ModelConfig(vocab, length, width, heads, headWidth, order, l, mlpWidth, activation, positions,
+        return new ModelConfig(vocab, length, width, heads, headWidth, order, l, mlpWidth, activation, positions, sink,
                 method, epsilon, scale, classes, seed);
     }
 
     public ModelConfig withMlp(int hidden, Activation a) {
-        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, hidden, a, positions,
+        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, hidden, a, positions, sink,
                 method, epsilon, scale, classes, seed);
     }
 
     public ModelConfig withPositions(boolean p) {
-        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, mlpWidth, activation, p,
+        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, mlpWidth, activation, p, sink,
+                method, epsilon, scale, classes, seed);
+    }
+
+    /** With a sink token (id vocab) put in front of every sequence; its position gets no label. */
+    public ModelConfig withSink(boolean on) {
+        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, mlpWidth, activation, positions, on,
                 method, epsilon, scale, classes, seed);
     }
 
     public ModelConfig withScale(double c) {
-        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, mlpWidth, activation, positions,
+        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, mlpWidth, activation, positions, sink,
                 method, epsilon, c, classes, seed);
     }
 
@@ -97,6 +104,7 @@ public record ModelConfig(int vocab, int length, int width, int heads, int headW
         m.put("mlp_width", (double) mlpWidth);
         m.put("activation", (double) activation.ordinal());
         m.put("positions", positions ? 1.0 : 0.0);
+        m.put("sink", sink ? 1.0 : 0.0);
         m.put("method", (double) method.ordinal());
         m.put("epsilon", epsilon);
         m.put("scale", scale);
@@ -109,7 +117,7 @@ public record ModelConfig(int vocab, int length, int width, int heads, int headW
     public static ModelConfig fromNumbers(Map<String, Double> m) {
         return new ModelConfig(whole(m, "vocab"), whole(m, "length"), whole(m, "width"), whole(m, "heads"),
                 whole(m, "head_width"), whole(m, "order"), whole(m, "layers"), whole(m, "mlp_width"),
-                pick(Activation.values(), whole(m, "activation"), "activation"), whole(m, "positions") != 0,
+                pick(Activation.values(), whole(m, "activation"), "activation"), whole(m, "positions") != 0, whole(m, "sink") != 0,
                 pick(Method.values(), whole(m, "method"), "method"), get(m, "epsilon"), get(m, "scale"),
                 whole(m, "classes"), (long) get(m, "seed"));
     }
