@@ -27,6 +27,24 @@ public final class Embedding {
         }
     }
 
+    /**
+     * Token x of the first {@code modulus} rows starts at (cos, sin)(2 pi f x / modulus) for f = 1, 2, .. in
+     * consecutive column pairs (frequencies wrap around past modulus / 2); later rows (a sink) start at zero.
+     */
+    void fourierInit(int modulus) {
+        for (int x = 0; x < vocab; x++) {
+            for (int c = 0; c < width; c++) {
+                double v = 0;
+                if (x < modulus) {
+                    int f = 1 + (c / 2) % Math.max(1, modulus / 2);
+                    double angle = 2 * Math.PI * f * x / modulus;
+                    v = (c % 2 == 0 ? Math.cos(angle) : Math.sin(angle)) * Math.sqrt(2);
+                }
+                token.value[x * width + c] = v;
+            }
+        }
+    }
+
     public Hidden forward(int[][] tokens) {
         int batch = tokens.length;
         int length = tokens[0].length;

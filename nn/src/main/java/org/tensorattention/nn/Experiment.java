@@ -54,7 +54,7 @@ public final class Experiment {
         int width = base.width() * arm.widthFactor();
         int hw = width / base.heads();
         return new ModelConfig(base.vocab(), base.length(), width, base.heads(), hw, arm.order(), base.layers(),
-                base.mlpWidth() * arm.widthFactor(), base.activation(), base.positions(), base.sink(), base.method(), base.epsilon(),
+                base.mlpWidth() * arm.widthFactor(), base.activation(), base.positions(), base.sink(), base.fourier(), base.method(), base.epsilon(),
                 Double.isNaN(base.scale()) ? Double.NaN : 1 / Math.sqrt(hw), base.classes(), base.seed());
     }
 

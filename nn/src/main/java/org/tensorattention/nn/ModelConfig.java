@@ -9,11 +9,12 @@ import org.tensorattention.core.Method;
 /**
  * The shape of a {@link Transformer}: vocabulary, maximum length, width, heads and head width, attention
  * order, number of layers, MLP width (0: no MLP), activation, whether positions are embedded, whether a
- * sink token leads every sequence (a key that attention can fall back on when nothing matches), the attention
+ * sink token leads every sequence (a key that attention can fall back on when nothing matches), whether the
+ * token table starts from Fourier features of the residue, the attention
  * method (exact or poly, with its epsilon) and scale, the number of classes and the initialisation seed.
  */
 public record ModelConfig(int vocab, int length, int width, int heads, int headWidth, int order, int layers,
-                          int mlpWidth, Activation activation, boolean positions, boolean sink, Method method, double epsilon,
+                          int mlpWidth, Activation activation, boolean positions, boolean sink, boolean fourier, Method method, double epsilon,
                           double scale, int classes, long seed) {
 
     public ModelConfig {
@@ -46,43 +47,52 @@ public record ModelConfig(int vocab, int length, int width, int heads, int headW
             throw new IllegalArgumentException("width " + width + " is not a multiple of heads " + heads);
         }
         int hw = width / heads;
-        return new ModelConfig(vocab, length, width, heads, hw, order, 1, 4 * width, Activation.GELU, false, false,
+        return new ModelConfig(vocab, length, width, heads, hw, order, 1, 4 * width, Activation.GELU, false, false, false,
                 Method.EXACT, AttentionOptions.DEFAULT_EPSILON, 1 / Math.sqrt(hw), 2, 1);
     }
 
     public ModelConfig withMethod(Method m, double eps) {
-        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, mlpWidth, activation, positions, sink,
+        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, mlpWidth, activation, positions, sink, fourier,
                 m, eps, scale, classes, seed);
     }
 
     public ModelConfig withSeed(long s) {
-        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, mlpWidth, activation, positions, sink,
+        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, mlpWidth, activation, positions, sink, fourier,
                 method, epsilon, scale, classes, s);
     }
 
     public ModelConfig withLayers(int l) {
-        return new ModelConfig(vocab, length, width, heads, headWidth, order, l, mlpWidth, activation, positions, sink,
+        return new ModelConfig(vocab, length, width, heads, headWidth, order, l, mlpWidth, activation, positions, sink, fourier,
                 method, epsilon, scale, classes, seed);
     }
 
     public ModelConfig withMlp(int hidden, Activation a) {
-        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, hidden, a, positions, sink,
+        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, hidden, a, positions, sink, fourier,
                 method, epsilon, scale, classes, seed);
     }
 
     public ModelConfig withPositions(boolean p) {
-        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, mlpWidth, activation, p, sink,
+        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, mlpWidth, activation, p, sink, fourier,
                 method, epsilon, scale, classes, seed);
     }
 
     /** With a sink token (id vocab) put in front of every sequence; its position gets no label. */
     public ModelConfig withSink(boolean on) {
-        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, mlpWidth, activation, positions, on,
+        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, mlpWidth, activation, positions, on, fourier,
                 method, epsilon, scale, classes, seed);
     }
 
-    public ModelConfig withScale(double c) {
+    /**
+     * With the token table initialised to Fourier features of the residue (cos and sin of 2 pi f x / vocab for
+     * f = 1, 2, ..), still trained; the sink token, if any, starts at zero.
+     */
+    public ModelConfig withFourier(boolean on) {
         return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, mlpWidth, activation, positions, sink,
+                on, method, epsilon, scale, classes, seed);
+    }
+
+    public ModelConfig withScale(double c) {
+        return new ModelConfig(vocab, length, width, heads, headWidth, order, layers, mlpWidth, activation, positions, sink, fourier,
                 method, epsilon, c, classes, seed);
     }
 
@@ -105,6 +115,7 @@ public record ModelConfig(int vocab, int length, int width, int heads, int headW
         m.put("activation", (double) activation.ordinal());
         m.put("positions", positions ? 1.0 : 0.0);
         m.put("sink", sink ? 1.0 : 0.0);
+        m.put("fourier", fourier ? 1.0 : 0.0);
         m.put("method", (double) method.ordinal());
         m.put("epsilon", epsilon);
         m.put("scale", scale);
@@ -117,7 +128,7 @@ public record ModelConfig(int vocab, int length, int width, int heads, int headW
     public static ModelConfig fromNumbers(Map<String, Double> m) {
         return new ModelConfig(whole(m, "vocab"), whole(m, "length"), whole(m, "width"), whole(m, "heads"),
                 whole(m, "head_width"), whole(m, "order"), whole(m, "layers"), whole(m, "mlp_width"),
-                pick(Activation.values(), whole(m, "activation"), "activation"), whole(m, "positions") != 0, whole(m, "sink") != 0,
+                pick(Activation.values(), whole(m, "activation"), "activation"), whole(m, "positions") != 0, whole(m, "sink") != 0, whole(m, "fourier") != 0,
                 pick(Method.values(), whole(m, "method"), "method"), get(m, "epsilon"), get(m, "scale"),
                 whole(m, "classes"), (long) get(m, "seed"));
     }

@@ -28,6 +28,9 @@ public final class Transformer {
         int vocab = config.vocab() + (config.sink() ? 1 : 0);
         int length = config.length() + (config.sink() ? 1 : 0);
         embedding = new Embedding(vocab, config.width(), length, config.positions(), rnd);
+        if (config.fourier()) {
+            embedding.fourierInit(config.vocab());
+        }
         params.addAll(embedding.params());
         for (int l = 0; l < config.layers(); l++) {
             String p = "layer" + l;

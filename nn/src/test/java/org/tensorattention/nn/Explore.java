@@ -16,7 +16,7 @@ public final class Explore {
         int batch = Integer.parseInt(a[7]);
         boolean ref = a.length > 8 && a[8].equals("ref");
         MatchData d = MatchData.balanced(Task.MATCH3, n, m);
-        ModelConfig mc = ModelConfig.of(m, n, width, heads, order).withSink(Boolean.getBoolean("sink"));
+        ModelConfig mc = ModelConfig.of(m, n, width, heads, order).withSink(Boolean.getBoolean("sink")).withFourier(Boolean.getBoolean("fourier"));
         if (System.getProperty("scale") != null) {
             mc = mc.withScale(Double.parseDouble(System.getProperty("scale")));
         }
