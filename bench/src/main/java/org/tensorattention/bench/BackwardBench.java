@@ -1,0 +1,105 @@
+package org.tensorattention.bench;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Random;
+import org.tensorattention.core.AttentionOptions;
+import org.tensorattention.core.AttentionResult;
+import org.tensorattention.core.DType;
+import org.tensorattention.core.GradientResult;
+import org.tensorattention.core.Tensor;
+import org.tensorattention.core.TensorAttention;
+
+/**
+ * Exact backward time over exact forward time, order 3, measured in the same run on the same inputs.
+ *
+ * <pre>
+ * java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar \
+ *     org.tensorattention.bench.BackwardBench [n=512,1024] [d=16,64] [dtype=float32,float64] [reps=3] [threads=0]
+ * </pre>
+ *
+ * Each timing is the median of reps runs after one warm-up; dv = d, entries uniform in [-1, 1], full mask.
+ * The kernels' own wall times are used (validation excluded). The backward reuses the forward's output.
+ */
+public final class BackwardBench {
+    private BackwardBench() {
+    }
+
+    public static void main(String[] args) {
+        int[] ns = {512, 1024};
+        int[] ds = {16, 64};
+        String[] dtypes = {"float32", "float64"};
+        int reps = 3;
+        int threads = 0;
+        String mask = "full";
+        for (String arg : args) {
+            String[] kv = arg.split("=", 2);
+            switch (kv[0]) {
+                case "n" -> ns = ints(kv[1]);
+                case "d" -> ds = ints(kv[1]);
+                case "dtype" -> dtypes = kv[1].split(",");
+                case "reps" -> reps = Integer.parseInt(kv[1]);
+                case "threads" -> threads = Integer.parseInt(kv[1]);
+                case "mask" -> mask = kv[1];
+                default -> throw new IllegalArgumentException("unknown argument " + arg);
+            }
+        }
+        AttentionOptions opt = AttentionOptions.defaults().withThreads(threads);
+        if (mask.equals("causal")) {
+            opt = opt.causal();
+        }
+        System.out.printf("order 3, %s mask, threads %d, median of %d%n", mask, opt.threadCount(), reps);
+        System.out.printf("%-8s %6s %4s %12s %12s %8s %12s %12s%n", "dtype", "n", "d", "forward s", "backward s",
+                "bw/fw", "fw GFLOP/s", "bw GFLOP/s");
+        for (String dt : dtypes) {
+            for (int n : ns) {
+                for (int d : ds) {
+                    run(DType.valueOf(dt.toUpperCase().replace("FLOAT", "FLOAT")), n, d, reps, opt);
+                }
+            }
+        }
+    }
+
+    private static void run(DType dt, int n, int d, int reps, AttentionOptions opt) {
+        Random rnd = new Random(n * 31L + d);
+        Tensor q = random(rnd, n, d, dt);
+        List<Tensor> keys = List.of(random(rnd, n, d, dt), random(rnd, n, d, dt));
+        List<Tensor> values = List.of(random(rnd, n, d, dt), random(rnd, n, d, dt));
+        Tensor dout = random(rnd, n, d, dt);
+        double[] fw = new double[reps];
+        double[] bw = new double[reps];
+        AttentionResult f = null;
+        GradientResult g = null;
+        for (int r = -1; r < reps; r++) {
+            f = TensorAttention.forward(q, keys, values, opt);
+            g = TensorAttention.backward(q, keys, values, dout, f, opt);
+            if (r >= 0) {
+                fw[r] = f.seconds();
+                bw[r] = g.seconds();
+            }
+        }
+        double fs = median(fw);
+        double bs = median(bw);
+        System.out.printf("%-8s %6d %4d %12.3f %12.3f %8.2f %12.1f %12.1f%n", dt.numpyName(), n, d, fs, bs, bs / fs,
+                f.flops() / fs * 1e-9, g.flops() / bs * 1e-9);
+    }
+
+    private static Tensor random(Random rnd, int rows, int cols, DType dt) {
+        double[] a = new double[rows * cols];
+        for (int x = 0; x < a.length; x++) {
+            a[x] = 2 * rnd.nextDouble() - 1;
+        }
+        return Tensor.of(a, rows, cols).to(dt);
+    }
+
+    private static double median(double[] xs) {
+        double[] s = xs.clone();
+        Arrays.sort(s);
+        return s[s.length / 2];
+    }
+
+    private static int[] ints(String csv) {
+        return Arrays.stream(csv.split(",")).mapToInt(Integer::parseInt).toArray();
+    }
+}

@@ -1,0 +1,163 @@
+package org.tensorattention.bench;
+
+import java.util.Locale;
+import java.util.Random;
+import org.tensorattention.core.Geometry;
+import org.tensorattention.core.Mask;
+import org.tensorattention.core.exact.ExactForward;
+
+/**
+ * Prints the exact forward's speed as a fraction of the FMA peak measured in the same run: order 3, full mask,
+ * float32 and float64, d = dv = 16 and 64; then causal vs full, and a long windowed sequence.
+ *
+ * <p>Arguments (all optional): {@code sizes=256,512,1024,2048 widths=16,64 threads=2 reps=3 window=65536}.
+ */
+public final class ExactForwardReport {
+    private ExactForwardReport() {
+    }
+
+    public static void main(String[] args) {
+        int[] sizes = {256, 512, 1024, 2048};
+        int[] widths = {16, 64};
+        int threads = 2;
+        int reps = 3;
+        int windowN = 65536;
+        String types = "float32,float64";
+        for (String a : args) {
+            String[] kv = a.split("=", 2);
+            switch (kv[0]) {
+                case "sizes" -> sizes = ints(kv[1]);
+                case "widths" -> widths = ints(kv[1]);
+                case "threads" -> threads = Integer.parseInt(kv[1]);
+                case "reps" -> reps = Integer.parseInt(kv[1]);
+                case "window" -> windowN = Integer.parseInt(kv[1]);
+                case "types" -> types = kv[1];
+                default -> throw new IllegalArgumentException("unknown argument " + a);
+            }
+        }
+        double peakF1 = FmaPeak.floatGflops(1, 50_000_000);
+        double peakF = FmaPeak.floatGflops(threads, 50_000_000);
+        double peakD1 = FmaPeak.doubleGflops(1, 50_000_000);
+        double peakD = FmaPeak.doubleGflops(threads, 50_000_000);
+        System.out.printf(Locale.ROOT, "FMA peak GFLOP/s: float %.1f (1 thread) %.1f (%d threads); double %.1f (1 thread) %.1f (%d threads)%n",
+                peakF1, peakF, threads, peakD1, peakD, threads);
+        System.out.println();
+        System.out.println("| dtype | n | d = dv | seconds | GFLOP/s | fraction of FMA peak |");
+        System.out.println("|---|---|---|---|---|---|");
+        for (String type : types.split(",")) {
+            boolean f32 = type.equals("float32");
+            for (int d : widths) {
+                for (int n : sizes) {
+                    Geometry g = Geometry.simple(1, n, new int[] {n, n}, d, d);
+                    double flops = g.exactFlops(Mask.FULL);
+                    // n = 2048 costs seconds per call: one timed run after a smaller warm-up.
+                    int runs = flops > 1e12 ? 1 : reps;
+                    double seconds = time(g, Mask.FULL, f32, threads, runs);
+                    double gflops = flops / seconds * 1e-9;
+                    System.out.printf(Locale.ROOT, "| %s | %d | %d | %.3f | %.1f | %.2f |%n", type, n, d, seconds,
+                            gflops, gflops / (f32 ? peakF : peakD));
+                }
+            }
+        }
+        System.out.println();
+        for (int n : new int[] {512, 1024}) {
+            Geometry g = Geometry.simple(1, n, new int[] {n, n}, 64, 64);
+            double full = time(g, Mask.FULL, true, threads, reps);
+            double causal = time(g, Mask.CAUSAL, true, threads, reps);
+            System.out.printf(Locale.ROOT, "order 3 float32 n=%d d=dv=64: causal %.3f s, full %.3f s, causal/full %.3f (allowed tuples ratio %.3f)%n",
+                    n, causal, full, causal / full, g.tuples(Mask.CAUSAL) / g.tuples(Mask.FULL));
+        }
+        for (int d : new int[] {16, 64}) {
+            Geometry g = Geometry.simple(1, windowN, new int[] {windowN, windowN}, d, d);
+            Mask w = Mask.window(16, 16);
+            double seconds = time(g, w, true, threads, reps);
+            System.out.printf(Locale.ROOT, "order 3 float32 n=%d d=dv=%d window 16,16: %.3f s (%.1f GFLOP/s on allowed tuples)%n",
+                    windowN, d, seconds, g.exactFlops(w) / seconds * 1e-9);
+        }
+    }
+
+    /** Best wall time of runs calls, after one warm-up call. */
+    static double time(Geometry g, Mask mask, boolean f32, int threads, int runs) {
+        Random rnd = new Random(1);
+        int n = g.nq();
+        int d = g.d();
+        int dv = g.dv();
+        int factors = g.nk().length;
+        double scale = 1.0 / d;
+        double best = Double.POSITIVE_INFINITY;
+        if (f32) {
+            float[] q = randomFloats(rnd, n * d);
+            float[][] k = new float[factors][];
+            float[][] v = new float[factors][];
+            for (int t = 0; t < factors; t++) {
+                k[t] = randomFloats(rnd, g.nk()[t] * d);
+                v[t] = randomFloats(rnd, g.nk()[t] * dv);
+            }
+            float[] out = new float[n * dv];
+            double[] lse = new double[n];
+            warmUp(g, mask, true, threads);
+            for (int r = 0; r < runs; r++) {
+                long start = System.nanoTime();
+                ExactForward.forward(g, scale, mask, q, k, v, out, lse, threads);
+                best = Math.min(best, (System.nanoTime() - start) * 1e-9);
+            }
+        } else {
+            double[] q = randomDoubles(rnd, n * d);
+            double[][] k = new double[factors][];
+            double[][] v = new double[factors][];
+            for (int t = 0; t < factors; t++) {
+                k[t] = randomDoubles(rnd, g.nk()[t] * d);
+                v[t] = randomDoubles(rnd, g.nk()[t] * dv);
+            }
+            double[] out = new double[n * dv];
+            double[] lse = new double[n];
+            warmUp(g, mask, false, threads);
+            for (int r = 0; r < runs; r++) {
+                long start = System.nanoTime();
+                ExactForward.forward(g, scale, mask, q, k, v, out, lse, threads);
+                best = Math.min(best, (System.nanoTime() - start) * 1e-9);
+            }
+        }
+        return best;
+    }
+
+    /** Compiles the kernel on a small problem of the same widths and mask. */
+    private static void warmUp(Geometry big, Mask mask, boolean f32, int threads) {
+        int n = Math.min(big.nq(), 256);
+        Geometry g = Geometry.simple(1, n, new int[] {n, n}, big.d(), big.dv());
+        for (int r = 0; r < 3; r++) {
+            if (f32) {
+                ExactForward.forward(g, 0.1, mask, new float[n * g.d()], new float[][] {new float[n * g.d()], new float[n * g.d()]},
+                        new float[][] {new float[n * g.dv()], new float[n * g.dv()]}, new float[n * g.dv()], new double[n], threads);
+            } else {
+                ExactForward.forward(g, 0.1, mask, new double[n * g.d()], new double[][] {new double[n * g.d()], new double[n * g.d()]},
+                        new double[][] {new double[n * g.dv()], new double[n * g.dv()]}, new double[n * g.dv()], new double[n], threads);
+            }
+        }
+    }
+
+    private static float[] randomFloats(Random rnd, int size) {
+        float[] a = new float[size];
+        for (int i = 0; i < size; i++) {
+            a[i] = (float) (2 * rnd.nextDouble() - 1);
+        }
+        return a;
+    }
+
+    private static double[] randomDoubles(Random rnd, int size) {
+        double[] a = new double[size];
+        for (int i = 0; i < size; i++) {
+            a[i] = 2 * rnd.nextDouble() - 1;
+        }
+        return a;
+    }
+
+    private static int[] ints(String s) {
+        String[] parts = s.split(",");
+        int[] r = new int[parts.length];
+        for (int i = 0; i < parts.length; i++) {
+            r[i] = Integer.parseInt(parts[i].trim());
+        }
+        return r;
+    }
+}

@@ -1,0 +1,422 @@
+package org.tensorattention.core.exact;
+
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorSpecies;
+import org.tensorattention.core.Geometry;
+import org.tensorattention.core.Mask;
+import org.tensorattention.core.Parallel;
+
+/**
+ * The blocked float32 exact forward (Vector API). One task is a block of {@link #BQ} query rows of one problem.
+ * For each outer tuple J' (see {@link OuterTuples}) the modulated queries Qm = c Q ∘ prod_t K_t[j_t] turn the
+ * last factor into an order-2 problem, streamed in blocks of {@link #BK} keys: a 4 x BK score tile from
+ * broadcast-FMAs against the transposed key block, exp with a running per-row maximum, then the tile times the
+ * value block. Each J' is summed in float, then scaled by prod_t V_t[j_t] into float64 accumulators, so the
+ * long sum over J' (and the softmax denominator) is carried in double.
+ */
+final class FloatBlockKernel implements OuterTuples.Visitor {
+    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
+    private static final int L = F.length();
+    /** Keys per block: four vectors, one register row of the score tile. */
+    static final int BK = 4 * L;
+    /** Query rows per micro-kernel. */
+    private static final int R = 4;
+    /** Query rows per task. */
+    static final int BQ = 32;
+    private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+
+    private final Geometry g;
+    private final Mask mask;
+    private final float scale;
+    private final float[] q;
+    private final float[] kt;
+    private final float[] vp;
+    private final int d;
+    private final int dv;
+    private final int dvp;
+    private final int inner;
+    private final int nk;
+    private final int p;
+    private final int i0;
+    private final int qo;
+
+    private final float[] modulated;
+    private final float[] part;
+    private final float[] lanes;
+    private final float[] tile = new float[R * BK];
+    private final float[] max = new float[BQ + R];
+    private final double[] acc;
+    private final double[] sum = new double[BQ + R];
+    private final int[] lo = new int[BQ + R];
+    private final int[] hi = new int[BQ + R];
+
+    private FloatBlockKernel(Geometry g, float scale, Mask mask, float[] q, float[] kt, float[] vp, int p, int i0) {
+        this.g = g;
+        this.mask = mask;
+        this.scale = scale;
+        this.q = q;
+        this.kt = kt;
+        this.vp = vp;
+        this.p = p;
+        this.i0 = i0;
+        d = g.d();
+        dv = g.dv();
+        dvp = paddedWidth(dv);
+        inner = g.nk().length - 1;
+        nk = g.nk()[inner];
+        qo = (int) g.qOffset(p);
+        modulated = new float[(BQ + R) * d];
+        part = new float[(BQ + R) * dvp];
+        lanes = new float[(BQ + R) * L];
+        acc = new double[(BQ + R) * dv];
+        java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
+    }
+
+    static int paddedWidth(int dv) {
+        return (dv + L - 1) / L * L;
+    }
+
+    static void forward(Geometry g, double scale, Mask mask, float[] q, float[][] k, float[][] v, float[] out,
+                        double[] lse, int threads) {
+        int inner = g.nk().length - 1;
+        int nk = g.nk()[inner];
+        int kvs = g.kvProblems();
+        float[][] kt = new float[kvs][];
+        float[][] vp = new float[kvs][];
+        int[] first = firstProblemOf(g, kvs);
+        Parallel.forEach(kvs, threads, kv -> {
+            if (first[kv] >= 0) {
+                kt[kv] = InnerPacking.keys(k[inner], (int) g.keyOffset(first[kv], inner), nk, g.d(), BK);
+                vp[kv] = InnerPacking.values(v[inner], (int) g.valueOffset(first[kv], inner), nk, g.dv(),
+                        paddedWidth(g.dv()), BK);
+            }
+        });
+        int blocks = (g.nq() + BQ - 1) / BQ;
+        Parallel.forEach(g.problems() * blocks, threads, task -> {
+            int p = task / blocks;
+            // Last blocks first: under a causal mask they are the heaviest, and dynamic claiming then balances.
+            int b = blocks - 1 - task % blocks;
+            int i0 = b * BQ;
+            int i1 = Math.min(g.nq(), i0 + BQ);
+            int kv = g.kvProblem()[p];
+            FloatBlockKernel kernel = new FloatBlockKernel(g, (float) scale, mask, q, kt[kv], vp[kv], p, i0);
+            new OuterTuples(g, mask, k, v).walk(p, i0, i1 - 1, kernel);
+            kernel.finish(i1 - i0, out, lse);
+        });
+    }
+
+    /** A problem that reads each key/value problem (-1 for none), to find its offsets. */
+    static int[] firstProblemOf(Geometry g, int kvs) {
+        int[] first = new int[kvs];
+        java.util.Arrays.fill(first, -1);
+        for (int p = g.problems() - 1; p >= 0; p--) {
+            first[g.kvProblem()[p]] = p;
+        }
+        return first;
+    }
+
+    @Override
+    public void visit(double[] keyProduct, double[] valueProduct, int firstRow, int lastRow) {
+        int rf = firstRow - i0;
+        int rl = lastRow - i0;
+        int rEnd = rf + (rl - rf + R) / R * R;
+        for (int r = rf; r <= rl; r++) {
+            int src = qo + (i0 + r) * d;
+            for (int l = 0; l < d; l++) {
+                modulated[r * d + l] = (float) (scale * (double) q[src + l] * keyProduct[l]);
+            }
+        }
+        int jMin = Integer.MAX_VALUE;
+        int jMax = -1;
+        for (int r = rf; r < rEnd; r++) {
+            if (r <= rl) {
+                lo[r] = mask.lo(inner, i0 + r);
+                hi[r] = mask.hi(inner, i0 + r, nk);
+            } else {
+                lo[r] = 0;
+                hi[r] = -1;
+            }
+            if (lo[r] <= hi[r]) {
+                jMin = Math.min(jMin, lo[r]);
+                jMax = Math.max(jMax, hi[r]);
+            }
+        }
+        if (jMax < 0) {
+            return;
+        }
+        for (int jb = jMin / BK; jb <= jMax / BK; jb++) {
+            int js = jb * BK;
+            int je = js + BK - 1;
+            for (int r0 = rf; r0 < rEnd; r0 += R) {
+                int gLo = Integer.MAX_VALUE;
+                int gHi = -1;
+                boolean interior = true;
+                for (int r = r0; r < r0 + R; r++) {
+                    if (lo[r] > hi[r]) {
+                        interior = false;
+                        continue;
+                    }
+                    gLo = Math.min(gLo, lo[r]);
+                    gHi = Math.max(gHi, hi[r]);
+                    interior &= lo[r] <= js && hi[r] >= je;
+                }
+                if (gHi < js || gLo > je) {
+                    continue;
+                }
+                scores(jb, r0);
+                for (int r = 0; r < R; r++) {
+                    softmax(r0 + r, js, !interior, r * BK);
+                }
+                accumulate(jb, r0);
+            }
+        }
+        flush(rf, rl, valueProduct);
+    }
+
+    /** The 4 x BK score tile of rows r0.. against key block jb, held in 16 registers over the d loop. */
+    private void scores(int jb, int r0) {
+        FloatVector s00 = FloatVector.zero(F), s01 = s00, s02 = s00, s03 = s00;
+        FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
+        FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
+        FloatVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
+        int q0 = r0 * d;
+        int q1 = q0 + d;
+        int q2 = q1 + d;
+        int q3 = q2 + d;
+        int kb = jb * d * BK;
+        for (int l = 0; l < d; l++) {
+            int kk = kb + l * BK;
+            FloatVector k0 = FloatVector.fromArray(F, kt, kk);
+            FloatVector k1 = FloatVector.fromArray(F, kt, kk + L);
+            FloatVector k2 = FloatVector.fromArray(F, kt, kk + 2 * L);
+            FloatVector k3 = FloatVector.fromArray(F, kt, kk + 3 * L);
+            FloatVector a = FloatVector.broadcast(F, modulated[q0 + l]);
+            s00 = a.fma(k0, s00);
+            s01 = a.fma(k1, s01);
+            s02 = a.fma(k2, s02);
+            s03 = a.fma(k3, s03);
+            a = FloatVector.broadcast(F, modulated[q1 + l]);
+            s10 = a.fma(k0, s10);
+            s11 = a.fma(k1, s11);
+            s12 = a.fma(k2, s12);
+            s13 = a.fma(k3, s13);
+            a = FloatVector.broadcast(F, modulated[q2 + l]);
+            s20 = a.fma(k0, s20);
+            s21 = a.fma(k1, s21);
+            s22 = a.fma(k2, s22);
+            s23 = a.fma(k3, s23);
+            a = FloatVector.broadcast(F, modulated[q3 + l]);
+            s30 = a.fma(k0, s30);
+            s31 = a.fma(k1, s31);
+            s32 = a.fma(k2, s32);
+            s33 = a.fma(k3, s33);
+        }
+        s00.intoArray(tile, 0);
+        s01.intoArray(tile, L);
+        s02.intoArray(tile, 2 * L);
+        s03.intoArray(tile, 3 * L);
+        s10.intoArray(tile, BK);
+        s11.intoArray(tile, BK + L);
+        s12.intoArray(tile, BK + 2 * L);
+        s13.intoArray(tile, BK + 3 * L);
+        s20.intoArray(tile, 2 * BK);
+        s21.intoArray(tile, 2 * BK + L);
+        s22.intoArray(tile, 2 * BK + 2 * L);
+        s23.intoArray(tile, 2 * BK + 3 * L);
+        s30.intoArray(tile, 3 * BK);
+        s31.intoArray(tile, 3 * BK + L);
+        s32.intoArray(tile, 3 * BK + 2 * L);
+        s33.intoArray(tile, 3 * BK + 3 * L);
+    }
+
+    /** Turns row r's scores (at tile[t..]) into weights exp(s - max), updating the running max and sum. */
+    private void softmax(int r, int js, boolean edge, int t) {
+        FloatVector x0 = FloatVector.fromArray(F, tile, t);
+        FloatVector x1 = FloatVector.fromArray(F, tile, t + L);
+        FloatVector x2 = FloatVector.fromArray(F, tile, t + 2 * L);
+        FloatVector x3 = FloatVector.fromArray(F, tile, t + 3 * L);
+        if (edge) {
+            // Lane N of vector c is key js + c L + N; it is allowed when 0 <= js + c L + N - lo < hi - lo + 1.
+            int off = js - lo[r];
+            int len = hi[r] - lo[r] + 1;
+            x0 = NEG_INF.blend(x0, F.indexInRange(off, len));
+            x1 = NEG_INF.blend(x1, F.indexInRange(off + L, len));
+            x2 = NEG_INF.blend(x2, F.indexInRange(off + 2 * L, len));
+            x3 = NEG_INF.blend(x3, F.indexInRange(off + 3 * L, len));
+        }
+        float m = max[r];
+        FloatVector lanesMax = x0.max(x1).max(x2.max(x3));
+        // The horizontal reduction only when some lane passes the running maximum (rare after a few blocks).
+        if (lanesMax.compare(VectorOperators.GT, m).anyTrue()) {
+            float bm = lanesMax.reduceLanes(VectorOperators.MAX);
+            rescale(r, m, bm);
+            m = bm;
+        }
+        if (m == Float.NEGATIVE_INFINITY) {
+            java.util.Arrays.fill(tile, t, t + BK, 0f);
+            return;
+        }
+        FloatVector p0 = exp(x0.sub(m));
+        FloatVector p1 = exp(x1.sub(m));
+        FloatVector p2 = exp(x2.sub(m));
+        FloatVector p3 = exp(x3.sub(m));
+        if (edge) {
+            p0 = p0.blend(0f, x0.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+            p1 = p1.blend(0f, x1.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+            p2 = p2.blend(0f, x2.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+            p3 = p3.blend(0f, x3.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+        }
+        p0.intoArray(tile, t);
+        p1.intoArray(tile, t + L);
+        p2.intoArray(tile, t + 2 * L);
+        p3.intoArray(tile, t + 3 * L);
+        FloatVector.fromArray(F, lanes, r * L).add(p0.add(p1).add(p2.add(p3))).intoArray(lanes, r * L);
+    }
+
+    private static final boolean POLY_EXP = !"library".equals(System.getProperty("tensorattention.exp"));
+
+    private static FloatVector exp(FloatVector x) {
+        return POLY_EXP ? VectorExp.exp(x) : x.lanewise(VectorOperators.EXP);
+    }
+
+    /** A larger maximum for row r: everything summed so far shrinks by exp(old - new). */
+    private void rescale(int r, float old, float now) {
+        max[r] = now;
+        if (old == Float.NEGATIVE_INFINITY) {
+            return;
+        }
+        double alpha = Math.exp((double) old - now);
+        float a = (float) alpha;
+        for (int l = 0; l < dvp; l++) {
+            part[r * dvp + l] *= a;
+        }
+        for (int l = 0; l < L; l++) {
+            lanes[r * L + l] *= a;
+        }
+        for (int l = 0; l < dv; l++) {
+            acc[r * dv + l] *= alpha;
+        }
+        sum[r] *= alpha;
+    }
+
+    /** part[rows r0..] += tile (4 x BK weights) times value block jb (BK x dvp). */
+    private void accumulate(int jb, int r0) {
+        int vb = jb * BK * dvp;
+        int o0 = r0 * dvp;
+        int o1 = o0 + dvp;
+        int o2 = o1 + dvp;
+        int o3 = o2 + dvp;
+        int c = 0;
+        for (; c + 4 * L <= dvp; c += 4 * L) {
+            FloatVector a00 = FloatVector.fromArray(F, part, o0 + c);
+            FloatVector a01 = FloatVector.fromArray(F, part, o0 + c + L);
+            FloatVector a02 = FloatVector.fromArray(F, part, o0 + c + 2 * L);
+            FloatVector a03 = FloatVector.fromArray(F, part, o0 + c + 3 * L);
+            FloatVector a10 = FloatVector.fromArray(F, part, o1 + c);
+            FloatVector a11 = FloatVector.fromArray(F, part, o1 + c + L);
+            FloatVector a12 = FloatVector.fromArray(F, part, o1 + c + 2 * L);
+            FloatVector a13 = FloatVector.fromArray(F, part, o1 + c + 3 * L);
+            FloatVector a20 = FloatVector.fromArray(F, part, o2 + c);
+            FloatVector a21 = FloatVector.fromArray(F, part, o2 + c + L);
+            FloatVector a22 = FloatVector.fromArray(F, part, o2 + c + 2 * L);
+            FloatVector a23 = FloatVector.fromArray(F, part, o2 + c + 3 * L);
+            FloatVector a30 = FloatVector.fromArray(F, part, o3 + c);
+            FloatVector a31 = FloatVector.fromArray(F, part, o3 + c + L);
+            FloatVector a32 = FloatVector.fromArray(F, part, o3 + c + 2 * L);
+            FloatVector a33 = FloatVector.fromArray(F, part, o3 + c + 3 * L);
+            for (int j = 0; j < BK; j++) {
+                int vr = vb + j * dvp + c;
+                FloatVector v0 = FloatVector.fromArray(F, vp, vr);
+                FloatVector v1 = FloatVector.fromArray(F, vp, vr + L);
+                FloatVector v2 = FloatVector.fromArray(F, vp, vr + 2 * L);
+                FloatVector v3 = FloatVector.fromArray(F, vp, vr + 3 * L);
+                FloatVector w = FloatVector.broadcast(F, tile[j]);
+                a00 = w.fma(v0, a00);
+                a01 = w.fma(v1, a01);
+                a02 = w.fma(v2, a02);
+                a03 = w.fma(v3, a03);
+                w = FloatVector.broadcast(F, tile[BK + j]);
+                a10 = w.fma(v0, a10);
+                a11 = w.fma(v1, a11);
+                a12 = w.fma(v2, a12);
+                a13 = w.fma(v3, a13);
+                w = FloatVector.broadcast(F, tile[2 * BK + j]);
+                a20 = w.fma(v0, a20);
+                a21 = w.fma(v1, a21);
+                a22 = w.fma(v2, a22);
+                a23 = w.fma(v3, a23);
+                w = FloatVector.broadcast(F, tile[3 * BK + j]);
+                a30 = w.fma(v0, a30);
+                a31 = w.fma(v1, a31);
+                a32 = w.fma(v2, a32);
+                a33 = w.fma(v3, a33);
+            }
+            a00.intoArray(part, o0 + c);
+            a01.intoArray(part, o0 + c + L);
+            a02.intoArray(part, o0 + c + 2 * L);
+            a03.intoArray(part, o0 + c + 3 * L);
+            a10.intoArray(part, o1 + c);
+            a11.intoArray(part, o1 + c + L);
+            a12.intoArray(part, o1 + c + 2 * L);
+            a13.intoArray(part, o1 + c + 3 * L);
+            a20.intoArray(part, o2 + c);
+            a21.intoArray(part, o2 + c + L);
+            a22.intoArray(part, o2 + c + 2 * L);
+            a23.intoArray(part, o2 + c + 3 * L);
+            a30.intoArray(part, o3 + c);
+            a31.intoArray(part, o3 + c + L);
+            a32.intoArray(part, o3 + c + 2 * L);
+            a33.intoArray(part, o3 + c + 3 * L);
+        }
+        for (; c < dvp; c += L) {
+            // One value vector: split the key sum into even and odd halves for eight independent FMA chains.
+            FloatVector a0 = FloatVector.fromArray(F, part, o0 + c);
+            FloatVector a1 = FloatVector.fromArray(F, part, o1 + c);
+            FloatVector a2 = FloatVector.fromArray(F, part, o2 + c);
+            FloatVector a3 = FloatVector.fromArray(F, part, o3 + c);
+            FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
+            for (int j = 0; j < BK; j += 2) {
+                int vr = vb + j * dvp + c;
+                FloatVector v0 = FloatVector.fromArray(F, vp, vr);
+                FloatVector v1 = FloatVector.fromArray(F, vp, vr + dvp);
+                a0 = FloatVector.broadcast(F, tile[j]).fma(v0, a0);
+                a1 = FloatVector.broadcast(F, tile[BK + j]).fma(v0, a1);
+                a2 = FloatVector.broadcast(F, tile[2 * BK + j]).fma(v0, a2);
+                a3 = FloatVector.broadcast(F, tile[3 * BK + j]).fma(v0, a3);
+                b0 = FloatVector.broadcast(F, tile[j + 1]).fma(v1, b0);
+                b1 = FloatVector.broadcast(F, tile[BK + j + 1]).fma(v1, b1);
+                b2 = FloatVector.broadcast(F, tile[2 * BK + j + 1]).fma(v1, b2);
+                b3 = FloatVector.broadcast(F, tile[3 * BK + j + 1]).fma(v1, b3);
+            }
+            a0.add(b0).intoArray(part, o0 + c);
+            a1.add(b1).intoArray(part, o1 + c);
+            a2.add(b2).intoArray(part, o2 + c);
+            a3.add(b3).intoArray(part, o3 + c);
+        }
+    }
+
+    /** Ends an outer tuple: its float partial sums, times prod_t V_t[j_t], go into the float64 accumulators. */
+    private void flush(int rf, int rl, double[] valueProduct) {
+        for (int r = rf; r <= rl; r++) {
+            sum[r] += FloatVector.fromArray(F, lanes, r * L).reduceLanes(VectorOperators.ADD);
+            for (int l = 0; l < dv; l++) {
+                acc[r * dv + l] += valueProduct[l] * part[r * dvp + l];
+            }
+            java.util.Arrays.fill(part, r * dvp, (r + 1) * dvp, 0f);
+            java.util.Arrays.fill(lanes, r * L, (r + 1) * L, 0f);
+        }
+    }
+
+    /** O = acc / sum and lse = max + log(sum) for the task's rows. */
+    private void finish(int rows, float[] out, double[] lse) {
+        int oo = (int) g.outOffset(p);
+        for (int r = 0; r < rows; r++) {
+            int i = i0 + r;
+            for (int l = 0; l < dv; l++) {
+                out[oo + i * dv + l] = (float) (acc[r * dv + l] / sum[r]);
+            }
+            lse[p * g.nq() + i] = max[r] + Math.log(sum[r]);
+        }
+    }
+}

@@ -1,0 +1,55 @@
+package org.tensorattention.core.exact;
+
+/**
+ * Copies of the last (inner) key factor laid out for the blocked kernels, one per key/value problem.
+ *
+ * <p>Keys are transposed per block of {@code bk} rows, {@code packed[(block * d + l) * bk + jj] = K[block * bk + jj][l]},
+ * so that one vector load reads one coordinate of many keys (the scores become broadcast-FMAs). Values keep
+ * their rows, padded to {@code dvp} columns. Rows past nk are zero in both; the kernels mask them out.
+ */
+final class InnerPacking {
+    private InnerPacking() {
+    }
+
+    static int blocks(int nk, int bk) {
+        return (nk + bk - 1) / bk;
+    }
+
+    static float[] keys(float[] k, int offset, int nk, int d, int bk) {
+        float[] packed = new float[blocks(nk, bk) * bk * d];
+        for (int j = 0; j < nk; j++) {
+            int base = (j / bk) * d * bk + j % bk;
+            for (int l = 0; l < d; l++) {
+                packed[base + l * bk] = k[offset + j * d + l];
+            }
+        }
+        return packed;
+    }
+
+    static double[] keys(double[] k, int offset, int nk, int d, int bk) {
+        double[] packed = new double[blocks(nk, bk) * bk * d];
+        for (int j = 0; j < nk; j++) {
+            int base = (j / bk) * d * bk + j % bk;
+            for (int l = 0; l < d; l++) {
+                packed[base + l * bk] = k[offset + j * d + l];
+            }
+        }
+        return packed;
+    }
+
+    static float[] values(float[] v, int offset, int nk, int dv, int dvp, int bk) {
+        float[] packed = new float[blocks(nk, bk) * bk * dvp];
+        for (int j = 0; j < nk; j++) {
+            System.arraycopy(v, offset + j * dv, packed, j * dvp, dv);
+        }
+        return packed;
+    }
+
+    static double[] values(double[] v, int offset, int nk, int dv, int dvp, int bk) {
+        double[] packed = new double[blocks(nk, bk) * bk * dvp];
+        for (int j = 0; j < nk; j++) {
+            System.arraycopy(v, offset + j * dv, packed, j * dvp, dv);
+        }
+        return packed;
+    }
+}

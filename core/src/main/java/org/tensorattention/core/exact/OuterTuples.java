@@ -1,0 +1,114 @@
+package org.tensorattention.core.exact;
+
+import java.util.Arrays;
+import org.tensorattention.core.Geometry;
+import org.tensorattention.core.Mask;
+
+/**
+ * The outer key factors 0 .. k-3 of one block of query rows, walked as an odometer: every tuple
+ * J' = (j_0 .. j_{k-3}) that some row of the block may attend to, with the elementwise products
+ * prod_t K_t[j_t] and prod_t V_t[j_t] and the (contiguous) rows it allows. The last key factor is left to the
+ * kernel: with these products it sees an order-2 problem (modulated queries and values). Order 2 has one empty
+ * outer tuple whose products are all ones.
+ */
+final class OuterTuples {
+    /** Receives one outer tuple: its key and value products and the first and last row (inclusive) it allows. */
+    interface Visitor {
+        void visit(double[] keyProduct, double[] valueProduct, int firstRow, int lastRow);
+    }
+
+    private final Geometry g;
+    private final Mask mask;
+    private final double[][] kd;
+    private final double[][] vd;
+    private final float[][] kf;
+    private final float[][] vf;
+    private final int outer;
+    private final double[][] keyProduct;
+    private final double[][] valueProduct;
+    private int p;
+    private Visitor visitor;
+
+    OuterTuples(Geometry g, Mask mask, double[][] k, double[][] v) {
+        this(g, mask, k, v, null, null);
+    }
+
+    OuterTuples(Geometry g, Mask mask, float[][] k, float[][] v) {
+        this(g, mask, null, null, k, v);
+    }
+
+    private OuterTuples(Geometry g, Mask mask, double[][] kd, double[][] vd, float[][] kf, float[][] vf) {
+        this.g = g;
+        this.mask = mask;
+        this.kd = kd;
+        this.vd = vd;
+        this.kf = kf;
+        this.vf = vf;
+        outer = g.nk().length - 1;
+        keyProduct = new double[outer + 1][g.d()];
+        valueProduct = new double[outer + 1][g.dv()];
+        Arrays.fill(keyProduct[0], 1.0);
+        Arrays.fill(valueProduct[0], 1.0);
+    }
+
+    /** Calls visitor for every outer tuple some query row in [firstRow, lastRow] of problem p may attend to. */
+    void walk(int p, int firstRow, int lastRow, Visitor visitor) {
+        this.p = p;
+        this.visitor = visitor;
+        visit(0, firstRow, lastRow);
+    }
+
+    private boolean allows(int t, int i, int j) {
+        return mask.lo(t, i) <= j && j <= mask.hi(t, i, g.nk()[t]);
+    }
+
+    private void visit(int t, int first, int last) {
+        if (t == outer) {
+            visitor.visit(keyProduct[t], valueProduct[t], first, last);
+            return;
+        }
+        int nk = g.nk()[t];
+        // Interval masks move monotonically with the row, so the block's union runs from first's lo to last's hi.
+        int lo = mask.lo(t, first);
+        int hi = mask.hi(t, last, nk);
+        int d = g.d();
+        int dv = g.dv();
+        int ko = (int) g.keyOffset(p, t);
+        int vo = (int) g.valueOffset(p, t);
+        double[] kp = keyProduct[t];
+        double[] vp = valueProduct[t];
+        double[] kn = keyProduct[t + 1];
+        double[] vn = valueProduct[t + 1];
+        for (int j = lo; j <= hi; j++) {
+            int f = first;
+            while (f <= last && !allows(t, f, j)) {
+                f++;
+            }
+            if (f > last) {
+                continue;
+            }
+            int l = f;
+            while (l < last && allows(t, l + 1, j)) {
+                l++;
+            }
+            int kr = ko + j * d;
+            int vr = vo + j * dv;
+            if (kd != null) {
+                for (int c = 0; c < d; c++) {
+                    kn[c] = kp[c] * kd[t][kr + c];
+                }
+                for (int c = 0; c < dv; c++) {
+                    vn[c] = vp[c] * vd[t][vr + c];
+                }
+            } else {
+                for (int c = 0; c < d; c++) {
+                    kn[c] = kp[c] * kf[t][kr + c];
+                }
+                for (int c = 0; c < dv; c++) {
+                    vn[c] = vp[c] * vf[t][vr + c];
+                }
+            }
+            visit(t + 1, f, l);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+package org.tensorattention.core.exact;
+
+import org.tensorattention.core.Geometry;
+import org.tensorattention.core.Mask;
+import org.tensorattention.core.Parallel;
+
+/**
+ * The portable scalar exact forward for any order, streamed with a running maximum and sum (online softmax):
+ * extra memory is O(k (d + dv)) per thread, whatever n is. It visits only the tuples the mask allows.
+ *
+ * <p>Used when the Vector API module is absent; also the simplest statement of the algorithm.
+ */
+final class ScalarForward {
+    private ScalarForward() {
+    }
+
+    /** float64: fills out (problems x nq x dv) and lse (problems x nq). */
+    static void forward(Geometry g, double scale, Mask mask, double[] q, double[][] k, double[][] v,
+                               double[] out, double[] lse, int threads) {
+        int nq = g.nq();
+        Parallel.forEach(g.problems() * nq, threads, task -> {
+            int p = task / nq;
+            int i = task % nq;
+            new RowState(g, scale, mask, q, k, v, p).row(i, out, lse);
+        });
+    }
+
+    /** float32 in and out; accumulates in float64 on this portable path. */
+    static void forward(Geometry g, double scale, Mask mask, float[] q, float[][] k, float[][] v,
+                               float[] out, double[] lse, int threads) {
+        double[] out64 = new double[out.length];
+        forward(g, scale, mask, widen(q), widen(k), widen(v), out64, lse, threads);
+        for (int i = 0; i < out.length; i++) {
+            out[i] = (float) out64[i];
+        }
+    }
+
+    static double[] widen(float[] a) {
+        double[] r = new double[a.length];
+        for (int i = 0; i < a.length; i++) {
+            r[i] = a[i];
+        }
+        return r;
+    }
+
+    static double[][] widen(float[][] a) {
+        double[][] r = new double[a.length][];
+        for (int t = 0; t < a.length; t++) {
+            r[t] = widen(a[t]);
+        }
+        return r;
+    }
+
+    /** One query row: partial products of the key and value factors chosen so far, and the softmax state. */
+    private static final class RowState {
+        final Geometry g;
+        final Mask mask;
+        final double[] q;
+        final double[][] k;
+        final double[][] v;
+        final int p;
+        final int factors;
+        final int d;
+        final int dv;
+        final double scale;
+        final double[][] qk;
+        final double[][] pv;
+        final double[] acc;
+        double max;
+        double sum;
+        int i;
+
+        RowState(Geometry g, double scale, Mask mask, double[] q, double[][] k, double[][] v, int p) {
+            this.g = g;
+            this.mask = mask;
+            this.q = q;
+            this.k = k;
+            this.v = v;
+            this.p = p;
+            this.scale = scale;
+            factors = g.order() - 1;
+            d = g.d();
+            dv = g.dv();
+            qk = new double[factors][d];
+            pv = new double[factors][dv];
+            acc = new double[dv];
+        }
+
+        void row(int i, double[] out, double[] lse) {
+            this.i = i;
+            int qo = (int) g.qOffset(p) + i * d;
+            for (int l = 0; l < d; l++) {
+                qk[0][l] = scale * q[qo + l];
+            }
+            java.util.Arrays.fill(pv[0], 1.0);
+            max = Double.NEGATIVE_INFINITY;
+            sum = 0;
+            java.util.Arrays.fill(acc, 0);
+            visit(0);
+            int oo = (int) g.outOffset(p) + i * dv;
+            for (int l = 0; l < dv; l++) {
+                out[oo + l] = acc[l] / sum;
+            }
+            lse[p * g.nq() + i] = max + Math.log(sum);
+        }
+
+        private void visit(int t) {
+            int lo = mask.lo(t, i);
+            int hi = mask.hi(t, i, g.nk()[t]);
+            int ko = (int) g.keyOffset(p, t);
+            int vo = (int) g.valueOffset(p, t);
+            double[] kt = k[t];
+            double[] vt = v[t];
+            double[] qkt = qk[t];
+            double[] pvt = pv[t];
+            if (t == factors - 1) {
+                for (int j = lo; j <= hi; j++) {
+                    double s = 0;
+                    int kr = ko + j * d;
+                    for (int l = 0; l < d; l++) {
+                        s += qkt[l] * kt[kr + l];
+                    }
+                    if (s > max) {
+                        double rescale = Math.exp(max - s);
+                        sum *= rescale;
+                        for (int l = 0; l < dv; l++) {
+                            acc[l] *= rescale;
+                        }
+                        max = s;
+                    }
+                    double w = Math.exp(s - max);
+                    sum += w;
+                    int vr = vo + j * dv;
+                    for (int l = 0; l < dv; l++) {
+                        acc[l] += w * pvt[l] * vt[vr + l];
+                    }
+                }
+                return;
+            }
+            double[] qkn = qk[t + 1];
+            double[] pvn = pv[t + 1];
+            for (int j = lo; j <= hi; j++) {
+                int kr = ko + j * d;
+                for (int l = 0; l < d; l++) {
+                    qkn[l] = qkt[l] * kt[kr + l];
+                }
+                int vr = vo + j * dv;
+                for (int l = 0; l < dv; l++) {
+                    pvn[l] = pvt[l] * vt[vr + l];
+                }
+                visit(t + 1);
+            }
+        }
+    }
+}

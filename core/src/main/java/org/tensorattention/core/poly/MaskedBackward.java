@@ -1,0 +1,249 @@
+package org.tensorattention.core.poly;
+
+import java.util.Arrays;
+import org.tensorattention.core.Geometry;
+import org.tensorattention.core.Mask;
+
+/**
+ * The polynomial backward for causal and window masks, one problem on one thread, O(n r k^2 dv) time.
+ *
+ * <p>A forward sweep runs the scan of {@link PolyForward} (states S_t(i), z_t(i)), writes O~, keeps the
+ * per-row upstream gradients of the numerator and denominator (gN_i = dO_i / D_i, gD_i = -dO_i . O~_i / D_i:
+ * O(n dv) memory), finishes dQ row by row, and saves the states every {@code interval} rows.
+ *
+ * <p>A reverse sweep walks the states back (subtract key row i, add back row i - w_t for a window; exact
+ * checkpoints every {@code interval} rows stop rounding from building up) and accumulates the gradient of
+ * each state: causal, G_t(j) = sum_{i >= j} dS_t(i), a reverse prefix sum; window, the sum over
+ * i in [j, j + w_t), so the row leaving the window is taken off again, which needs the states at i + w_t:
+ * a second, lagging set of states per factor. Key row j then gets dV_t[j] = U_t[j] G_t(j) and
+ * dU_t[j] = G_t(j) V_t[j] + Gz_t(j), chained through the feature map into dK_t[j].
+ */
+final class MaskedBackward {
+    private final Geometry g;
+    private final int p;
+    private final Mask mask;
+    private final FeatureMap fm;
+    private final PolyAttention.Inputs in;
+    private final double[] dO;
+    private final int factors;
+    private final int rank;
+    private final int dv;
+    private final int dvp;
+    private final int d;
+    private final int nq;
+    private final int interval;
+    private final double[][][] checkS;
+    private final double[][][] checkZ;
+    private final double[] phi;
+    private final double[] mono;
+    private final double[] grad;
+    private final double[] vrow;
+
+    MaskedBackward(Geometry g, int p, Mask mask, FeatureMap fm, PolyAttention.Inputs in, double[] dO) {
+        this.g = g;
+        this.p = p;
+        this.mask = mask;
+        this.fm = fm;
+        this.in = in;
+        this.dO = dO;
+        factors = g.order() - 1;
+        rank = fm.rank;
+        dv = g.dv();
+        dvp = Moments.padded(dv);
+        d = g.d();
+        nq = g.nq();
+        // Checkpoints: at most about 64 MB of saved states.
+        double stateBytes = 8.0 * factors * rank * (dvp + 1);
+        interval = (int) Math.max(16, Math.ceil(nq * stateBytes / 64e6));
+        int count = (nq + interval - 1) / interval;
+        checkS = new double[count][factors][];
+        checkZ = new double[count][factors][];
+        phi = new double[rank];
+        mono = new double[rank];
+        grad = new double[rank];
+        vrow = new double[dvp];
+    }
+
+    /** Fills this problem's rows of out and dq, and adds into dk and dv (shared by grouped heads). */
+    void run(double[] out, double[] dq, double[][] dk, double[][] dvOut) {
+        double[][] s = newStates();
+        double[][] z = newNorms();
+        double[] gN = new double[nq * dvp];
+        double[] gD = new double[nq];
+        double[] num = new double[dvp];
+        double[] dUQ = new double[rank];
+        int qo = (int) g.qOffset(p);
+        int oo = (int) g.outOffset(p);
+        for (int i = 0; i < nq; i++) {
+            for (int t = 0; t < factors; t++) {
+                advance(t, i, s[t], z[t]);
+            }
+            if (i % interval == 0) {
+                for (int t = 0; t < factors; t++) {
+                    checkS[i / interval][t] = s[t].clone();
+                    checkZ[i / interval][t] = z[t].clone();
+                }
+            }
+            fm.keyRow(in.q(), qo + i * d, mono);
+            queryFeatures(mono, phi);
+            double den = Moments.outputRow(phi, s, z, rank, dvp, num);
+            double dot = 0;
+            for (int c = 0; c < dv; c++) {
+                double o = num[c] / den;
+                out[oo + i * dv + c] = o;
+                double go = dO[oo + i * dv + c];
+                gN[i * dvp + c] = go / den;
+                dot += go * o;
+            }
+            gD[i] = -dot / den;
+            RowGradients.queryGradient(Arrays.copyOfRange(gN, i * dvp, (i + 1) * dvp), gD[i], s, z, rank, dvp, dUQ);
+            for (int L = 0; L < rank; L++) {
+                grad[L] = dUQ[L] * fm.queryCoefficient[L];
+            }
+            fm.keyRowBackward(in.q(), qo + i * d, mono, grad, dq, qo + i * d);
+        }
+        reverse(s, z, gN, gD, dk, dvOut);
+    }
+
+    private void reverse(double[][] s, double[][] z, double[] gN, double[] gD, double[][] dk, double[][] dvOut) {
+        double[][] finalS = new double[factors][];
+        double[][] finalZ = new double[factors][];
+        for (int t = 0; t < factors; t++) {
+            finalS[t] = s[t].clone();
+            finalZ[t] = z[t].clone();
+        }
+        boolean window = mask.kind() == Mask.Kind.WINDOW;
+        // lagS[t]: the states at row i + w_t, once that row exists.
+        double[][][] lagS = new double[factors][][];
+        double[][][] lagZ = new double[factors][][];
+        double[][] gs = newStates();
+        double[][] gz = newNorms();
+        double[] gNi = new double[dvp];
+        double[] dphi = new double[rank];
+        double[] dvRow = new double[dvp];
+        int qo = (int) g.qOffset(p);
+        for (int i = nq - 1; i >= 0; i--) {
+            System.arraycopy(gN, i * dvp, gNi, 0, dvp);
+            fm.queryRow(in.q(), qo + i * d, phi);
+            for (int t = 0; t < factors; t++) {
+                RowGradients.stateGradient(phi, gNi, gD[i], 1, s, z, t, rank, dvp, gs[t], gz[t]);
+            }
+            if (window) {
+                for (int t = 0; t < factors; t++) {
+                    int gone = i + mask.windows()[t];
+                    if (gone == nq - 1) {
+                        lagS[t] = copy(finalS);
+                        lagZ[t] = copy(finalZ);
+                    }
+                    if (gone < nq) {
+                        System.arraycopy(gN, gone * dvp, gNi, 0, dvp);
+                        fm.queryRow(in.q(), qo + gone * d, phi);
+                        RowGradients.stateGradient(phi, gNi, gD[gone], -1, lagS[t], lagZ[t], t, rank, dvp, gs[t], gz[t]);
+                    }
+                }
+            }
+            for (int t = 0; t < factors; t++) {
+                if (i < g.nk()[t]) {
+                    int ko = (int) (g.keyOffset(p, t) + (long) i * d);
+                    int vo = (int) (g.valueOffset(p, t) + (long) i * dv);
+                    fm.keyRow(in.k()[t], ko, phi);
+                    System.arraycopy(in.v()[t], vo, vrow, 0, dv);
+                    RowGradients.keyGradient(phi, vrow, gs[t], gz[t], rank, dvp, dphi, dvRow);
+                    for (int c = 0; c < dv; c++) {
+                        dvOut[t][vo + c] += dvRow[c];
+                    }
+                    fm.keyRowBackward(in.k()[t], ko, phi, dphi, dk[t], ko);
+                }
+            }
+            if (i > 0) {
+                retreat(s, z, i);
+                if (window) {
+                    for (int t = 0; t < factors; t++) {
+                        int pos = i + mask.windows()[t];
+                        if (pos < nq) {
+                            retreat(lagS[t], lagZ[t], pos);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    /** Moves a full set of states from row pos to row pos - 1. */
+    private void retreat(double[][] s, double[][] z, int pos) {
+        int to = pos - 1;
+        if (to % interval == 0) {
+            for (int t = 0; t < factors; t++) {
+                System.arraycopy(checkS[to / interval][t], 0, s[t], 0, s[t].length);
+                System.arraycopy(checkZ[to / interval][t], 0, z[t], 0, z[t].length);
+            }
+            return;
+        }
+        for (int t = 0; t < factors; t++) {
+            int nk = g.nk()[t];
+            if (pos < nk) {
+                addKey(t, pos, -1, s[t], z[t]);
+            }
+            if (mask.kind() == Mask.Kind.WINDOW) {
+                int back = pos - mask.windows()[t];
+                if (back >= 0 && back < nk) {
+                    addKey(t, back, 1, s[t], z[t]);
+                }
+            }
+        }
+    }
+
+    /** Moves factor t's state from query i - 1 to query i (as the forward scan does). */
+    private void advance(int t, int i, double[] s, double[] z) {
+        int nk = g.nk()[t];
+        if (mask.kind() == Mask.Kind.CAUSAL) {
+            if (i < nk) {
+                addKey(t, i, 1, s, z);
+            }
+            return;
+        }
+        int w = mask.windows()[t];
+        if (i % w == 0) {
+            Arrays.fill(s, 0);
+            Arrays.fill(z, 0);
+            PolyForward.keyMomentsSerial(fm, in.k()[t], g.keyOffset(p, t), in.v()[t], g.valueOffset(p, t), dv,
+                    Math.max(0, i - w + 1), Math.min(i + 1, nk), s, z);
+            return;
+        }
+        if (i < nk) {
+            addKey(t, i, 1, s, z);
+        }
+        int gone = i - w;
+        if (gone >= 0 && gone < nk) {
+            addKey(t, gone, -1, s, z);
+        }
+    }
+
+    private void addKey(int t, int j, double sign, double[] s, double[] z) {
+        fm.keyRow(in.k()[t], (int) (g.keyOffset(p, t) + (long) j * d), phi);
+        System.arraycopy(in.v()[t], (int) (g.valueOffset(p, t) + (long) j * dv), vrow, 0, dv);
+        Moments.addRow(phi, vrow, sign, rank, dvp, s, z);
+    }
+
+    private void queryFeatures(double[] monomials, double[] out) {
+        for (int L = 0; L < rank; L++) {
+            out[L] = monomials[L] * fm.queryCoefficient[L];
+        }
+    }
+
+    private double[][] newStates() {
+        return new double[factors][rank * dvp];
+    }
+
+    private double[][] newNorms() {
+        return new double[factors][rank];
+    }
+
+    private static double[][] copy(double[][] a) {
+        double[][] c = new double[a.length][];
+        for (int t = 0; t < a.length; t++) {
+            c[t] = a[t].clone();
+        }
+        return c;
+    }
+}

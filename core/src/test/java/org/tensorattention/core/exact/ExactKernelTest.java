@@ -1,0 +1,159 @@
+package org.tensorattention.core.exact;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.tensorattention.core.Geometry;
+import org.tensorattention.core.Mask;
+
+/** Both paths of the exact forward against BruteForce, and the float32 kernel against float64. */
+class ExactKernelTest {
+
+    static List<ExactForward.Path> paths() {
+        return ExactForward.VECTOR_AVAILABLE
+                ? List.of(ExactForward.Path.SCALAR, ExactForward.Path.VECTOR)
+                : List.of(ExactForward.Path.SCALAR);
+    }
+
+    static Mask[] masks(int order) {
+        return switch (order) {
+            case 2 -> new Mask[] {Mask.FULL, Mask.CAUSAL, Mask.window(5), Mask.window(70)};
+            case 3 -> new Mask[] {Mask.FULL, Mask.CAUSAL, Mask.window(3, 7), Mask.window(40, 1)};
+            default -> new Mask[] {Mask.FULL, Mask.CAUSAL, Mask.window(2, 4, 3), Mask.window(6, 1, 30)};
+        };
+    }
+
+    /**
+     * Odd sizes that do not divide the blocks (32 query rows, 16..64 keys), key lengths that differ from nq and
+     * per factor, batches with grouped-query heads.
+     */
+    static Stream<Arguments> geometries() {
+        List<Arguments> cases = new ArrayList<>();
+        long seed = 100;
+        for (ExactForward.Path path : paths()) {
+            for (int order = 2; order <= 4; order++) {
+                int[][] shapes = switch (order) {
+                    case 2 -> new int[][] {{1, 1}, {37, 37}, {70, 131}, {45, 20}};
+                    case 3 -> new int[][] {{1, 1, 1}, {37, 37, 37}, {33, 9, 70}, {41, 50, 3}};
+                    default -> new int[][] {{1, 1, 1, 1}, {13, 13, 13, 13}, {35, 5, 6, 67}};
+                };
+                for (Mask mask : masks(order)) {
+                    for (int[] shape : shapes) {
+                        int[] nk = java.util.Arrays.copyOfRange(shape, 1, shape.length);
+                        cases.add(Arguments.of(path, mask, Geometry.simple(1, shape[0], nk, 5, 3), seed++));
+                    }
+                    // Two batches of three query heads over one key/value head each, widths past a vector.
+                    int[] nk = new int[order - 1];
+                    java.util.Arrays.fill(nk, order == 4 ? 9 : 23);
+                    nk[order - 2] = 29;
+                    cases.add(Arguments.of(path, mask, new Geometry(6, 29, nk, 17, 19, new int[] {0, 0, 0, 1, 1, 1}), seed++));
+                }
+            }
+        }
+        return cases.stream();
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("geometries")
+    void float64MatchesBruteForce(ExactForward.Path path, Mask mask, Geometry g, long seed) {
+        Problem pr = new Problem(g, seed, 2, 2, 1);
+        double scale = 0.7;
+        Problem.Result r = pr.run64(path, scale, mask, 2);
+        double err = pr.errorAgainstBruteForce(r.out(), scale, mask);
+        assertTrue(err < 1e-12, "float64 max |O - O_ref| = " + err);
+        Problem.Result scalar = pr.run64(ExactForward.Path.SCALAR, scale, mask, 1);
+        double lseErr = Problem.Result.maxDiff(r.lse(), scalar.lse());
+        assertTrue(lseErr < 1e-12, "lse differs from the scalar kernel by " + lseErr);
+    }
+
+    @ParameterizedTest(name = "{0} {1} {2}")
+    @MethodSource("geometries")
+    void float32MatchesBruteForce(ExactForward.Path path, Mask mask, Geometry g, long seed) {
+        Problem pr = new Problem(g, seed, 2, 2, 1);
+        double scale = 0.7;
+        Problem.Result r = pr.run32(path, scale, mask, 2);
+        double err = pr.errorAgainstBruteForce(r.out(), scale, mask);
+        assertTrue(err < 2e-5 * pr.vinf(), "float32 max |O - O_ref| = " + err);
+    }
+
+    static Stream<Arguments> agreement() {
+        List<Arguments> cases = new ArrayList<>();
+        for (Mask mask : new Mask[] {Mask.FULL, Mask.CAUSAL, Mask.window(200, 90)}) {
+            cases.add(Arguments.of(3, 300, 16, 16, mask));
+            cases.add(Arguments.of(3, 211, 64, 40, mask));
+        }
+        cases.add(Arguments.of(2, 500, 64, 64, Mask.CAUSAL));
+        cases.add(Arguments.of(4, 45, 16, 16, Mask.FULL));
+        return cases.stream();
+    }
+
+    /** The float32 kernel against the float64 kernel on the same (float-rounded) inputs: 1e-5 Vinf. */
+    @ParameterizedTest(name = "order {0} n={1} d={2} dv={3} {4}")
+    @MethodSource("agreement")
+    void float32AgreesWithFloat64(int order, int n, int d, int dv, Mask mask) {
+        assumeTrue(ExactForward.VECTOR_AVAILABLE);
+        int[] nk = new int[order - 1];
+        java.util.Arrays.fill(nk, n);
+        Problem pr = new Problem(Geometry.simple(1, n, nk, d, dv), 7 + n, 1.5, 1.5, 1).roundedToFloat();
+        double scale = 1.0 / d;
+        Problem.Result wide = pr.run64(ExactForward.Path.VECTOR, scale, mask, 2);
+        Problem.Result narrow = pr.run32(ExactForward.Path.VECTOR, scale, mask, 2);
+        double err = Problem.Result.maxDiff(wide.out(), narrow.out());
+        assertTrue(err < 1e-5 * pr.vinf(), "float32 vs float64 max |dO| = " + err + ", Vinf " + pr.vinf());
+        double lseErr = Problem.Result.maxDiff(wide.lse(), narrow.lse());
+        assertTrue(lseErr < 1e-4, "float32 vs float64 lse differ by " + lseErr);
+    }
+
+    static Stream<Arguments> pathsAndOrders() {
+        List<Arguments> cases = new ArrayList<>();
+        for (ExactForward.Path path : paths()) {
+            for (int order = 2; order <= 3; order++) {
+                for (Mask mask : masks(order)) {
+                    cases.add(Arguments.of(path, order, mask));
+                }
+            }
+        }
+        return cases.stream();
+    }
+
+    /** Scores in the thousands (entries up to 30, scale 1): the running maximum keeps exp finite. */
+    @ParameterizedTest(name = "{0} order {1} {2}")
+    @MethodSource("pathsAndOrders")
+    void largeScoresDoNotOverflow(ExactForward.Path path, int order, Mask mask) {
+        int[] nk = new int[order - 1];
+        java.util.Arrays.fill(nk, 77);
+        Problem pr = new Problem(Geometry.simple(2, 77, nk, 4, 5), 5 + order, 30, 30, 1);
+        Problem.Result r64 = pr.run64(path, 1.0, mask, 2);
+        double err = pr.errorAgainstBruteForce(r64.out(), 1.0, mask);
+        assertTrue(err < 1e-9, "float64 max |O - O_ref| = " + err);
+        Problem rounded = pr.roundedToFloat();
+        Problem.Result r32 = rounded.run32(path, 1.0, mask, 2);
+        for (double x : r32.out()) {
+            assertTrue(Double.isFinite(x), "float32 output not finite");
+        }
+        for (double x : r32.lse()) {
+            assertTrue(Double.isFinite(x), "float32 lse not finite");
+        }
+    }
+
+    /**
+     * Thread counts and task order do not change the result: each row is summed by one task in a fixed order.
+     * (Not bit for bit: interpreted and compiled Vector API exp may differ in the last place.)
+     */
+    @Test
+    void threadsGiveIdenticalResults() {
+        assumeTrue(ExactForward.VECTOR_AVAILABLE);
+        Problem pr = Problem.simple(3, 150, 8, 8, 3);
+        Problem.Result one = pr.run32(ExactForward.Path.VECTOR, 0.3, Mask.CAUSAL, 1);
+        Problem.Result three = pr.run32(ExactForward.Path.VECTOR, 0.3, Mask.CAUSAL, 3);
+        double diff = Problem.Result.maxDiff(one.out(), three.out());
+        assertTrue(diff < 1e-6, "results depend on the thread count: " + diff);
+    }
+}
