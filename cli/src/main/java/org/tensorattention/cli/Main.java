@@ -18,7 +18,7 @@ public final class Main {
     static Map<String, Command> commands() {
         Map<String, Command> all = new LinkedHashMap<>();
         for (Command c : List.<Command>of(new DemoCommand(), new ForwardCommand(), new BackwardCommand(),
-                new LossGradientCommand())) {
+                new LossGradientCommand(), new TrainCommand(), new EvaluateCommand())) {
             all.put(c.name(), c);
         }
         return all;
