@@ -18,8 +18,8 @@ public final class Main {
     static Map<String, Command> commands() {
         Map<String, Command> all = new LinkedHashMap<>();
         for (Command c : List.<Command>of(new DemoCommand(), new ForwardCommand(), new BackwardCommand(),
-                new LossGradientCommand(), new BenchCommand(), new ExperimentCommand.Error(),
-                new ExperimentCommand.Threshold(), new ExperimentCommand.Hardness())) {
+                new LossGradientCommand(), new TrainCommand(), new EvaluateCommand(), new BenchCommand(),
+                new ExperimentCommand.Error(), new ExperimentCommand.Threshold(), new ExperimentCommand.Hardness())) {
             all.put(c.name(), c);
         }
         return all;

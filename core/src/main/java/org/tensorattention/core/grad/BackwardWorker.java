@@ -104,7 +104,16 @@ final class BackwardWorker {
         int index = task % per;
         if (factors == 1) {
             int a = index * TILE_ROWS;
-            rows(member, a, Math.min(nq, a + TILE_ROWS));
+            int b = Math.min(nq, a + TILE_ROWS);
+            int jLo = mask.lo(last, a);
+            int jHi = mask.hi(last, b - 1, nLast);
+            if (floatRows != null && jLo <= jHi) {
+                floatRows.begin(jLo, jHi);
+                rows(member, a, b);
+                floatRows.finish(jLo, jHi, gAcc, rAcc);
+            } else {
+                rows(member, a, b);
+            }
         } else {
             chooseOuter(member, 0, index, 0, nq - 1);
         }
@@ -141,8 +150,14 @@ final class BackwardWorker {
         }
         Arrays.fill(gAcc, jLo * d, (jHi + 1) * d, 0);
         Arrays.fill(rAcc, jLo * dv, (jHi + 1) * dv, 0);
+        if (floatRows != null) {
+            floatRows.begin(jLo, jHi);
+        }
         for (int a = lo; a <= hi; a += TILE_ROWS) {
             rows(member, a, Math.min(hi + 1, a + TILE_ROWS));
+        }
+        if (floatRows != null) {
+            floatRows.finish(jLo, jHi, gAcc, rAcc);
         }
         lastFactorGradients(jLo, jHi);
         outerGradients();
@@ -211,7 +226,7 @@ final class BackwardWorker {
         int rows = b - a;
         if (floatRows != null) {
             Arrays.fill(tAcc, 0, rows * d, 0);
-            floatRows.rows(p, a, b, kProd[last], vProd[last], tAcc, gAcc, rAcc);
+            floatRows.rows(p, a, b, kProd[last], vProd[last], tAcc);
             addToDq(member, a, rows);
             return;
         }

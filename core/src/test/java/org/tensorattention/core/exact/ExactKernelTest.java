@@ -76,6 +76,8 @@ class ExactKernelTest {
     @ParameterizedTest(name = "{0} {1} {2}")
     @MethodSource("geometries")
     void float32MatchesBruteForce(ExactForward.Path path, Mask mask, Geometry g, long seed) {
+        // The scalar path widens float32 to float64: order 3 is enough for it.
+        assumeTrue(path == ExactForward.Path.VECTOR || g.order() == 3);
         Problem pr = new Problem(g, seed, 2, 2, 1);
         double scale = 0.7;
         Problem.Result r = pr.run32(path, scale, mask, 2);
