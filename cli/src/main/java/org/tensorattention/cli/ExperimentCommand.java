@@ -101,7 +101,7 @@ final class ExperimentCommand {
             return List.of(output("out/experiment-threshold"),
                     Args.Option.value("sizes", "N1,N2,..", "n for the crossover (default 2^10..2^16)"),
                     Args.Option.value("bounds", "B1,B2,..", "entry bounds swept, ascending (default 0.5..3.25 step 0.125)"),
-                    Args.Option.value("exact-n", "N1,N2,..", "sizes where the exact kernel is measured (default 256,384,512)"),
+                    Args.Option.value("exact-n", "N1,N2,..", "sizes where the exact kernel is measured (default 384,512,768)"),
                     Args.Option.value("poly-n", "N1,N2,..", "sizes where poly is measured when cheap (default 1024,4096)"),
                     Args.Option.value("poly-seconds", "S", "skip poly runs predicted longer than this (default 1.5)"),
                     Args.Option.value("order", "K", "order k (default 3)"),

@@ -167,14 +167,17 @@ public final class Bench {
         }
     }
 
-    /** Untimed calls at the smallest size (at least 3, up to 0.3 s), so the JIT has compiled the kernel first. */
+    /**
+     * Untimed calls at the smallest size (at least 12, and for at least 2 s, at most 100), so the JIT has
+     * compiled the kernel first: a cold Vector API kernel runs tens of times slower for about a dozen calls.
+     */
     private void warmUp(Method method, String pass, int n, AttentionOptions opt) {
         try {
             Problems p = Problems.random(new SplittableRandom(cfg.seed()), cfg.order(), n, cfg.d(), cfg.dv(),
                     cfg.bound(), cfg.dtype());
             Tensor dout = Problems.uniform(new SplittableRandom(cfg.seed() + 1), n, cfg.dv(), 1, cfg.dtype());
             long t0 = System.nanoTime();
-            for (int i = 0; i < 3 || System.nanoTime() - t0 < 300_000_000L && i < 100; i++) {
+            for (int i = 0; i < 12 || System.nanoTime() - t0 < 2_000_000_000L && i < 100; i++) {
                 AttentionResult f = TensorAttention.forward(p.q(), p.keys(), p.values(), opt);
                 if (pass.equals("backward")) {
                     TensorAttention.backward(p.q(), p.keys(), p.values(), dout, f, opt);

@@ -20,7 +20,8 @@ import org.tensorattention.plot.ProgressBar;
  * {@code tensor-attention experiment threshold}: where the polynomial method stops paying as the entry bound B
  * grows. For each B the radius is the worst case R = B^k (scale 1/d, entries in [-B, B]); the degree and rank
  * come from the method's certificates ({@link RankNeeded}); its time is predicted by the cost model
- * c_poly * n r (d + k dv) with c_poly measured on cheap runs (and the runs themselves are plotted); the exact
+ * c_poly * n r (d + k dv) with c_poly measured on cheap runs (the median over those of larger rank, since the
+ * cost per unit grows with the rank; the runs themselves are plotted); the exact
  * kernel's time is measured at small n and extrapolated by its n^k cost model, c_exact * n^k. For each n the
  * crossover B*(n) is where the two predictions meet (interpolated in log time), and B*(n) is fitted against
  * log^{1/3} n: B* = a ln^{1/3} n + b. Writes threshold.csv, threshold-crossover.csv and threshold.png.
@@ -61,7 +62,7 @@ public final class ThresholdExperiment {
                 b[i] = 0.5 + 0.125 * i;
             }
             return new Config(new int[] {1 << 10, 1 << 11, 1 << 12, 1 << 13, 1 << 14, 1 << 15, 1 << 16}, b,
-                    new int[] {256, 384, 512}, new int[] {1 << 10, 1 << 12}, 3, 8, 8, 1e-3, 1.5, 0, 1, output);
+                    new int[] {384, 512, 768}, new int[] {1 << 10, 1 << 12}, 3, 8, 8, 1e-3, 1.5, 0, 1, output);
         }
     }
 
@@ -112,7 +113,7 @@ public final class ThresholdExperiment {
             bar.note("exact n=" + n);
             Problems p = Problems.random(new SplittableRandom(cfg.seed() + n), k, n, cfg.d(), cfg.dv(), 1, DType.FLOAT32);
             AttentionOptions opt = base.withMethod(Method.EXACT);
-            Timing t = Timing.measure(() -> TensorAttention.forward(p.q(), p.keys(), p.values(), opt).seconds(), 1, 3, 3);
+            Timing t = Timing.measure(() -> TensorAttention.forward(p.q(), p.keys(), p.values(), opt).seconds(), 2, 5, 3);
             en[i] = n;
             et[i] = t.best();
             double nk = Math.pow(n, k);
@@ -131,6 +132,7 @@ public final class ThresholdExperiment {
         }
 
         // 3. Poly runs where cheap; c_poly = median of seconds per cost unit.
+        warmUpPoly(cfg, base);
         List<Measured> measured = new ArrayList<>();
         List<Double> perUnit = new ArrayList<>();
         double cPoly = Double.NaN;
@@ -152,6 +154,9 @@ public final class ThresholdExperiment {
             }
         }
         bar.finish("done");
+        // The cost per unit grows with the rank (large feature blocks leave the caches), and the crossovers lie at
+        // ranks far past the measured ones: calibrate on the upper half of the measured ranks.
+        cPoly = upperHalfCost(measured, cfg);
         if (Double.isNaN(cPoly)) {
             throw new IllegalArgumentException("no poly run succeeded, so its cost constant is unknown (lower the bounds)");
         }
@@ -179,7 +184,7 @@ public final class ThresholdExperiment {
         Report report = new Report(needs, measured, crossovers, cExact, cPoly, exactSlope, fit, powerFit);
         write(report, cfg, dir);
 
-        out.printf(Locale.ROOT, "experiment threshold: exact kernel t = %.3g s * n^%d (measured at n = %s%s); poly t = %.3g s * n r (d + k dv) (median of %d runs)%n",
+        out.printf(Locale.ROOT, "experiment threshold: exact kernel t = %.3g s * n^%d (measured at n = %s%s); poly t = %.3g s * n r (d + k dv) (median over the upper half of ranks of %d runs)%n",
                 cExact, k, Arrays.toString(cfg.exactN()),
                 exactSlope == null ? "" : String.format(Locale.ROOT, ", free slope %.2f", exactSlope.slope()), cPoly,
                 perUnit.size());
@@ -212,6 +217,29 @@ public final class ThresholdExperiment {
     }
 
     /**
+     * Untimed poly calls at the smallest measured size over the first few bounds (at least 30 calls and 3 s): a
+     * cold Vector API kernel runs tens of times slower until the JIT has compiled it, which takes a dozen calls.
+     */
+    private static void warmUpPoly(Config cfg, AttentionOptions base) {
+        if (cfg.polyN().length == 0) {
+            return;
+        }
+        int n = Math.min(cfg.polyN()[0], 1024);
+        AttentionOptions opt = base.withMethod(Method.POLY);
+        long t0 = System.nanoTime();
+        for (int i = 0; i < 200 && (i < 30 || System.nanoTime() - t0 < 3_000_000_000L); i++) {
+            double b = cfg.bounds()[i % Math.min(3, cfg.bounds().length)];
+            Problems p = Problems.random(new SplittableRandom(i), cfg.order(), n, cfg.d(), cfg.dv(), b, DType.FLOAT32)
+                    .withWorstCaseRadius(b);
+            try {
+                TensorAttention.forward(p.q(), p.keys(), p.values(), opt);
+            } catch (IllegalArgumentException | UnsupportedOperationException e) {
+                return;
+            }
+        }
+    }
+
+    /**
      * A poly run at bound B on data whose radius is exactly the worst case B^k: one query row and one row of
      * each key factor are all B, the rest uniform in [-B, B].
      */
@@ -221,7 +249,7 @@ public final class ThresholdExperiment {
         AttentionOptions opt = base.withMethod(Method.POLY);
         try {
             AttentionResult first = TensorAttention.forward(p.q(), p.keys(), p.values(), opt);
-            Timing t = Timing.measure(() -> TensorAttention.forward(p.q(), p.keys(), p.values(), opt).seconds(), 0, 3,
+            Timing t = Timing.measure(() -> TensorAttention.forward(p.q(), p.keys(), p.values(), opt).seconds(), 2, 5,
                     Math.max(0.5, cfg.polySeconds()));
             return new Measured(n, b, first.poly().degree(), first.poly().rank(), t.best(), u, "");
         } catch (IllegalArgumentException | UnsupportedOperationException e) {
@@ -249,6 +277,22 @@ public final class ThresholdExperiment {
             prevGap = gap;
         }
         return Double.NaN;
+    }
+
+    /** Median seconds per cost unit over the measured runs whose rank is at least the median measured rank. */
+    static double upperHalfCost(List<Measured> measured, Config cfg) {
+        List<Measured> ok = measured.stream().filter(m -> Double.isFinite(m.seconds()) && m.seconds() > 0).toList();
+        if (ok.isEmpty()) {
+            return Double.NaN;
+        }
+        double medianRank = median(ok.stream().map(m -> (double) m.rank()).toList());
+        List<Double> costs = new ArrayList<>();
+        for (Measured m : ok) {
+            if (m.rank() >= medianRank) {
+                costs.add(m.seconds() / units(m.n(), m.rank(), cfg.d(), cfg.order(), cfg.dv()));
+            }
+        }
+        return median(costs);
     }
 
     static double maxRelativeResidual(List<Crossover> crossovers, LineFit fit) {
