@@ -24,7 +24,8 @@ import org.tensorattention.plot.ProgressBar;
  * cost per unit grows with the rank; the runs themselves are plotted); the exact
  * kernel's time is measured at small n and extrapolated by its n^k cost model, c_exact * n^k. For each n the
  * crossover B*(n) is where the two predictions meet (interpolated in log time), and B*(n) is fitted against
- * log^{1/3} n: B* = a ln^{1/3} n + b. Writes threshold.csv, threshold-crossover.csv and threshold.png.
+ * log^{1/3} n: B* = a ln^{1/3} n + b. Writes threshold.csv, threshold-crossover.csv, threshold-exact.csv and
+ * threshold.png.
  */
 public final class ThresholdExperiment {
 
@@ -183,6 +184,11 @@ public final class ThresholdExperiment {
         }
         Report report = new Report(needs, measured, crossovers, cExact, cPoly, exactSlope, fit, powerFit);
         write(report, cfg, dir);
+        Csv exactCsv = new Csv("n", "seconds_best", "model_seconds");
+        for (int i = 0; i < en.length; i++) {
+            exactCsv.row((int) en[i], et[i], cExact * Math.pow(en[i], k));
+        }
+        exactCsv.write(dir.resolve("threshold-exact.csv"));
 
         out.printf(Locale.ROOT, "experiment threshold: exact kernel t = %.3g s * n^%d (measured at n = %s%s); poly t = %.3g s * n r (d + k dv) (median over the upper half of ranks of %d runs)%n",
                 cExact, k, Arrays.toString(cfg.exactN()),
