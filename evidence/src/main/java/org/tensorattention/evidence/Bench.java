@@ -126,7 +126,7 @@ public final class Bench {
         double lastT = 0;
         String stop = null;
         String label = method.label() + " " + pass;
-        if (sizes.length > 0) {
+        if (sizes.length > 0 && cfg.warmups() > 0) {
             if (bar != null) {
                 bar.note(label + " warm-up");
             }

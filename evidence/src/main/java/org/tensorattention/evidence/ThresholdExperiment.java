@@ -223,8 +223,8 @@ public final class ThresholdExperiment {
     }
 
     /**
-     * Untimed poly calls at the smallest measured size over the first few bounds (at least 30 calls and 3 s): a
-     * cold Vector API kernel runs tens of times slower until the JIT has compiled it, which takes a dozen calls.
+     * Untimed poly calls at the smallest measured size over the first few bounds (by default at least 30 calls and
+     * 3 s): a cold Vector API kernel runs tens of times slower until the JIT has compiled it (a dozen calls).
      */
     private static void warmUpPoly(Config cfg, AttentionOptions base) {
         if (cfg.polyN().length == 0) {
@@ -233,7 +233,10 @@ public final class ThresholdExperiment {
         int n = Math.min(cfg.polyN()[0], 1024);
         AttentionOptions opt = base.withMethod(Method.POLY);
         long t0 = System.nanoTime();
-        for (int i = 0; i < 200 && (i < 30 || System.nanoTime() - t0 < 3_000_000_000L); i++) {
+        // Scaled by the poly time budget, so that a smoke test stays quick.
+        int calls = cfg.polySeconds() >= 1 ? 30 : 5;
+        long nanos = (long) (2e9 * cfg.polySeconds());
+        for (int i = 0; i < 200 && (i < calls || System.nanoTime() - t0 < nanos); i++) {
             double b = cfg.bounds()[i % Math.min(3, cfg.bounds().length)];
             Problems p = Problems.random(new SplittableRandom(i), cfg.order(), n, cfg.d(), cfg.dv(), b, DType.FLOAT32)
                     .withWorstCaseRadius(b);
