@@ -208,6 +208,7 @@ public final class Bench {
             // The call above was the first warm-up.
             Timing t = Timing.measure(() -> TensorAttention.forward(p.q(), p.keys(), p.values(), opt).seconds(),
                     Math.max(0, cfg.warmups() - 1), cfg.reps(), cfg.pointSeconds());
+            // (The first call at a new size is not timed: it may pay for heap growth.)
             return new Row(method.label(), pass, n, t, fwd.flops(), degree, rank, "");
         }
         Tensor dout = Problems.uniform(rnd, n, cfg.dv(), 1, cfg.dtype());

@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.function.DoubleSupplier;
 
 /**
- * Repeated timing of one call: warm-up runs (not recorded), then repetitions until the count or a time
+ * Repeated timing of one call: warm-up runs (never recorded), then repetitions until the count or a time
  * budget is reached, whichever comes first (always at least one). The call reports its own seconds, so a
  * kernel can leave its validation and allocation out of the measurement.
  *
@@ -16,7 +16,8 @@ public record Timing(double median, double best, int runs) {
 
     /**
      * @param call      runs once and returns its own wall time in seconds
-     * @param warmups   runs before recording (skipped once one run alone passes the budget)
+     * @param warmups   runs before recording, never recorded (the rest are skipped once one passes the budget:
+     *                  a first call at a new size can be many times slower than the next, heap growth included)
      * @param reps      most recorded runs
      * @param budgetSec stop repeating once recorded runs add up to this
      */
@@ -25,22 +26,13 @@ public record Timing(double median, double best, int runs) {
             throw new IllegalArgumentException("repetitions must be at least 1, got " + reps);
         }
         for (int w = 0; w < warmups; w++) {
-            double s = call.getAsDouble();
-            if (s > budgetSec) {
-                // A run this long is its own warm-up: record it rather than pay for it twice.
-                return finish(new double[] {s}, 1, call, reps, budgetSec);
+            if (call.getAsDouble() > budgetSec) {
+                break;
             }
         }
-        return finish(new double[reps], 0, call, reps, budgetSec);
-    }
-
-    private static Timing finish(double[] seen, int have, DoubleSupplier call, int reps, double budgetSec) {
-        double[] t = Arrays.copyOf(seen, reps);
-        int m = have;
+        double[] t = new double[reps];
+        int m = 0;
         double total = 0;
-        for (int i = 0; i < m; i++) {
-            total += t[i];
-        }
         while (m < reps && (m == 0 || total < budgetSec)) {
             t[m] = call.getAsDouble();
             total += t[m];
