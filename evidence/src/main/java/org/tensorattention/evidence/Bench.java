@@ -270,7 +270,7 @@ public final class Bench {
 
         LinePlot plot = new LinePlot(String.format(Locale.ROOT, "Order-%d attention, d = %d, %s, B = %s, eps = %s",
                 cfg.order(), cfg.d(), cfg.dtype().numpyName(), cfg.bound(), cfg.epsilon()), "n", "seconds (best of runs)")
-                .logLog().legend(LinePlot.Corner.TOP_LEFT);
+                .logLog().legend(LinePlot.Corner.BOTTOM_RIGHT);
         for (Fit f : fits) {
             List<double[]> pts = new ArrayList<>();
             for (Row r : rows) {
