@@ -1,8 +1,8 @@
 package org.tensorattention.bench;
 
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
@@ -19,10 +19,13 @@ import org.tensorattention.core.TensorAttention;
  *     org.tensorattention.bench.BackwardBench [n=512,1024] [d=16,64] [dtype=float32,float64] [reps=3] [threads=0]
  * </pre>
  *
- * Each timing is the median of reps runs after one warm-up; dv = d, entries uniform in [-1, 1], full mask.
- * The kernels' own wall times are used (validation excluded). The backward reuses the forward's output.
+ * Each timing is the median of reps runs after one warm-up; dv = d, entries uniform in [-1, 1], full mask
+ * (or {@code mask=causal}). The kernels' own wall times are used (validation excluded); the backward reuses
+ * the forward's output and log-sum-exp. The FMA peak is measured in the same run, for scale.
  */
 public final class BackwardBench {
+    private static double[] peaks;
+
     private BackwardBench() {
     }
 
@@ -49,13 +52,19 @@ public final class BackwardBench {
         if (mask.equals("causal")) {
             opt = opt.causal();
         }
-        System.out.printf("order 3, %s mask, threads %d, median of %d%n", mask, opt.threadCount(), reps);
-        System.out.printf("%-8s %6s %4s %12s %12s %8s %12s %12s%n", "dtype", "n", "d", "forward s", "backward s",
-                "bw/fw", "fw GFLOP/s", "bw GFLOP/s");
+        int t = opt.threadCount();
+        double peakF = FmaPeak.floatGflops(t, 50_000_000);
+        double peakD = FmaPeak.doubleGflops(t, 50_000_000);
+        System.out.printf(Locale.ROOT, "order 3, %s mask, %d threads, median of %d; FMA peak float %.1f, double %.1f"
+                + " GFLOP/s%n%n", mask, t, reps, peakF, peakD);
+        System.out.println("| dtype | n | d = dv | forward s | backward s | backward / forward | forward GFLOP/s"
+                + " (of peak) | backward model GFLOP/s (of peak) |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
+        peaks = new double[] {peakF, peakD};
         for (String dt : dtypes) {
             for (int n : ns) {
                 for (int d : ds) {
-                    run(DType.valueOf(dt.toUpperCase().replace("FLOAT", "FLOAT")), n, d, reps, opt);
+                    run(DType.valueOf(dt.toUpperCase()), n, d, reps, opt);
                 }
             }
         }
@@ -81,8 +90,11 @@ public final class BackwardBench {
         }
         double fs = median(fw);
         double bs = median(bw);
-        System.out.printf("%-8s %6d %4d %12.3f %12.3f %8.2f %12.1f %12.1f%n", dt.numpyName(), n, d, fs, bs, bs / fs,
-                f.flops() / fs * 1e-9, g.flops() / bs * 1e-9);
+        double peak = peaks[dt == DType.FLOAT32 ? 0 : 1];
+        double fg = f.flops() / fs * 1e-9;
+        double bg = g.flops() / bs * 1e-9;
+        System.out.printf(Locale.ROOT, "| %s | %d | %d | %.3f | %.3f | %.2f | %.1f (%.2f) | %.1f (%.2f) |%n",
+                dt.numpyName(), n, d, fs, bs, bs / fs, fg, fg / peak, bg, bg / peak);
     }
 
     private static Tensor random(Random rnd, int rows, int cols, DType dt) {
