@@ -24,7 +24,7 @@ public final class Explore {
             mc = mc.withMlp(Integer.parseInt(System.getProperty("mlp")), Activation.GELU);
         }
         if (System.getProperty("method") != null) {
-            mc = mc.withMethod(org.tensorattention.core.Method.parse(System.getProperty("method")), 1e-3);
+            mc = mc.withMethod(org.tensorattention.core.Method.parse(System.getProperty("method")), Double.parseDouble(System.getProperty("eps", "1e-3")));
         }
         int every = Integer.getInteger("every", 100);
         Transformer model = ref ? new Transformer(mc, 2, new ReferenceKernel()) : new Transformer(mc, 2);
@@ -34,7 +34,13 @@ public final class Explore {
         long t0 = System.nanoTime();
         double avgL = 0, avgA = 0;
         for (int s = 0; s < steps; s++) {
-            Trainer.Step st = tr.step();
+            Trainer.Step st;
+            try {
+                st = tr.step();
+            } catch (IllegalArgumentException e) {
+                System.out.println("refused at step " + (s + 1) + ": " + e.getMessage());
+                return;
+            }
             avgL += st.loss(); avgA += st.accuracy();
             if ((s + 1) % every == 0) {
                 Trainer.Evaluation e = tr.evaluate();
