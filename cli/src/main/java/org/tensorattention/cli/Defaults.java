@@ -9,7 +9,7 @@ final class Defaults {
     static final int M2 = 24;
     static final int WIDTH = 32;
     static final int HEADS = 2;
-    static final int STEPS = 2000;
+    static final int STEPS = 3000;
     static final int BATCH = 64;
     static final double LR = 3e-3;
     static final double WEIGHT_DECAY = 0.01;
