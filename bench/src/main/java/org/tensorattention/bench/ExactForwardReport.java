@@ -35,6 +35,7 @@ public final class ExactForwardReport {
                 default -> throw new IllegalArgumentException("unknown argument " + a);
             }
         }
+        System.out.println("load average at start: " + loadAverage());
         double peakF1 = FmaPeak.floatGflops(1, 50_000_000);
         double peakF = FmaPeak.floatGflops(threads, 50_000_000);
         double peakD1 = FmaPeak.doubleGflops(1, 50_000_000);
@@ -73,6 +74,17 @@ public final class ExactForwardReport {
             double seconds = time(g, w, true, threads, reps);
             System.out.printf(Locale.ROOT, "order 3 float32 n=%d d=dv=%d window 16,16: %.3f s (%.1f GFLOP/s on allowed tuples)%n",
                     windowN, d, seconds, g.exactFlops(w) / seconds * 1e-9);
+        }
+        System.out.println("load average at end: " + loadAverage());
+    }
+
+    /** The first three fields of /proc/loadavg (others share the machine: figures are only as good as the load). */
+    static String loadAverage() {
+        try {
+            String[] f = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).split(" ");
+            return f[0] + " " + f[1] + " " + f[2];
+        } catch (java.io.IOException | RuntimeException e) {
+            return "unknown";
         }
     }
 
