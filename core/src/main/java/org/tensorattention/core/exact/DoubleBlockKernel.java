@@ -14,7 +14,7 @@ import org.tensorattention.core.Parallel;
  * last factor into an order-2 problem, streamed in blocks of {@link #BK} keys: a 4 x BK score tile from
  * broadcast-FMAs against the transposed key block, exp with a running per-row maximum, then the tile times the
  * value block. Each J' is summed on its own, then scaled by prod_t V_t[j_t] into the accumulators. The same
- * design as {@link FloatBlockKernel}, in float64 throughout (with the library exp, accurate to the last place).
+ * design as {@link FloatBlockKernel}, in float64 throughout.
  */
 final class DoubleBlockKernel implements OuterTuples.Visitor {
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
@@ -284,7 +284,7 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         }
         DoubleVector sum = DoubleVector.fromArray(D, lanes, r * L);
         for (int c = 0; c < BK; c += L) {
-            DoubleVector p = DoubleVector.fromArray(D, tile, t + c).sub(m).lanewise(VectorOperators.EXP);
+            DoubleVector p = VectorExp.exp(DoubleVector.fromArray(D, tile, t + c).sub(m));
             p.intoArray(tile, t + c);
             sum = sum.add(p);
         }
