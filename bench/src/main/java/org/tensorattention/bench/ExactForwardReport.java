@@ -10,7 +10,8 @@ import org.tensorattention.core.exact.ExactForward;
  * Prints the exact forward's speed as a fraction of the FMA peak measured in the same run: order 3, full mask,
  * float32 and float64, d = dv = 16 and 64; then causal vs full, and a long windowed sequence.
  *
- * <p>Arguments (all optional): {@code sizes=256,512,1024,2048 widths=16,64 threads=2 reps=3 window=65536}.
+ * <p>Arguments (all optional): {@code sizes=256,512,1024,2048 widths=16,64 types=float32,float64 threads=2
+ * reps=3 window=65536 clock=wall}; {@code clock=cpu} instead prints one thread's GFLOP/s by its CPU time.
  */
 public final class ExactForwardReport {
     private ExactForwardReport() {
@@ -23,6 +24,7 @@ public final class ExactForwardReport {
         int reps = 3;
         int windowN = 65536;
         String types = "float32,float64";
+        boolean cpuClock = false;
         for (String a : args) {
             String[] kv = a.split("=", 2);
             switch (kv[0]) {
@@ -32,10 +34,16 @@ public final class ExactForwardReport {
                 case "reps" -> reps = Integer.parseInt(kv[1]);
                 case "window" -> windowN = Integer.parseInt(kv[1]);
                 case "types" -> types = kv[1];
+                case "clock" -> cpuClock = kv[1].equals("cpu");
                 default -> throw new IllegalArgumentException("unknown argument " + a);
             }
         }
         System.out.println("load average at start: " + loadAverage());
+        if (cpuClock) {
+            cpuTable(sizes, widths, types, reps);
+            System.out.println("load average at end: " + loadAverage());
+            return;
+        }
         double peakF1 = FmaPeak.floatGflops(1, 50_000_000);
         double peakF = FmaPeak.floatGflops(threads, 50_000_000);
         double peakD1 = FmaPeak.doubleGflops(1, 50_000_000);
@@ -96,6 +104,32 @@ public final class ExactForwardReport {
         System.out.println("load average at end: " + loadAverage());
     }
 
+    /**
+     * One thread, timed by its own CPU time against the FMA peak timed the same way: the kernel's efficiency
+     * per core, which other processes on the machine disturb much less than wall time.
+     */
+    static void cpuTable(int[] sizes, int[] widths, String types, int reps) {
+        double peakF = FmaPeak.cpuGflops(true, 50_000_000);
+        double peakD = FmaPeak.cpuGflops(false, 50_000_000);
+        System.out.printf(Locale.ROOT, "FMA peak of one thread by CPU time: float %.1f, double %.1f GFLOP/s%n%n", peakF, peakD);
+        System.out.println("| dtype | n | d = dv | CPU seconds | GFLOP/s per core | fraction of the core's FMA peak |");
+        System.out.println("|---|---|---|---|---|---|");
+        for (String type : types.split(",")) {
+            boolean f32 = type.equals("float32");
+            for (int d : widths) {
+                for (int n : sizes) {
+                    Geometry g = Geometry.simple(1, n, new int[] {n, n}, d, d);
+                    double flops = g.exactFlops(Mask.FULL);
+                    int runs = flops > 1e12 ? 1 : reps;
+                    double seconds = time(g, Mask.FULL, f32, 1, runs, true);
+                    double gflops = flops / seconds * 1e-9;
+                    System.out.printf(Locale.ROOT, "| %s | %d | %d | %.3f | %.1f | %.2f |%n", type, n, d, seconds, gflops,
+                            gflops / (f32 ? peakF : peakD));
+                }
+            }
+        }
+    }
+
     private static String fmt(String format, double x) {
         return String.format(Locale.ROOT, format, x);
     }
@@ -110,8 +144,12 @@ public final class ExactForwardReport {
         }
     }
 
-    /** Best wall time of runs calls, after one warm-up call. */
     static double time(Geometry g, Mask mask, boolean f32, int threads, int runs) {
+        return time(g, mask, f32, threads, runs, false);
+    }
+
+    /** Best time of runs calls after a warm-up: wall time, or the calling thread's CPU time (threads = 1). */
+    static double time(Geometry g, Mask mask, boolean f32, int threads, int runs, boolean cpuClock) {
         Random rnd = new Random(1);
         int n = g.nq();
         int d = g.d();
@@ -131,9 +169,9 @@ public final class ExactForwardReport {
             double[] lse = new double[n];
             warmUp(g, mask, true, threads);
             for (int r = 0; r < runs; r++) {
-                long start = System.nanoTime();
+                long start = cpuClock ? Clock.cpuNanos() : System.nanoTime();
                 ExactForward.forward(g, scale, mask, q, k, v, out, lse, threads);
-                best = Math.min(best, (System.nanoTime() - start) * 1e-9);
+                best = Math.min(best, ((cpuClock ? Clock.cpuNanos() : System.nanoTime()) - start) * 1e-9);
             }
         } else {
             double[] q = randomDoubles(rnd, n * d);
@@ -147,9 +185,9 @@ public final class ExactForwardReport {
             double[] lse = new double[n];
             warmUp(g, mask, false, threads);
             for (int r = 0; r < runs; r++) {
-                long start = System.nanoTime();
+                long start = cpuClock ? Clock.cpuNanos() : System.nanoTime();
                 ExactForward.forward(g, scale, mask, q, k, v, out, lse, threads);
-                best = Math.min(best, (System.nanoTime() - start) * 1e-9);
+                best = Math.min(best, ((cpuClock ? Clock.cpuNanos() : System.nanoTime()) - start) * 1e-9);
             }
         }
         return best;
