@@ -37,6 +37,7 @@ public final class PolyScaling {
         int maxLog = args.length > 1 ? Integer.parseInt(args[1]) : 20;
         PEAK_F64 = FmaPeak.doubleGflops(2, 20_000_000L);
         System.out.printf(Locale.ROOT, "float64 FMA peak measured in this run on 2 threads: %.1f GFLOP/s%n%n", PEAK_F64);
+        warmUp();
         if (what.equals("scaling") || what.equals("all")) {
             scaling(maxLog);
         }
@@ -97,6 +98,21 @@ public final class PolyScaling {
             }
         }
         return best;
+    }
+
+    /** Compiles the kernels (the Vector API is slow until C2 has compiled them) before anything is timed. */
+    static void warmUp() {
+        for (int round = 0; round < 4; round++) {
+            for (Mask mask : new Mask[] {Mask.FULL, Mask.CAUSAL}) {
+                Problem p = Problem.random(round, 3, 2048, 8, 8, 1);
+                AttentionOptions o = AttentionOptions.defaults().withMethod(Method.POLY).withEpsilon(1e-3).withMask(mask);
+                TensorAttention.forward(p.q, p.keys, p.values, o);
+                Tensor dout = fill(new Random(round), 2048, 8, 1);
+                PolyBackward.run(p.q, p.keys, p.values, dout, TensorAttention.geometry(p.q, p.keys, p.values), o);
+                Problem small = Problem.random(round, 3, 48, 8, 8, 1);
+                TensorAttention.forward(small.q, small.keys, small.values, o.withMethod(Method.EXACT));
+            }
+        }
     }
 
     static void scaling(int maxLog) {

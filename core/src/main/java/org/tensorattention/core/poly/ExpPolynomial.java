@@ -195,6 +195,57 @@ public record ExpPolynomial(int degree, double[] coefficients, double radius, do
         return s;
     }
 
+    /**
+     * A certified bound delta' on the relative error of the derivative: |p'(x) - e^x| <= delta' e^x on
+     * [-R, R]. Taylor: p' is the Taylor polynomial of degree g - 1, so delta' = e^R R^g / g!. Chebyshev:
+     * |T_j'| <= j^2 on [-1, 1] (Markov), so |p' - e^x| <= sum_{j > g} 2 I_j(R) j^2 / R. Both add the rounding of
+     * the coefficients, as {@link #delta} does. The polynomial backward's distance from the exact gradient is
+     * bounded through it (docs/POLY.md).
+     */
+    public double derivativeDelta() {
+        double eR = Math.exp(radius);
+        double rounding = 0;
+        double pow = 1;
+        for (int j = 1; j <= degree; j++) {
+            rounding += Math.abs(coefficients[j]) * j * pow;
+            pow *= radius;
+        }
+        rounding *= UNIT_ROUNDOFF;
+        if (degree == 0 || radius == 0) {
+            // p' = 0 (or the interval is a point, where only e^0 matters): the error is e^x itself.
+            return degree == 0 ? 1 : eR * rounding;
+        }
+        if (basis.equals("taylor")) {
+            double term = 1;
+            for (int j = 1; j <= degree; j++) {
+                term *= radius / j;
+            }
+            return eR * (term + rounding);
+        }
+        double tail = 0;
+        double last = 0;
+        for (int j = degree + 1; j <= degree + 100; j++) {
+            last = 2 * besselBound(radius, j) * j * (double) j / radius;
+            tail += last;
+        }
+        // Past j = g + 100 > R + 2 each term is under half the one before: the rest is at most the last term.
+        tail += last;
+        double coefficientError = 0;
+        for (int j = 1; j <= degree; j++) {
+            coefficientError += 2 * besselI(j, radius) * j * (double) j / radius;
+        }
+        return eR * (tail + BESSEL_RELATIVE_ERROR * coefficientError + rounding);
+    }
+
+    /** p'(x) by Horner's rule. */
+    public double derivative(double x) {
+        double s = 0;
+        for (int j = degree; j >= 1; j--) {
+            s = s * x + j * coefficients[j];
+        }
+        return s;
+    }
+
     /** sum_j |a_j| R^j for this polynomial. */
     public double absoluteSum() {
         return sumAbs(coefficients, radius);

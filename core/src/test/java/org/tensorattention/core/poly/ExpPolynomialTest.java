@@ -54,6 +54,13 @@ class ExpPolynomialTest {
             worst = Math.max(worst, Math.abs(p.evaluate(x) - Math.exp(x)) / Math.exp(x));
         }
         assertTrue(worst <= p.delta() * (1 + 1e-9) + 1e-15, "sampled " + worst + " > certified " + p.delta());
+        double worstDerivative = 0;
+        for (int s = 0; s <= 20000; s++) {
+            double x = -radius + 2 * radius * s / 20000;
+            worstDerivative = Math.max(worstDerivative, Math.abs(p.derivative(x) - Math.exp(x)) / Math.exp(x));
+        }
+        assertTrue(worstDerivative <= p.derivativeDelta() * (1 + 1e-9) + 1e-15,
+                "derivative sampled " + worstDerivative + " > certified " + p.derivativeDelta());
         if (p.degree() > 0) {
             int g = p.degree() - 1;
             assertTrue(ExpPolynomial.taylor(radius, g).delta() > target

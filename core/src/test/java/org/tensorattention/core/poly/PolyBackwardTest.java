@@ -112,6 +112,58 @@ class PolyBackwardTest {
         }
         // Measured: a small multiple of eps (see docs/POLY.md); the assertion leaves room of 10 eps.
         assertTrue(worst < 10 * eps, "relative gradient error " + worst);
+
+        // The proven entrywise bounds (docs/POLY.md), with delta' the derivative's certified relative error:
+        // |dQ~ - dQ|[i,l] <= (2 (delta + delta') / (1 - delta) + 2 delta / (1 - delta)) |dO_i|_1 Vinf |c| prod_t max|K_t[:,l]|
+        // |dV~_t - dV_t|[j,l] <= 2 delta / (1 - delta) sum_i |dO[i,l]| prod_{u != t} max|V_u[:,l]|
+        PolyPlan plan = PolyAttention.plan(pr.q(), pr.keys(), pr.values(), o);
+        double delta = plan.delta();
+        double weight = 2 * delta / (1 - delta);
+        double gamma = 2 * (delta + plan.polynomial().derivativeDelta()) / (1 - delta) + weight;
+        double vinf = pr.vinf();
+        double c = 1.0 / d;
+        for (int i = 0; i < n; i++) {
+            double dO1 = 0;
+            for (int l = 0; l < dv; l++) {
+                dO1 += Math.abs(dout.get(i * dv + l));
+            }
+            for (int l = 0; l < d; l++) {
+                double keyMax = 1;
+                for (Tensor k : pr.keys()) {
+                    keyMax *= columnMax(k, l);
+                }
+                double bound = gamma * dO1 * vinf * c * keyMax;
+                assertTrue(Math.abs(r.dq().get(i * d + l) - ex.dq[i][l]) <= bound * (1 + 1e-6) + 1e-13, "dq bound");
+            }
+        }
+        for (int t = 0; t < order - 1; t++) {
+            for (int l = 0; l < dv; l++) {
+                double others = 1;
+                for (int u = 0; u < order - 1; u++) {
+                    if (u != t) {
+                        others *= columnMax(pr.values().get(u), l);
+                    }
+                }
+                double sumDo = 0;
+                for (int i = 0; i < n; i++) {
+                    sumDo += Math.abs(dout.get(i * dv + l));
+                }
+                double bound = weight * sumDo * others;
+                for (int j = 0; j < n; j++) {
+                    assertTrue(Math.abs(r.dv().get(t).get(j * dv + l) - ex.dv[t][j][l]) <= bound * (1 + 1e-6) + 1e-13,
+                            "dv bound");
+                }
+            }
+        }
+    }
+
+    static double columnMax(Tensor m, int l) {
+        int w = m.dim(-1);
+        double best = 0;
+        for (int r = 0; r < m.size() / w; r++) {
+            best = Math.max(best, Math.abs(m.get(r * w + l)));
+        }
+        return best;
     }
 
     @Test
