@@ -3,6 +3,7 @@ package org.tensorattention.core.poly;
 import java.util.Arrays;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Mask;
+import org.tensorattention.core.Parallel;
 
 /**
  * The polynomial backward for causal and window masks, one problem on one thread, O(n r k^2 dv) time.
@@ -17,6 +18,10 @@ import org.tensorattention.core.Mask;
  * i in [j, j + w_t), so the row leaving the window is taken off again, which needs the states at i + w_t:
  * a second, lagging set of states per factor. Key row j then gets dV_t[j] = U_t[j] G_t(j) and
  * dU_t[j] = G_t(j) V_t[j] + Gz_t(j), chained through the feature map into dK_t[j].
+ *
+ * <p>Causal problems split into chunks of rows that run in parallel ({@link #problem}): each chunk starts from
+ * the prefix of the key moments before it, and the state gradient of all later chunks, a constant per chunk,
+ * reaches its key rows afterwards in one GEMM-shaped pass. A window problem runs as one chunk.
  */
 final class MaskedBackward {
     private final Geometry g;
@@ -31,6 +36,9 @@ final class MaskedBackward {
     private final int dvp;
     private final int d;
     private final int nq;
+    /** The rows [lo, hi) this instance sweeps (the whole problem for a window). */
+    private final int lo;
+    private final int hi;
     private final int interval;
     private final double[][][] checkS;
     private final double[][][] checkZ;
@@ -39,7 +47,8 @@ final class MaskedBackward {
     private final double[] grad;
     private final double[] vrow;
 
-    MaskedBackward(Geometry g, int p, Mask mask, FeatureMap fm, PolyAttention.Inputs in, double[] dO) {
+    MaskedBackward(Geometry g, int p, Mask mask, FeatureMap fm, PolyAttention.Inputs in, double[] dO, int lo,
+                   int hi) {
         this.g = g;
         this.p = p;
         this.mask = mask;
@@ -52,10 +61,12 @@ final class MaskedBackward {
         dvp = Moments.padded(dv);
         d = g.d();
         nq = g.nq();
+        this.lo = lo;
+        this.hi = hi;
         // Checkpoints: at most about 64 MB of saved states.
         double stateBytes = 8.0 * factors * rank * (dvp + 1);
-        interval = (int) Math.max(16, Math.ceil(nq * stateBytes / 64e6));
-        int count = (nq + interval - 1) / interval;
+        interval = (int) Math.max(16, Math.ceil((hi - lo) * stateBytes / 64e6));
+        int count = (hi - lo + interval - 1) / interval;
         checkS = new double[count][factors][];
         checkZ = new double[count][factors][];
         phi = new double[rank];
@@ -64,24 +75,36 @@ final class MaskedBackward {
         vrow = new double[dvp];
     }
 
-    /** Fills this problem's rows of out and dq, and adds into dk and dv (shared by grouped heads). */
-    void run(double[] out, double[] dq, double[][] dk, double[][] dvOut) {
+    /**
+     * Fills rows [lo, hi) of out and dq and adds into dk and dv (shared by grouped heads) for key rows
+     * [lo, hi), counting only queries in [lo, hi); startS and startZ (or null for zeros) are the states before
+     * row lo. gN and gD (nq x dvp and nq) are scratch shared by chunks of one problem, each using its rows.
+     *
+     * @return the state gradients summed over this range's queries (G_t and Gz_t as {s, z} per factor): what
+     *         key rows before lo still receive
+     */
+    double[][][] run(double[][] startS, double[][] startZ, double[] gN, double[] gD, double[] out, double[] dq,
+                     double[][] dk, double[][] dvOut) {
         double[][] s = newStates();
         double[][] z = newNorms();
-        double[] gN = new double[nq * dvp];
-        double[] gD = new double[nq];
+        for (int t = 0; t < factors; t++) {
+            if (startS != null) {
+                System.arraycopy(startS[t], 0, s[t], 0, s[t].length);
+                System.arraycopy(startZ[t], 0, z[t], 0, z[t].length);
+            }
+        }
         double[] num = new double[dvp];
         double[] dUQ = new double[rank];
         int qo = (int) g.qOffset(p);
         int oo = (int) g.outOffset(p);
-        for (int i = 0; i < nq; i++) {
+        for (int i = lo; i < hi; i++) {
             for (int t = 0; t < factors; t++) {
                 advance(t, i, s[t], z[t]);
             }
-            if (i % interval == 0) {
+            if ((i - lo) % interval == 0) {
                 for (int t = 0; t < factors; t++) {
-                    checkS[i / interval][t] = s[t].clone();
-                    checkZ[i / interval][t] = z[t].clone();
+                    checkS[(i - lo) / interval][t] = s[t].clone();
+                    checkZ[(i - lo) / interval][t] = z[t].clone();
                 }
             }
             fm.keyRow(in.q(), qo + i * d, mono);
@@ -102,10 +125,11 @@ final class MaskedBackward {
             }
             fm.keyRowBackward(in.q(), qo + i * d, mono, grad, dq, qo + i * d);
         }
-        reverse(s, z, gN, gD, dk, dvOut);
+        return reverse(s, z, gN, gD, dk, dvOut);
     }
 
-    private void reverse(double[][] s, double[][] z, double[] gN, double[] gD, double[][] dk, double[][] dvOut) {
+    private double[][][] reverse(double[][] s, double[][] z, double[] gN, double[] gD, double[][] dk,
+                                 double[][] dvOut) {
         double[][] finalS = new double[factors][];
         double[][] finalZ = new double[factors][];
         for (int t = 0; t < factors; t++) {
@@ -122,7 +146,7 @@ final class MaskedBackward {
         double[] dphi = new double[rank];
         double[] dvRow = new double[dvp];
         int qo = (int) g.qOffset(p);
-        for (int i = nq - 1; i >= 0; i--) {
+        for (int i = hi - 1; i >= lo; i--) {
             System.arraycopy(gN, i * dvp, gNi, 0, dvp);
             fm.queryRow(in.q(), qo + i * d, phi);
             for (int t = 0; t < factors; t++) {
@@ -155,7 +179,7 @@ final class MaskedBackward {
                     fm.keyRowBackward(in.k()[t], ko, phi, dphi, dk[t], ko);
                 }
             }
-            if (i > 0) {
+            if (i > lo) {
                 retreat(s, z, i);
                 if (window) {
                     for (int t = 0; t < factors; t++) {
@@ -167,15 +191,90 @@ final class MaskedBackward {
                 }
             }
         }
+        return new double[][][] {gs, gz};
+    }
+
+    /** The backward of problem p: causal in parallel chunks, window as one chunk. */
+    static void problem(Geometry g, int p, Mask mask, FeatureMap fm, PolyAttention.Inputs in, double[] dO,
+                        double[] out, double[] dq, double[][] dk, double[][] dvOut, int threads) {
+        int nq = g.nq();
+        int factors = g.order() - 1;
+        int rank = fm.rank;
+        int dvp = Moments.padded(g.dv());
+        double[] gN = new double[nq * dvp];
+        double[] gD = new double[nq];
+        int chunks = mask.kind() == Mask.Kind.CAUSAL ? Math.max(1, Math.min(threads == 1 ? 1 : threads * 2, nq / 256)) : 1;
+        if (chunks == 1) {
+            new MaskedBackward(g, p, mask, fm, in, dO, 0, nq).run(null, null, gN, gD, out, dq, dk, dvOut);
+            return;
+        }
+        int[] bound = new int[chunks + 1];
+        for (int c = 0; c <= chunks; c++) {
+            bound[c] = (int) ((long) nq * c / chunks);
+        }
+        // Start states: key moments of the chunks before, by chunk totals and a prefix.
+        double[][][] totS = new double[chunks][factors][];
+        double[][][] totZ = new double[chunks][factors][];
+        Parallel.forEach(chunks * factors, threads, task -> {
+            int c = task / factors;
+            int t = task % factors;
+            double[] s = new double[rank * dvp];
+            double[] z = new double[rank];
+            int nk = g.nk()[t];
+            PolyForward.keyMomentsSerial(fm, in.k()[t], g.keyOffset(p, t), in.v()[t], g.valueOffset(p, t), g.dv(),
+                    Math.min(bound[c], nk), Math.min(bound[c + 1], nk), s, z);
+            totS[c][t] = s;
+            totZ[c][t] = z;
+        });
+        double[][][] startS = new double[chunks][factors][];
+        double[][][] startZ = new double[chunks][factors][];
+        for (int t = 0; t < factors; t++) {
+            double[] s = new double[rank * dvp];
+            double[] z = new double[rank];
+            for (int c = 0; c < chunks; c++) {
+                startS[c][t] = s.clone();
+                startZ[c][t] = z.clone();
+                PolyForward.add(s, totS[c][t]);
+                PolyForward.add(z, totZ[c][t]);
+            }
+        }
+        double[][][][] grads = new double[chunks][][][];
+        Parallel.forEach(chunks, threads, c -> grads[c] = new MaskedBackward(g, p, mask, fm, in, dO, bound[c],
+                bound[c + 1]).run(startS[c], startZ[c], gN, gD, out, dq, dk, dvOut));
+        // Later chunks' state gradients, summed from the end, reach each chunk's key rows.
+        double[][][] laterS = new double[chunks][factors][];
+        double[][][] laterZ = new double[chunks][factors][];
+        for (int t = 0; t < factors; t++) {
+            double[] s = new double[rank * dvp];
+            double[] z = new double[rank];
+            for (int c = chunks - 1; c >= 0; c--) {
+                laterS[c][t] = s.clone();
+                laterZ[c][t] = z.clone();
+                PolyForward.add(s, grads[c][0][t]);
+                PolyForward.add(z, grads[c][1][t]);
+            }
+        }
+        Parallel.forEach((chunks - 1) * factors, threads, task -> {
+            int c = task / factors;
+            int t = task % factors;
+            int nk = g.nk()[t];
+            int a = Math.min(bound[c], nk);
+            int b = Math.min(bound[c + 1], nk);
+            if (b > a) {
+                PolyBackward.keyPass(fm, in.k()[t], g.keyOffset(p, t) + (long) a * g.d(), in.v()[t],
+                        g.valueOffset(p, t) + (long) a * g.dv(), b - a, g.dv(), laterS[c][t], laterZ[c][t], dk[t],
+                        dvOut[t], 1);
+            }
+        });
     }
 
     /** Moves a full set of states from row pos to row pos - 1. */
     private void retreat(double[][] s, double[][] z, int pos) {
         int to = pos - 1;
-        if (to % interval == 0) {
+        if (to >= lo && (to - lo) % interval == 0) {
             for (int t = 0; t < factors; t++) {
-                System.arraycopy(checkS[to / interval][t], 0, s[t], 0, s[t].length);
-                System.arraycopy(checkZ[to / interval][t], 0, z[t], 0, z[t].length);
+                System.arraycopy(checkS[(to - lo) / interval][t], 0, s[t], 0, s[t].length);
+                System.arraycopy(checkZ[(to - lo) / interval][t], 0, z[t], 0, z[t].length);
             }
             return;
         }
@@ -203,7 +302,7 @@ final class MaskedBackward {
             return;
         }
         int w = mask.windows()[t];
-        if (i % w == 0) {
+        if ((i - lo) % w == 0) {
             Arrays.fill(s, 0);
             Arrays.fill(z, 0);
             PolyForward.keyMomentsSerial(fm, in.k()[t], g.keyOffset(p, t), in.v()[t], g.valueOffset(p, t), dv,

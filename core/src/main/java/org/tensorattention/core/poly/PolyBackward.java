@@ -62,7 +62,7 @@ public final class PolyBackward {
             } else {
                 for (int p = 0; p < g.problems(); p++) {
                     if (g.kvProblem()[p] == kp) {
-                        new MaskedBackward(g, p, mask, fm, in, dO).run(out, dq, dk, dv);
+                        MaskedBackward.problem(g, p, mask, fm, in, dO, out, dq, dk, dv, inner);
                     }
                 }
             }
@@ -213,7 +213,7 @@ public final class PolyBackward {
     }
 
     /** Key blocks of one factor: dV = U G and dU = V G^T + 1 gz^T, then dK through the feature map. */
-    private static void keyPass(FeatureMap fm, double[] k, long ko, double[] v, long vo, int nk, int dv, double[] gs,
+    static void keyPass(FeatureMap fm, double[] k, long ko, double[] v, long vo, int nk, int dv, double[] gs,
                                 double[] gz, double[] dk, double[] dvOut, int threads) {
         int rank = fm.rank;
         int d = fm.d;

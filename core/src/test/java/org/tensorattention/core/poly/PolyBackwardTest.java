@@ -157,6 +157,26 @@ class PolyBackwardTest {
         }
     }
 
+    @Test
+    void causalChunksInParallelAgreeWithOneSweep() {
+        Random rnd = new Random(78);
+        int n = 1100;
+        // Two problems sharing keys (grouped heads): chunks of both add into the same dK, dV.
+        PolyForwardTest.Problem pr = PolyForwardTest.Problem.random(rnd, 3, new int[] {2}, new int[] {1}, n, 2, 3, 1);
+        Tensor dout = PolyForwardTest.fill(rnd, new int[] {2, n, 3}, 1);
+        AttentionOptions o = AttentionOptions.defaults().causal().withEpsilon(1e-5).withMethod(Method.POLY);
+        Geometry g = TensorAttention.geometry(pr.q(), pr.keys(), pr.values());
+        GradientResult one = PolyBackward.run(pr.q(), pr.keys(), pr.values(), dout, g, o.withThreads(1));
+        GradientResult many = PolyBackward.run(pr.q(), pr.keys(), pr.values(), dout, g, o.withThreads(3));
+        assertTrue(PolyForwardTest.maxDiff(one.output(), many.output()) < 1e-12);
+        assertTrue(PolyForwardTest.maxDiff(one.dq(), many.dq()) < 1e-10);
+        for (int t = 0; t < 2; t++) {
+            double scale = Math.max(1, one.dk().get(t).maxAbs());
+            assertTrue(PolyForwardTest.maxDiff(one.dk().get(t), many.dk().get(t)) < 1e-10 * scale, "dk" + t);
+            assertTrue(PolyForwardTest.maxDiff(one.dv().get(t), many.dv().get(t)) < 1e-10 * scale, "dv" + t);
+        }
+    }
+
     static double columnMax(Tensor m, int l) {
         int w = m.dim(-1);
         double best = 0;
