@@ -19,6 +19,9 @@ final class RelativeMinimax {
     private static final int POINTS = 1000;
     private static final int ITERATIONS = 120;
 
+    /** Fits depend only on (R, g), and a plan asks for the same ones several times. */
+    private static final java.util.Map<String, double[]> FITS = new java.util.concurrent.ConcurrentHashMap<>();
+
     private RelativeMinimax() {
     }
 
@@ -27,10 +30,17 @@ final class RelativeMinimax {
         if (g < 1 || g > MAX_DEGREE || radius <= 0) {
             return null;
         }
-        double[] a = fit(radius, g);
-        if (a == null) {
+        double[] a = FITS.computeIfAbsent(radius + "/" + g, key -> {
+            double[] f = fit(radius, g);
+            return f == null ? new double[0] : f;
+        });
+        if (FITS.size() > 1024) {
+            FITS.clear();
+        }
+        if (a.length == 0) {
             return null;
         }
+        a = a.clone();
         double eR = Math.exp(radius);
         double m2 = 0;
         double abs = 0;
