@@ -19,9 +19,11 @@ import org.tensorattention.core.Parallel;
  * a second, lagging set of states per factor. Key row j then gets dV_t[j] = U_t[j] G_t(j) and
  * dU_t[j] = G_t(j) V_t[j] + Gz_t(j), chained through the feature map into dK_t[j].
  *
- * <p>Causal problems split into chunks of rows that run in parallel ({@link #problem}): each chunk starts from
- * the prefix of the key moments before it, and the state gradient of all later chunks, a constant per chunk,
- * reaches its key rows afterwards in one GEMM-shaped pass. A window problem runs as one chunk.
+ * <p>Problems split into chunks of rows that run in parallel ({@link #problem}), forward sweeps first, then
+ * reverse sweeps. A causal chunk starts from the prefix of the key moments before it, and the state gradient
+ * of all later chunks, a constant per chunk, reaches its key rows afterwards in one GEMM-shaped pass. A window
+ * chunk restarts its states from the window before it and sweeps on past its end by the widest window, so the
+ * later queries that see its keys are counted in its own reverse sweep.
  */
 final class MaskedBackward {
     private final Geometry g;
@@ -36,9 +38,13 @@ final class MaskedBackward {
     private final int dvp;
     private final int d;
     private final int nq;
-    /** The rows [lo, hi) this instance sweeps (the whole problem for a window). */
+    /** The query and key rows [lo, hi) this instance owns. */
     private final int lo;
     private final int hi;
+    /** The sweeps run over [lo, ext): a window chunk also needs the w_t rows after it, whose queries see its keys. */
+    private final int ext;
+    private double[][] endS;
+    private double[][] endZ;
     private final int interval;
     private final double[][][] checkS;
     private final double[][][] checkZ;
@@ -63,10 +69,17 @@ final class MaskedBackward {
         nq = g.nq();
         this.lo = lo;
         this.hi = hi;
-        // Checkpoints: at most about 64 MB of saved states.
+        int reach = 0;
+        if (mask.kind() == Mask.Kind.WINDOW) {
+            for (int w : mask.windows()) {
+                reach = Math.max(reach, w);
+            }
+        }
+        ext = (int) Math.min(nq, (long) hi + reach);
+        // Checkpoints: at most about 64 MB of saved states per problem.
         double stateBytes = 8.0 * factors * rank * (dvp + 1);
-        interval = (int) Math.max(16, Math.ceil((hi - lo) * stateBytes / 64e6));
-        int count = (hi - lo + interval - 1) / interval;
+        interval = (int) Math.max(16, Math.ceil(nq * stateBytes / 64e6));
+        int count = (ext - lo + interval - 1) / interval;
         checkS = new double[count][factors][];
         checkZ = new double[count][factors][];
         phi = new double[rank];
@@ -76,15 +89,11 @@ final class MaskedBackward {
     }
 
     /**
-     * Fills rows [lo, hi) of out and dq and adds into dk and dv (shared by grouped heads) for key rows
-     * [lo, hi), counting only queries in [lo, hi); startS and startZ (or null for zeros) are the states before
-     * row lo. gN and gD (nq x dvp and nq) are scratch shared by chunks of one problem, each using its rows.
-     *
-     * @return the state gradients summed over this range's queries (G_t and Gz_t as {s, z} per factor): what
-     *         key rows before lo still receive
+     * Forward sweep: fills rows [lo, hi) of out, dq, gN and gD (nq x dvp and nq, shared by the chunks of one
+     * problem, each writing its own rows) and saves the states of rows [lo, ext); startS and startZ (or null
+     * for zeros) are the states before row lo.
      */
-    double[][][] run(double[][] startS, double[][] startZ, double[] gN, double[] gD, double[] out, double[] dq,
-                     double[][] dk, double[][] dvOut) {
+    void forward(double[][] startS, double[][] startZ, double[] gN, double[] gD, double[] out, double[] dq) {
         double[][] s = newStates();
         double[][] z = newNorms();
         for (int t = 0; t < factors; t++) {
@@ -97,7 +106,7 @@ final class MaskedBackward {
         double[] dUQ = new double[rank];
         int qo = (int) g.qOffset(p);
         int oo = (int) g.outOffset(p);
-        for (int i = lo; i < hi; i++) {
+        for (int i = lo; i < ext; i++) {
             for (int t = 0; t < factors; t++) {
                 advance(t, i, s[t], z[t]);
             }
@@ -106,6 +115,9 @@ final class MaskedBackward {
                     checkS[(i - lo) / interval][t] = s[t].clone();
                     checkZ[(i - lo) / interval][t] = z[t].clone();
                 }
+            }
+            if (i >= hi) {
+                continue;
             }
             fm.keyRow(in.q(), qo + i * d, mono);
             queryFeatures(mono, phi);
@@ -125,11 +137,20 @@ final class MaskedBackward {
             }
             fm.keyRowBackward(in.q(), qo + i * d, mono, grad, dq, qo + i * d);
         }
-        return reverse(s, z, gN, gD, dk, dvOut);
+        endS = s;
+        endZ = z;
     }
 
-    private double[][][] reverse(double[][] s, double[][] z, double[] gN, double[] gD, double[][] dk,
-                                 double[][] dvOut) {
+    /**
+     * Reverse sweep, after every chunk's {@link #forward}: adds into dk and dv (shared by grouped heads) for
+     * key rows [lo, hi), counting the queries in [lo, ext).
+     *
+     * @return the state gradients summed over queries [lo, hi) (G_t and Gz_t as {s, z} per factor): for a
+     *         causal chunk, what the key rows before lo still receive
+     */
+    double[][][] reverse(double[] gN, double[] gD, double[][] dk, double[][] dvOut) {
+        double[][] s = endS;
+        double[][] z = endZ;
         double[][] finalS = new double[factors][];
         double[][] finalZ = new double[factors][];
         for (int t = 0; t < factors; t++) {
@@ -146,7 +167,7 @@ final class MaskedBackward {
         double[] dphi = new double[rank];
         double[] dvRow = new double[dvp];
         int qo = (int) g.qOffset(p);
-        for (int i = hi - 1; i >= lo; i--) {
+        for (int i = ext - 1; i >= lo; i--) {
             System.arraycopy(gN, i * dvp, gNi, 0, dvp);
             fm.queryRow(in.q(), qo + i * d, phi);
             for (int t = 0; t < factors; t++) {
@@ -155,18 +176,18 @@ final class MaskedBackward {
             if (window) {
                 for (int t = 0; t < factors; t++) {
                     int gone = i + mask.windows()[t];
-                    if (gone == nq - 1) {
+                    if (gone == ext - 1) {
                         lagS[t] = copy(finalS);
                         lagZ[t] = copy(finalZ);
                     }
-                    if (gone < nq) {
+                    if (gone < ext) {
                         System.arraycopy(gN, gone * dvp, gNi, 0, dvp);
                         fm.queryRow(in.q(), qo + gone * d, phi);
                         RowGradients.stateGradient(phi, gNi, gD[gone], -1, lagS[t], lagZ[t], t, rank, dvp, gs[t], gz[t]);
                     }
                 }
             }
-            for (int t = 0; t < factors; t++) {
+            for (int t = 0; t < factors && i < hi; t++) {
                 if (i < g.nk()[t]) {
                     int ko = (int) (g.keyOffset(p, t) + (long) i * d);
                     int vo = (int) (g.valueOffset(p, t) + (long) i * dv);
@@ -184,7 +205,7 @@ final class MaskedBackward {
                 if (window) {
                     for (int t = 0; t < factors; t++) {
                         int pos = i + mask.windows()[t];
-                        if (pos < nq) {
+                        if (pos < ext) {
                             retreat(lagS[t], lagZ[t], pos);
                         }
                     }
@@ -203,44 +224,60 @@ final class MaskedBackward {
         int dvp = Moments.padded(g.dv());
         double[] gN = new double[nq * dvp];
         double[] gD = new double[nq];
-        int chunks = mask.kind() == Mask.Kind.CAUSAL ? Math.max(1, Math.min(threads == 1 ? 1 : threads * 2, nq / 256)) : 1;
-        if (chunks == 1) {
-            new MaskedBackward(g, p, mask, fm, in, dO, 0, nq).run(null, null, gN, gD, out, dq, dk, dvOut);
-            return;
+        int reach = 0;
+        if (mask.kind() == Mask.Kind.WINDOW) {
+            for (int w : mask.windows()) {
+                reach = Math.max(reach, w);
+            }
         }
+        // A window chunk also sweeps the reach rows after it: chunks several times longer than that.
+        int chunks = threads == 1 ? 1 : Math.max(1, Math.min(threads * 2, nq / Math.max(256, 4 * reach)));
         int[] bound = new int[chunks + 1];
         for (int c = 0; c <= chunks; c++) {
             bound[c] = (int) ((long) nq * c / chunks);
         }
-        // Start states: key moments of the chunks before, by chunk totals and a prefix.
-        double[][][] totS = new double[chunks][factors][];
-        double[][][] totZ = new double[chunks][factors][];
-        Parallel.forEach(chunks * factors, threads, task -> {
-            int c = task / factors;
-            int t = task % factors;
-            double[] s = new double[rank * dvp];
-            double[] z = new double[rank];
-            int nk = g.nk()[t];
-            PolyForward.keyMomentsSerial(fm, in.k()[t], g.keyOffset(p, t), in.v()[t], g.valueOffset(p, t), g.dv(),
-                    Math.min(bound[c], nk), Math.min(bound[c + 1], nk), s, z);
-            totS[c][t] = s;
-            totZ[c][t] = z;
-        });
         double[][][] startS = new double[chunks][factors][];
         double[][][] startZ = new double[chunks][factors][];
-        for (int t = 0; t < factors; t++) {
-            double[] s = new double[rank * dvp];
-            double[] z = new double[rank];
-            for (int c = 0; c < chunks; c++) {
-                startS[c][t] = s.clone();
-                startZ[c][t] = z.clone();
-                PolyForward.add(s, totS[c][t]);
-                PolyForward.add(z, totZ[c][t]);
+        if (mask.kind() == Mask.Kind.CAUSAL && chunks > 1) {
+            // Start states: key moments of the chunks before, by chunk totals and a prefix.
+            double[][][] totS = new double[chunks][factors][];
+            double[][][] totZ = new double[chunks][factors][];
+            Parallel.forEach(chunks * factors, threads, task -> {
+                int c = task / factors;
+                int t = task % factors;
+                double[] s = new double[rank * dvp];
+                double[] z = new double[rank];
+                int nk = g.nk()[t];
+                PolyForward.keyMomentsSerial(fm, in.k()[t], g.keyOffset(p, t), in.v()[t], g.valueOffset(p, t),
+                        g.dv(), Math.min(bound[c], nk), Math.min(bound[c + 1], nk), s, z);
+                totS[c][t] = s;
+                totZ[c][t] = z;
+            });
+            for (int t = 0; t < factors; t++) {
+                double[] s = new double[rank * dvp];
+                double[] z = new double[rank];
+                for (int c = 0; c < chunks; c++) {
+                    startS[c][t] = s.clone();
+                    startZ[c][t] = z.clone();
+                    PolyForward.add(s, totS[c][t]);
+                    PolyForward.add(z, totZ[c][t]);
+                }
             }
         }
+        MaskedBackward[] parts = new MaskedBackward[chunks];
+        Parallel.forEach(chunks, threads, c -> {
+            parts[c] = new MaskedBackward(g, p, mask, fm, in, dO, bound[c], bound[c + 1]);
+            boolean zero = startS[c][0] == null;
+            parts[c].forward(zero ? null : startS[c], zero ? null : startZ[c], gN, gD, out, dq);
+        });
         double[][][][] grads = new double[chunks][][][];
-        Parallel.forEach(chunks, threads, c -> grads[c] = new MaskedBackward(g, p, mask, fm, in, dO, bound[c],
-                bound[c + 1]).run(startS[c], startZ[c], gN, gD, out, dq, dk, dvOut));
+        Parallel.forEach(chunks, threads, c -> {
+            grads[c] = parts[c].reverse(gN, gD, dk, dvOut);
+            parts[c] = null;
+        });
+        if (mask.kind() != Mask.Kind.CAUSAL || chunks == 1) {
+            return;
+        }
         // Later chunks' state gradients, summed from the end, reach each chunk's key rows.
         double[][][] laterS = new double[chunks][factors][];
         double[][][] laterZ = new double[chunks][factors][];

@@ -158,13 +158,19 @@ class PolyBackwardTest {
     }
 
     @Test
-    void causalChunksInParallelAgreeWithOneSweep() {
+    void maskedChunksInParallelAgreeWithOneSweep() {
         Random rnd = new Random(78);
         int n = 1100;
         // Two problems sharing keys (grouped heads): chunks of both add into the same dK, dV.
         PolyForwardTest.Problem pr = PolyForwardTest.Problem.random(rnd, 3, new int[] {2}, new int[] {1}, n, 2, 3, 1);
         Tensor dout = PolyForwardTest.fill(rnd, new int[] {2, n, 3}, 1);
-        AttentionOptions o = AttentionOptions.defaults().causal().withEpsilon(1e-5).withMethod(Method.POLY);
+        for (Mask mask : new Mask[] {Mask.CAUSAL, Mask.window(20, 7), Mask.window(1, 60)}) {
+            compareThreadCounts(pr, dout, AttentionOptions.defaults().withMask(mask).withEpsilon(1e-5)
+                    .withMethod(Method.POLY));
+        }
+    }
+
+    private static void compareThreadCounts(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o) {
         Geometry g = TensorAttention.geometry(pr.q(), pr.keys(), pr.values());
         GradientResult one = PolyBackward.run(pr.q(), pr.keys(), pr.values(), dout, g, o.withThreads(1));
         GradientResult many = PolyBackward.run(pr.q(), pr.keys(), pr.values(), dout, g, o.withThreads(3));
