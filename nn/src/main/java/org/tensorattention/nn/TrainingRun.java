@@ -31,26 +31,29 @@ public final class TrainingRun {
         TrainConfig c = trainer.config();
         ProgressBar bar = progress == null ? null : new ProgressBar(progress, name, c.steps());
         long start = System.nanoTime();
-        if (trainer.evaluations().isEmpty()) {
-            Trainer.Evaluation e = trainer.evaluate();
-            if (bar != null) {
-                bar.evaluation(e);
-            }
-        }
-        while (trainer.stepsDone() < c.steps()) {
-            Trainer.Step s = trainer.step();
-            if (s.step() % c.evalEvery() == 0 || s.step() == c.steps()) {
+        try {
+            if (trainer.evaluations().isEmpty()) {
                 Trainer.Evaluation e = trainer.evaluate();
                 if (bar != null) {
                     bar.evaluation(e);
                 }
             }
-            if (bar != null) {
-                bar.step(s);
+            while (trainer.stepsDone() < c.steps()) {
+                Trainer.Step s = trainer.step();
+                if (s.step() % c.evalEvery() == 0 || s.step() == c.steps()) {
+                    Trainer.Evaluation e = trainer.evaluate();
+                    if (bar != null) {
+                        bar.evaluation(e);
+                    }
+                }
+                if (bar != null) {
+                    bar.step(s);
+                }
             }
-        }
-        if (bar != null) {
-            bar.finish();
+        } finally {
+            if (bar != null) {
+                bar.finish();
+            }
         }
         double seconds = (System.nanoTime() - start) * 1e-9;
         Trainer.Evaluation last = trainer.evaluations().get(trainer.evaluations().size() - 1);
