@@ -126,16 +126,24 @@ public final class Bench {
         double lastT = 0;
         String stop = null;
         String label = method.label() + " " + pass;
+        if (sizes.length > 0) {
+            if (bar != null) {
+                bar.note(label + " warm-up");
+            }
+            warmUp(method, pass, sizes[0], opt);
+        }
         for (int n : sizes) {
+            String note = stop;
             if (stop == null && lastT > 0) {
                 double predicted = lastT * Math.pow(n / lastN, exponent);
                 if (predicted > 4 * cfg.pointSeconds()) {
-                    stop = String.format(Locale.ROOT, "skipped: predicted %.3g s per run passes the budget of %.3g s",
+                    note = String.format(Locale.ROOT, "skipped: predicted %.3g s per run passes the budget of %.3g s",
                             predicted, 4 * cfg.pointSeconds());
+                    stop = "skipped: n = " + n + " was already predicted past the budget";
                 }
             }
             if (stop != null) {
-                rows.add(new Row(method.label(), pass, n, null, Double.NaN, -1, -1, stop));
+                rows.add(new Row(method.label(), pass, n, null, Double.NaN, -1, -1, note));
                 if (bar != null) {
                     bar.step(label + " n=" + n + " skipped");
                 }
@@ -156,6 +164,24 @@ public final class Bench {
             if (bar != null) {
                 bar.step(label + " n=" + n);
             }
+        }
+    }
+
+    /** Untimed calls at the smallest size (at least 3, up to 0.3 s), so the JIT has compiled the kernel first. */
+    private void warmUp(Method method, String pass, int n, AttentionOptions opt) {
+        try {
+            Problems p = Problems.random(new SplittableRandom(cfg.seed()), cfg.order(), n, cfg.d(), cfg.dv(),
+                    cfg.bound(), cfg.dtype());
+            Tensor dout = Problems.uniform(new SplittableRandom(cfg.seed() + 1), n, cfg.dv(), 1, cfg.dtype());
+            long t0 = System.nanoTime();
+            for (int i = 0; i < 3 || System.nanoTime() - t0 < 300_000_000L && i < 100; i++) {
+                AttentionResult f = TensorAttention.forward(p.q(), p.keys(), p.values(), opt);
+                if (pass.equals("backward")) {
+                    TensorAttention.backward(p.q(), p.keys(), p.values(), dout, f, opt);
+                }
+            }
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            // The measurement that follows reports it.
         }
     }
 
@@ -242,7 +268,28 @@ public final class Bench {
             plot.series(String.format(Locale.ROOT, "%s %s (slope %.2f)", f.method(), f.pass(), f.fit().slope()),
                     pts.stream().mapToDouble(a -> a[0]).toArray(), pts.stream().mapToDouble(a -> a[1]).toArray());
         }
+        reference(plot, rows, "exact", cfg.order(), "n^" + cfg.order());
+        reference(plot, rows, "poly", 1, "n^1");
         plot.write(dir.resolve("bench.png"));
+    }
+
+    /** A dashed n^power line through the largest measured forward point of a method, over its sizes. */
+    private static void reference(LinePlot plot, List<Row> rows, String method, double power, String name) {
+        double lo = Double.POSITIVE_INFINITY;
+        double hi = 0;
+        double tHi = 0;
+        for (Row r : rows) {
+            if (r.method().equals(method) && r.pass().equals("forward") && r.timing() != null) {
+                lo = Math.min(lo, r.n());
+                if (r.n() > hi) {
+                    hi = r.n();
+                    tHi = r.seconds();
+                }
+            }
+        }
+        if (hi > lo) {
+            plot.reference(name, new double[] {lo, hi}, new double[] {tHi * Math.pow(lo / hi, power), tHi});
+        }
     }
 
     static String oneLine(String s) {

@@ -308,7 +308,7 @@ public final class ThresholdExperiment {
                 .legend(LinePlot.Corner.TOP_LEFT).size(560, 440);
 
         LinePlot time = new LinePlot("Predicted time: poly (solid) vs exact (dashed)", "entry bound B", "seconds").logY()
-                .legend(LinePlot.Corner.BOTTOM_RIGHT).size(640, 440);
+                .legend(LinePlot.Corner.TOP_LEFT).size(720, 440);
         for (Crossover c : report.crossovers()) {
             int n = c.n();
             double[] poly = new double[bs.length];
@@ -331,6 +331,12 @@ public final class ThresholdExperiment {
                 time.points("measured n=2^" + Integer.numberOfTrailingZeros(n), mp.stream().mapToDouble(a -> a[0]).toArray(),
                         mp.stream().mapToDouble(a -> a[1]).toArray());
             }
+        }
+
+        double[] cx = report.crossovers().stream().filter(c -> Double.isFinite(c.bound())).mapToDouble(Crossover::bound).toArray();
+        double[] cy = report.crossovers().stream().filter(c -> Double.isFinite(c.bound())).mapToDouble(Crossover::exactSeconds).toArray();
+        if (cx.length > 0) {
+            time.points("crossover B*(n)", cx, cy);
         }
 
         List<double[]> cp = new ArrayList<>();

@@ -21,7 +21,7 @@ public final class ProgressBar {
     private final double total;
     private final PrintStream out;
     private final long start;
-    private final LongSupplier clock;
+    private final Clock clock;
     private double done;
     private int steps;
     private long lastDraw;
@@ -30,7 +30,7 @@ public final class ProgressBar {
 
     /** The clock, replaceable in tests. */
     @FunctionalInterface
-    public interface LongSupplier {
+    public interface Clock {
         long nanos();
     }
 
@@ -39,7 +39,7 @@ public final class ProgressBar {
         this(label, total, out, System::nanoTime);
     }
 
-    public ProgressBar(String label, double total, PrintStream out, LongSupplier clock) {
+    public ProgressBar(String label, double total, PrintStream out, Clock clock) {
         if (!(total > 0) || !Double.isFinite(total)) {
             throw new IllegalArgumentException("progress total must be positive and finite, got " + total);
         }

@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 
 class ProgressBarTest {
     /** A clock that moves only when told. */
-    private static final class FakeClock implements ProgressBar.LongSupplier {
+    private static final class FakeClock implements ProgressBar.Clock {
         long now;
 
         @Override
