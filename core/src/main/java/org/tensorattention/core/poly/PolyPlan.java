@@ -93,7 +93,9 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
         double roundingGuess = rounding(rows, 1, 0, d, k, eR * 1.01, eR);
         ExpPolynomial p = null;
         double eta = 0;
-        boolean roundingBound = ideal != null;
+        // Without a degree, rounding is still the cause when the coefficients' own rounding (about
+        // 2^-53 e^{2R}, relative) passes the target.
+        boolean roundingBound = ideal != null || UNIT_ROUNDOFF * eR * eR > target;
         for (int attempt = 0; attempt < 6 && ideal != null; attempt++) {
             double polyTarget = target - roundingGuess;
             if (polyTarget <= 0) {
