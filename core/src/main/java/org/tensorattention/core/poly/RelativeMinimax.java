@@ -127,6 +127,11 @@ final class RelativeMinimax {
                 w[i] /= sum;
             }
         }
+        for (double cj : c) {
+            if (!Double.isFinite(cj)) {
+                return null; // the fit diverged (e^R near the float64 range): no candidate at this degree
+            }
+        }
         return ExpPolynomial.chebyshevToMonomial(c, radius);
     }
 
