@@ -6,8 +6,10 @@ import org.tensorattention.core.Mask;
 
 /**
  * The tiles of {@link BackwardWorker} for float32 inputs: scores, weights and the three gradient products
- * run in float (twice the lanes of double); each tile's sums are short (one tile's rows or columns), and
- * are added into the worker's float64 accumulators, which carry the long sums over keys and queries.
+ * run in float (twice the lanes of double). T = dS K is summed over one tile of keys in float, then into the
+ * worker's float64 accumulator. G and R are summed in float over the query tiles of one outer tuple, each
+ * tile adding one 32-row partial sum, and flushed into float64 once per outer tuple ({@link #begin},
+ * {@link #finish}); the long sums over outer tuples stay in float64.
  */
 final class FloatRows {
     private final BackwardJob job;
@@ -28,8 +30,8 @@ final class FloatRows {
     private final float[] s;
     private final float[] ds;
     private final float[] tPart;
-    private final float[] gPart;
-    private final float[] rPart;
+    private final float[] gF;
+    private final float[] rF;
 
     FloatRows(BackwardJob job) {
         this.job = job;
@@ -50,15 +52,28 @@ final class FloatRows {
         s = new float[rows * cols];
         ds = new float[rows * cols];
         tPart = new float[rows * d];
-        gPart = new float[cols * d];
-        rPart = new float[cols * dv];
+        int padded = (nLast + cols - 1) / cols * cols;
+        gF = new float[padded * d];
+        rF = new float[padded * dv];
+    }
+
+    /** Starts the float sums of G and R for keys [jLo, jHi] of the last factor. */
+    void begin(int jLo, int jHi) {
+        Arrays.fill(gF, jLo * d, (jHi + 1) * d, 0);
+        Arrays.fill(rF, jLo * dv, (jHi + 1) * dv, 0);
+    }
+
+    /** Adds the float sums of G and R for keys [jLo, jHi] into gAcc and rAcc. */
+    void finish(int jLo, int jHi, double[] gAcc, double[] rAcc) {
+        add(gF, jLo * d, gAcc, (jHi + 1 - jLo) * d);
+        add(rF, jLo * dv, rAcc, (jHi + 1 - jLo) * dv);
     }
 
     /**
      * Queries [a, b) of problem p against the allowed keys of the last factor: adds T = dS K into tAcc
-     * (rows x d), G = dS^T (c Q) into gAcc and R = P^T dO into rAcc (rows indexed by key).
+     * (rows x d), and G = dS^T (c Q) and R = P^T dO into the float sums begun by {@link #begin}.
      */
-    void rows(int p, int a, int b, double[] kp, double[] vp, double[] tAcc, double[] gAcc, double[] rAcc) {
+    void rows(int p, int a, int b, double[] kp, double[] vp, double[] tAcc) {
         Geometry g = job.g();
         int rows = b - a;
         int qo = (int) g.qOffset(p);
@@ -95,19 +110,16 @@ final class FloatRows {
             }
             Arrays.fill(tPart, 0, rows * d, 0);
             FloatTileMath.accumulate(ds, cols, f.kLast(), kOff + jb * d, d, tPart, d, rows, width, d);
-            add(tPart, tAcc, 0, rows * d);
-            Arrays.fill(gPart, 0, width * d, 0);
-            FloatTileMath.transAccumulate(ds, cols, qs, d, gPart, 0, d, rows, width, d);
-            add(gPart, gAcc, jb * d, width * d);
-            Arrays.fill(rPart, 0, width * dv, 0);
-            FloatTileMath.transAccumulate(s, cols, dor, dv, rPart, 0, dv, rows, width, dv);
-            add(rPart, rAcc, jb * dv, width * dv);
+            add(tPart, 0, tAcc, rows * d);
+            FloatTileMath.transAccumulate(ds, cols, qs, d, gF, jb * d, d, rows, width, d);
+            FloatTileMath.transAccumulate(s, cols, dor, dv, rF, jb * dv, dv, rows, width, dv);
         }
     }
 
-    private static void add(float[] part, double[] acc, int offset, int count) {
-        for (int x = 0; x < count; x++) {
-            acc[offset + x] += part[x];
+    /** acc[offset + x] += part[offset + x] for x < count. */
+    private static void add(float[] part, int offset, double[] acc, int count) {
+        for (int x = offset; x < offset + count; x++) {
+            acc[x] += part[x];
         }
     }
 }

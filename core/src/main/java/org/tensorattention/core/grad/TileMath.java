@@ -7,7 +7,9 @@ import jdk.incubator.vector.VectorSpecies;
 /**
  * The three small matrix products of one backward tile, in float64 with the Vector API. Every matrix is a
  * row-major block inside a flat array: (array, offset, row stride). Accumulators stay in registers across
- * the inner loop; tails that do not fill a vector run scalar.
+ * the inner loop: a 4 x 4-vector block (sixteen independent FMA chains, four loads and four broadcasts per
+ * sixteen FMAs) where the width allows, then 4 x 2 and 4 x 1 vectors; tails that do not fill a vector run
+ * scalar.
  */
 final class TileMath {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
@@ -30,6 +32,44 @@ final class TileMath {
             int a2 = a1 + lda;
             int a3 = a2 + lda;
             int j = 0;
+            for (; j + 4 * L <= vb; j += 4 * L) {
+                DoubleVector c00 = DoubleVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
+                DoubleVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
+                DoubleVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
+                DoubleVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
+                for (int l = 0; l < inner; l++) {
+                    int br = btOff + l * ldb + j;
+                    DoubleVector b0 = DoubleVector.fromArray(S, bt, br);
+                    DoubleVector b1 = DoubleVector.fromArray(S, bt, br + L);
+                    DoubleVector b2 = DoubleVector.fromArray(S, bt, br + 2 * L);
+                    DoubleVector b3 = DoubleVector.fromArray(S, bt, br + 3 * L);
+                    DoubleVector x = DoubleVector.broadcast(S, a[a0 + l]);
+                    c00 = b0.fma(x, c00);
+                    c01 = b1.fma(x, c01);
+                    c02 = b2.fma(x, c02);
+                    c03 = b3.fma(x, c03);
+                    x = DoubleVector.broadcast(S, a[a1 + l]);
+                    c10 = b0.fma(x, c10);
+                    c11 = b1.fma(x, c11);
+                    c12 = b2.fma(x, c12);
+                    c13 = b3.fma(x, c13);
+                    x = DoubleVector.broadcast(S, a[a2 + l]);
+                    c20 = b0.fma(x, c20);
+                    c21 = b1.fma(x, c21);
+                    c22 = b2.fma(x, c22);
+                    c23 = b3.fma(x, c23);
+                    x = DoubleVector.broadcast(S, a[a3 + l]);
+                    c30 = b0.fma(x, c30);
+                    c31 = b1.fma(x, c31);
+                    c32 = b2.fma(x, c32);
+                    c33 = b3.fma(x, c33);
+                }
+                int o = r * ldc + j;
+                store4(c00, c01, c02, c03, c, o);
+                store4(c10, c11, c12, c13, c, o + ldc);
+                store4(c20, c21, c22, c23, c, o + 2 * ldc);
+                store4(c30, c31, c32, c33, c, o + 3 * ldc);
+            }
             for (; j + 2 * L <= vb; j += 2 * L) {
                 DoubleVector c0 = DoubleVector.zero(S);
                 DoubleVector c1 = c0;
@@ -125,6 +165,48 @@ final class TileMath {
             int a3 = a2 + lda;
             int c0 = r * ldc;
             int l = 0;
+            for (; l + 4 * L <= vb; l += 4 * L) {
+                int o = c0 + l;
+                DoubleVector s00 = v(c, o), s01 = v(c, o + L), s02 = v(c, o + 2 * L), s03 = v(c, o + 3 * L);
+                o += ldc;
+                DoubleVector s10 = v(c, o), s11 = v(c, o + L), s12 = v(c, o + 2 * L), s13 = v(c, o + 3 * L);
+                o += ldc;
+                DoubleVector s20 = v(c, o), s21 = v(c, o + L), s22 = v(c, o + 2 * L), s23 = v(c, o + 3 * L);
+                o += ldc;
+                DoubleVector s30 = v(c, o), s31 = v(c, o + L), s32 = v(c, o + 2 * L), s33 = v(c, o + 3 * L);
+                for (int j = 0; j < count; j++) {
+                    int br = bOff + j * ldb + l;
+                    DoubleVector b0 = DoubleVector.fromArray(S, b, br);
+                    DoubleVector b1 = DoubleVector.fromArray(S, b, br + L);
+                    DoubleVector b2 = DoubleVector.fromArray(S, b, br + 2 * L);
+                    DoubleVector b3 = DoubleVector.fromArray(S, b, br + 3 * L);
+                    DoubleVector x = DoubleVector.broadcast(S, a[a0 + j]);
+                    s00 = b0.fma(x, s00);
+                    s01 = b1.fma(x, s01);
+                    s02 = b2.fma(x, s02);
+                    s03 = b3.fma(x, s03);
+                    x = DoubleVector.broadcast(S, a[a1 + j]);
+                    s10 = b0.fma(x, s10);
+                    s11 = b1.fma(x, s11);
+                    s12 = b2.fma(x, s12);
+                    s13 = b3.fma(x, s13);
+                    x = DoubleVector.broadcast(S, a[a2 + j]);
+                    s20 = b0.fma(x, s20);
+                    s21 = b1.fma(x, s21);
+                    s22 = b2.fma(x, s22);
+                    s23 = b3.fma(x, s23);
+                    x = DoubleVector.broadcast(S, a[a3 + j]);
+                    s30 = b0.fma(x, s30);
+                    s31 = b1.fma(x, s31);
+                    s32 = b2.fma(x, s32);
+                    s33 = b3.fma(x, s33);
+                }
+                o = c0 + l;
+                store4(s00, s01, s02, s03, c, o);
+                store4(s10, s11, s12, s13, c, o + ldc);
+                store4(s20, s21, s22, s23, c, o + 2 * ldc);
+                store4(s30, s31, s32, s33, c, o + 3 * ldc);
+            }
             for (; l + 2 * L <= vb; l += 2 * L) {
                 DoubleVector s0 = DoubleVector.fromArray(S, c, c0 + l);
                 DoubleVector s1 = DoubleVector.fromArray(S, c, c0 + ldc + l);
@@ -217,6 +299,49 @@ final class TileMath {
         for (; j + 4 <= count; j += 4) {
             int c0 = cOff + j * ldc;
             int l = 0;
+            for (; l + 4 * L <= vb; l += 4 * L) {
+                int o = c0 + l;
+                DoubleVector s00 = v(c, o), s01 = v(c, o + L), s02 = v(c, o + 2 * L), s03 = v(c, o + 3 * L);
+                o += ldc;
+                DoubleVector s10 = v(c, o), s11 = v(c, o + L), s12 = v(c, o + 2 * L), s13 = v(c, o + 3 * L);
+                o += ldc;
+                DoubleVector s20 = v(c, o), s21 = v(c, o + L), s22 = v(c, o + 2 * L), s23 = v(c, o + 3 * L);
+                o += ldc;
+                DoubleVector s30 = v(c, o), s31 = v(c, o + L), s32 = v(c, o + 2 * L), s33 = v(c, o + 3 * L);
+                for (int r = 0; r < rows; r++) {
+                    int br = r * ldb + l;
+                    DoubleVector b0 = DoubleVector.fromArray(S, b, br);
+                    DoubleVector b1 = DoubleVector.fromArray(S, b, br + L);
+                    DoubleVector b2 = DoubleVector.fromArray(S, b, br + 2 * L);
+                    DoubleVector b3 = DoubleVector.fromArray(S, b, br + 3 * L);
+                    int ar = r * lda + j;
+                    DoubleVector x = DoubleVector.broadcast(S, a[ar]);
+                    s00 = b0.fma(x, s00);
+                    s01 = b1.fma(x, s01);
+                    s02 = b2.fma(x, s02);
+                    s03 = b3.fma(x, s03);
+                    x = DoubleVector.broadcast(S, a[ar + 1]);
+                    s10 = b0.fma(x, s10);
+                    s11 = b1.fma(x, s11);
+                    s12 = b2.fma(x, s12);
+                    s13 = b3.fma(x, s13);
+                    x = DoubleVector.broadcast(S, a[ar + 2]);
+                    s20 = b0.fma(x, s20);
+                    s21 = b1.fma(x, s21);
+                    s22 = b2.fma(x, s22);
+                    s23 = b3.fma(x, s23);
+                    x = DoubleVector.broadcast(S, a[ar + 3]);
+                    s30 = b0.fma(x, s30);
+                    s31 = b1.fma(x, s31);
+                    s32 = b2.fma(x, s32);
+                    s33 = b3.fma(x, s33);
+                }
+                o = c0 + l;
+                store4(s00, s01, s02, s03, c, o);
+                store4(s10, s11, s12, s13, c, o + ldc);
+                store4(s20, s21, s22, s23, c, o + 2 * ldc);
+                store4(s30, s31, s32, s33, c, o + 3 * ldc);
+            }
             for (; l + 2 * L <= vb; l += 2 * L) {
                 DoubleVector s0 = DoubleVector.fromArray(S, c, c0 + l);
                 DoubleVector s1 = DoubleVector.fromArray(S, c, c0 + ldc + l);
@@ -297,6 +422,29 @@ final class TileMath {
             }
             c[cr + l] = s;
         }
+    }
+
+    /** c[co + l] += a[ao + l] * b[bo + l] for l < n. */
+    static void addProduct(double[] a, int ao, double[] b, int bo, double[] c, int co, int n) {
+        int l = 0;
+        for (int vb = S.loopBound(n); l < vb; l += L) {
+            DoubleVector.fromArray(S, a, ao + l).fma(DoubleVector.fromArray(S, b, bo + l),
+                    DoubleVector.fromArray(S, c, co + l)).intoArray(c, co + l);
+        }
+        for (; l < n; l++) {
+            c[co + l] += a[ao + l] * b[bo + l];
+        }
+    }
+
+    private static DoubleVector v(double[] a, int offset) {
+        return DoubleVector.fromArray(S, a, offset);
+    }
+
+    private static void store4(DoubleVector x0, DoubleVector x1, DoubleVector x2, DoubleVector x3, double[] c, int o) {
+        x0.intoArray(c, o);
+        x1.intoArray(c, o + L);
+        x2.intoArray(c, o + 2 * L);
+        x3.intoArray(c, o + 3 * L);
     }
 
     /**
