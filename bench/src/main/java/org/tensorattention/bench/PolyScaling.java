@@ -211,7 +211,7 @@ public final class PolyScaling {
         System.out.println("## backward / forward: order 3, d = 8, dv = 8, B = 1, eps = 1e-3");
         System.out.println("| mask | n | forward s | backward s | backward / forward | backward slope |");
         System.out.println("|---|---|---|---|---|---|");
-        for (Mask mask : new Mask[] {Mask.FULL, Mask.CAUSAL}) {
+        for (Mask mask : new Mask[] {Mask.FULL, Mask.CAUSAL, Mask.window(64, 64)}) {
             double prevT = 0;
             int prevN = 0;
             int top = mask == Mask.FULL ? maxLog : Math.min(maxLog, 14);

@@ -46,6 +46,11 @@ public record ExpPolynomial(int degree, double[] coefficients, double radius, do
             throw new IllegalArgumentException("target relative error must be > 0, got " + targetDelta);
         }
         double rel = Math.exp(radius);
+        // Every candidate's certificate includes the coefficients' rounding, at least about 2^-53 e^{2R}
+        // (sum_j |a_j| R^j >= p(R) ~ e^R): past that no degree helps.
+        if (!(UNIT_ROUNDOFF * rel * rel * (1 - targetDelta) <= targetDelta)) {
+            return null;
+        }
         for (int g = 0; g <= Math.min(maxDegree, MAX_DEGREE); g++) {
             double taylor = rel * taylorAbsoluteError(radius, g);
             double cheb = rel * chebyshevAbsoluteError(radius, g);

@@ -68,6 +68,10 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
         int k = g.order();
         int d = g.d();
         double exact = g.exactFlops(mask);
+        if (!Double.isFinite(radius)) {
+            return refused(radius, epsilon, exact, "poly cannot bound the scores: their radius overflows float64; "
+                    + "use the exact method");
+        }
         if (dtype == DType.FLOAT32 && epsilon < FLOAT32_MIN_EPSILON) {
             return refused(radius, epsilon, exact, String.format(Locale.ROOT,
                     "epsilon %.3g cannot be met in float32 (rounding the output alone costs about 6e-8; use "

@@ -27,7 +27,7 @@ final class RelativeMinimax {
 
     /** The certified polynomial of degree g, or null when its certified error passes target. */
     static ExpPolynomial certify(double radius, int g, double target) {
-        if (g < 1 || g > MAX_DEGREE || radius <= 0) {
+        if (g < 1 || g > MAX_DEGREE || radius <= 0 || !Double.isFinite(Math.exp(2 * radius))) {
             return null;
         }
         double[] a = FITS.computeIfAbsent(radius + "/" + g, key -> {
@@ -125,6 +125,11 @@ final class RelativeMinimax {
             }
             for (int i = 0; i < m; i++) {
                 w[i] /= sum;
+            }
+        }
+        for (double cj : c) {
+            if (!Double.isFinite(cj)) {
+                return null; // the fit diverged (e^R near the float64 range): no candidate at this degree
             }
         }
         return ExpPolynomial.chebyshevToMonomial(c, radius);

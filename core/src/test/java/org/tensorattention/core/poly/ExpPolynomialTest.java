@@ -98,5 +98,7 @@ class ExpPolynomialTest {
     @Test
     void unreachableTargetGivesNull() {
         assertNull(ExpPolynomial.certify(40, 1e-12, 60));
+        assertNull(ExpPolynomial.certify(648, 1e-2, ExpPolynomial.MAX_DEGREE));
+        assertNull(ExpPolynomial.certify(1e6, 0.5, ExpPolynomial.MAX_DEGREE));
     }
 }
