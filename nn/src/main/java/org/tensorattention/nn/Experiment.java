@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.tensorattention.io.Json;
 import org.tensorattention.plot.LinePlot;
 import org.tensorattention.plot.Panels;
 
@@ -82,7 +83,7 @@ public final class Experiment {
         }
         acc.horizontal("95%", 0.95);
         Panels.writeRow(List.of(acc, loss), dir.resolve("compare.png"));
-        TrainingRun.writeString(dir.resolve("compare.md"), table(results));
+        Json.writeText(dir.resolve("compare.md"), table(results));
         List<Object> rows = new ArrayList<>();
         for (TrainingRun.Result r : results) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -96,7 +97,7 @@ public final class Experiment {
             m.put("final_test_accuracy", r.testAccuracy());
             rows.add(m);
         }
-        TrainingRun.writeString(dir.resolve("compare.json"), JsonText.render(rows));
+        Json.write(dir.resolve("compare.json"), rows);
     }
 
     private static String label(TrainingRun.Result r) {

@@ -4,11 +4,11 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.tensorattention.io.Json;
 import org.tensorattention.nn.task.Batch;
 import org.tensorattention.plot.Panels;
 
@@ -85,7 +85,7 @@ public final class TrainingRun {
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("output folder " + dir + " does not exist");
         }
-        writeString(dir.resolve("metrics.json"), JsonText.render(metrics(r)));
+        Json.write(dir.resolve("metrics.json"), metrics(r));
         Trainer t = r.trainer();
         Panels.writeRow(List.of(
                 Curves.loss(r.name() + ": training loss", t.history()).size(640, 440),
@@ -120,15 +120,5 @@ public final class TrainingRun {
         m.put("test_accuracy", e.stream().mapToDouble(Trainer.Evaluation::accuracy).toArray());
         m.put("test_loss", e.stream().mapToDouble(Trainer.Evaluation::loss).toArray());
         return m;
-    }
-
-    static void writeString(Path file, String text) throws IOException {
-        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".metrics-", ".tmp");
-        try {
-            Files.writeString(tmp, text);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
     }
 }
