@@ -11,6 +11,7 @@ import org.tensorattention.core.Geometry;
 import org.tensorattention.core.GradientResult;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
+import org.tensorattention.io.Json;
 import org.tensorattention.io.Npz;
 
 /** {@code tensor-attention backward}: O and the gradients of q, keys and values from dout. */
@@ -63,8 +64,8 @@ final class BackwardCommand implements Command {
         }
         Npz.write(output, results);
         if (args.has("report")) {
-            Reports.attention(name(), g, q, options, r.method(), r.seconds(), r.flops(), r.poly(), r.reason())
-                    .write(args.path("report"));
+            Json.write(args.path("report"),
+                    Reports.attention(name(), g, q, options, r.method(), r.seconds(), r.flops(), r.poly(), r.reason()));
         }
         return 0;
     }

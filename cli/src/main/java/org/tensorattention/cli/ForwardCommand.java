@@ -11,6 +11,7 @@ import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
+import org.tensorattention.io.Json;
 import org.tensorattention.io.Npz;
 
 /** {@code tensor-attention forward}: O from q, k1.., v1.. in an .npz. */
@@ -61,8 +62,8 @@ final class ForwardCommand implements Command {
         results.put("o", r.output());
         Npz.write(output, results);
         if (args.has("report")) {
-            Reports.attention(name(), g, q, options, r.method(), r.seconds(), r.flops(), r.poly(), r.reason())
-                    .write(args.path("report"));
+            Json.write(args.path("report"),
+                    Reports.attention(name(), g, q, options, r.method(), r.seconds(), r.flops(), r.poly(), r.reason()));
         }
         return 0;
     }

@@ -1,6 +1,7 @@
 package org.tensorattention.core.exact;
 
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.tensorattention.core.Geometry;
@@ -16,61 +17,114 @@ import org.tensorattention.core.Parallel;
  * design as {@link FloatBlockKernel}, in float64 throughout.
  */
 final class DoubleBlockKernel implements OuterTuples.Visitor {
-    private static final VectorSpecies<Double> F = DoubleVector.SPECIES_PREFERRED;
-    private static final int L = F.length();
+    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
+    private static final int L = D.length();
     /** Keys per block: four vectors, one register row of the score tile. */
     static final int BK = 4 * L;
     /** Query rows per micro-kernel. */
     private static final int R = 4;
     /** Query rows per task. */
     static final int BQ = 32;
-    private static final DoubleVector NEG_INF = DoubleVector.broadcast(F, Double.NEGATIVE_INFINITY);
+
 
     private final Geometry g;
-    private final Mask mask;
-    private final double scale;
-    private final double[] q;
     private final double[] kt;
     private final double[] vp;
     private final int d;
     private final int dv;
     private final int dvp;
-    private final int inner;
-    private final int nk;
     private final int p;
     private final int i0;
-    private final int qo;
+    private final int rows;
 
+    /** c Q for the task's rows; {@link #modulated} is this times the outer key product. */
+    private final double[] scaledQ;
     private final double[] modulated;
+    /** The current outer tuple's P V per row, relative to the row's running maximum. */
     private final double[] part;
+    /** Its softmax denominator per row, lane by lane. */
     private final double[] lanes;
     private final double[] tile = new double[R * BK];
     private final double[] max = new double[BQ + R];
+    /** The sums over outer tuples. */
     private final double[] acc;
     private final double[] sum = new double[BQ + R];
+    /** Each row's interval of the last key factor, and the intervals in force for the current outer tuple. */
+    private final int[] rowLo = new int[BQ + R];
+    private final int[] rowHi = new int[BQ + R];
     private final int[] lo = new int[BQ + R];
+    private int spanLo;
+    private int spanHi = Integer.MAX_VALUE;
     private final int[] hi = new int[BQ + R];
+    /** Per group of R rows: union of intervals (gLo..gHi) and intersection (gInLo..gInHi; empty if a row is). */
+    private final int[] gLo = new int[BQ / R + 2];
+    private final int[] gHi = new int[BQ / R + 2];
+    private final int[] gInLo = new int[BQ / R + 2];
+    private final int[] gInHi = new int[BQ / R + 2];
 
-    private DoubleBlockKernel(Geometry g, double scale, Mask mask, double[] q, double[] kt, double[] vp, int p, int i0) {
+    private DoubleBlockKernel(Geometry g, double scale, Mask mask, double[] q, double[] kt, double[] vp, int p, int i0,
+                             int rows) {
         this.g = g;
-        this.mask = mask;
-        this.scale = scale;
-        this.q = q;
         this.kt = kt;
         this.vp = vp;
         this.p = p;
         this.i0 = i0;
+        this.rows = rows;
         d = g.d();
         dv = g.dv();
         dvp = paddedWidth(dv);
-        inner = g.nk().length - 1;
-        nk = g.nk()[inner];
-        qo = (int) g.qOffset(p);
+        int inner = g.nk().length - 1;
+        int nk = g.nk()[inner];
+        scaledQ = new double[(BQ + R) * d];
+        int qo = (int) g.qOffset(p) + i0 * d;
+        for (int x = 0; x < rows * d; x++) {
+            scaledQ[x] = scale * q[qo + x];
+        }
         modulated = new double[(BQ + R) * d];
         part = new double[(BQ + R) * dvp];
         lanes = new double[(BQ + R) * L];
-        acc = new double[(BQ + R) * dv];
+        acc = new double[(BQ + R) * dvp];
         java.util.Arrays.fill(max, Double.NEGATIVE_INFINITY);
+        for (int r = 0; r < BQ + R; r++) {
+            rowLo[r] = r < rows ? mask.lo(inner, i0 + r) : 0;
+            rowHi[r] = r < rows ? mask.hi(inner, i0 + r, nk) : -1;
+        }
+    }
+
+    /**
+     * Keys of the last factor per span: packed keys and values of about 128 KiB, which stay in the L2 cache while
+     * every outer tuple streams over them. A whole number of blocks.
+     */
+    static int spanLength(int d, int dvp) {
+        return Math.max(1, (128 << 10) / ((d + dvp) * 8 * BK)) * BK;
+    }
+
+    /** Restricts the following outer tuples to keys spanLo..spanHi of the last factor. */
+    void span(int lo, int hi) {
+        spanLo = lo;
+        spanHi = hi;
+    }
+
+    /** First key of the last factor some row of the task may attend to (MAX_VALUE when none may). */
+    int firstKey() {
+        int first = Integer.MAX_VALUE;
+        for (int r = 0; r < rows; r++) {
+            if (rowLo[r] <= rowHi[r]) {
+                first = Math.min(first, rowLo[r]);
+            }
+        }
+        return first;
+    }
+
+    /** Last key of the last factor some row of the task may attend to (-1 when none may). */
+    int lastKey() {
+        int last = -1;
+        for (int r = 0; r < rows; r++) {
+            if (rowLo[r] <= rowHi[r]) {
+                last = Math.max(last, rowHi[r]);
+            }
+        }
+        return last;
     }
 
     static int paddedWidth(int dv) {
@@ -100,9 +154,15 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
             int i0 = b * BQ;
             int i1 = Math.min(g.nq(), i0 + BQ);
             int kv = g.kvProblem()[p];
-            DoubleBlockKernel kernel = new DoubleBlockKernel(g, scale, mask, q, kt[kv], vp[kv], p, i0);
-            new OuterTuples(g, mask, k, v).walk(p, i0, i1 - 1, kernel);
-            kernel.finish(i1 - i0, out, lse);
+            DoubleBlockKernel kernel = new DoubleBlockKernel(g, scale, mask, q, kt[kv], vp[kv], p, i0, i1 - i0);
+            OuterTuples tuples = new OuterTuples(g, mask, k, v, paddedWidth(g.dv()));
+            // The last factor in spans that stay in cache across all outer tuples (rows are finished only at the end).
+            int span = spanLength(g.d(), paddedWidth(g.dv()));
+            for (int s0 = kernel.firstKey() / span * span; s0 <= kernel.lastKey(); s0 += span) {
+                kernel.span(s0, s0 + span - 1);
+                tuples.walk(p, i0, i1 - 1, kernel);
+            }
+            kernel.finish(out, lse);
         });
     }
 
@@ -117,30 +177,37 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
     }
 
     @Override
-    public void visit(double[] keyProduct, double[] valueProduct, int firstRow, int lastRow) {
+    public void visit(double[] outerKeys, double[] outerValues, int firstRow, int lastRow) {
         int rf = firstRow - i0;
         int rl = lastRow - i0;
         int rEnd = rf + (rl - rf + R) / R * R;
-        for (int r = rf; r <= rl; r++) {
-            int src = qo + (i0 + r) * d;
-            for (int l = 0; l < d; l++) {
-                modulated[r * d + l] = scale * q[src + l] * keyProduct[l];
-            }
-        }
+        modulate(outerKeys, rf, rl);
         int jMin = Integer.MAX_VALUE;
         int jMax = -1;
-        for (int r = rf; r < rEnd; r++) {
-            if (r <= rl) {
-                lo[r] = mask.lo(inner, i0 + r);
-                hi[r] = mask.hi(inner, i0 + r, nk);
-            } else {
-                lo[r] = 0;
-                hi[r] = -1;
+        for (int r0 = rf, gi = 0; r0 < rEnd; r0 += R, gi++) {
+            int uLo = Integer.MAX_VALUE;
+            int uHi = -1;
+            int inLo = 0;
+            int inHi = Integer.MAX_VALUE;
+            for (int r = r0; r < r0 + R; r++) {
+                // Rows past lastRow sit in the last group only as padding: they attend to nothing.
+                lo[r] = r <= rl ? Math.max(rowLo[r], spanLo) : 0;
+                hi[r] = r <= rl ? Math.min(rowHi[r], spanHi) : -1;
+                if (lo[r] > hi[r]) {
+                    inLo = Integer.MAX_VALUE;
+                    continue;
+                }
+                uLo = Math.min(uLo, lo[r]);
+                uHi = Math.max(uHi, hi[r]);
+                inLo = Math.max(inLo, lo[r]);
+                inHi = Math.min(inHi, hi[r]);
             }
-            if (lo[r] <= hi[r]) {
-                jMin = Math.min(jMin, lo[r]);
-                jMax = Math.max(jMax, hi[r]);
-            }
+            gLo[gi] = uLo;
+            gHi[gi] = uHi;
+            gInLo[gi] = inLo;
+            gInHi[gi] = inHi;
+            jMin = Math.min(jMin, uLo);
+            jMax = Math.max(jMax, uHi);
         }
         if (jMax < 0) {
             return;
@@ -148,35 +215,40 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         for (int jb = jMin / BK; jb <= jMax / BK; jb++) {
             int js = jb * BK;
             int je = js + BK - 1;
-            for (int r0 = rf; r0 < rEnd; r0 += R) {
-                int gLo = Integer.MAX_VALUE;
-                int gHi = -1;
-                boolean interior = true;
-                for (int r = r0; r < r0 + R; r++) {
-                    if (lo[r] > hi[r]) {
-                        interior = false;
-                        continue;
-                    }
-                    gLo = Math.min(gLo, lo[r]);
-                    gHi = Math.max(gHi, hi[r]);
-                    interior &= lo[r] <= js && hi[r] >= je;
-                }
-                if (gHi < js || gLo > je) {
+            for (int r0 = rf, gi = 0; r0 < rEnd; r0 += R, gi++) {
+                if (gHi[gi] < js || gLo[gi] > je) {
                     continue;
                 }
+                boolean edge = gInLo[gi] > js || gInHi[gi] < je;
                 scores(jb, r0);
                 for (int r = 0; r < R; r++) {
-                    softmax(r0 + r, js, !interior, r * BK);
+                    softmax(r0 + r, js, edge, r * BK);
                 }
                 accumulate(jb, r0);
             }
         }
-        flush(rf, rl, valueProduct);
+        flush(rf, rl, outerValues);
+    }
+
+    /** Qm = c Q ∘ prod_t K_t[j_t] for rows rf..rl. */
+    private void modulate(double[] outerKeys, int rf, int rl) {
+        int bound = D.loopBound(d);
+        for (int r = rf; r <= rl; r++) {
+            int o = r * d;
+            int l = 0;
+            for (; l < bound; l += L) {
+                DoubleVector.fromArray(D, scaledQ, o + l).mul(DoubleVector.fromArray(D, outerKeys, l))
+                        .intoArray(modulated, o + l);
+            }
+            for (; l < d; l++) {
+                modulated[o + l] = scaledQ[o + l] * outerKeys[l];
+            }
+        }
     }
 
     /** The 4 x BK score tile of rows r0.. against key block jb, held in 16 registers over the d loop. */
     private void scores(int jb, int r0) {
-        DoubleVector s00 = DoubleVector.zero(F), s01 = s00, s02 = s00, s03 = s00;
+        DoubleVector s00 = DoubleVector.zero(D), s01 = s00, s02 = s00, s03 = s00;
         DoubleVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
         DoubleVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
         DoubleVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
@@ -187,26 +259,26 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         int kb = jb * d * BK;
         for (int l = 0; l < d; l++) {
             int kk = kb + l * BK;
-            DoubleVector k0 = DoubleVector.fromArray(F, kt, kk);
-            DoubleVector k1 = DoubleVector.fromArray(F, kt, kk + L);
-            DoubleVector k2 = DoubleVector.fromArray(F, kt, kk + 2 * L);
-            DoubleVector k3 = DoubleVector.fromArray(F, kt, kk + 3 * L);
-            DoubleVector a = DoubleVector.broadcast(F, modulated[q0 + l]);
+            DoubleVector k0 = DoubleVector.fromArray(D, kt, kk);
+            DoubleVector k1 = DoubleVector.fromArray(D, kt, kk + L);
+            DoubleVector k2 = DoubleVector.fromArray(D, kt, kk + 2 * L);
+            DoubleVector k3 = DoubleVector.fromArray(D, kt, kk + 3 * L);
+            DoubleVector a = DoubleVector.broadcast(D, modulated[q0 + l]);
             s00 = a.fma(k0, s00);
             s01 = a.fma(k1, s01);
             s02 = a.fma(k2, s02);
             s03 = a.fma(k3, s03);
-            a = DoubleVector.broadcast(F, modulated[q1 + l]);
+            a = DoubleVector.broadcast(D, modulated[q1 + l]);
             s10 = a.fma(k0, s10);
             s11 = a.fma(k1, s11);
             s12 = a.fma(k2, s12);
             s13 = a.fma(k3, s13);
-            a = DoubleVector.broadcast(F, modulated[q2 + l]);
+            a = DoubleVector.broadcast(D, modulated[q2 + l]);
             s20 = a.fma(k0, s20);
             s21 = a.fma(k1, s21);
             s22 = a.fma(k2, s22);
             s23 = a.fma(k3, s23);
-            a = DoubleVector.broadcast(F, modulated[q3 + l]);
+            a = DoubleVector.broadcast(D, modulated[q3 + l]);
             s30 = a.fma(k0, s30);
             s31 = a.fma(k1, s31);
             s32 = a.fma(k2, s32);
@@ -230,42 +302,56 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         s33.intoArray(tile, 3 * BK + 3 * L);
     }
 
-    /** Turns row r's scores (at tile[t..]) into weights exp(s - max), updating the running max and sum. */
+    /**
+     * Turns row r's scores (at tile[t..]) into weights exp(s - max), updating the running max and sum. Loops
+     * over the row's vectors with one exp call site: the JIT inlines it once instead of giving up on four.
+     */
     private void softmax(int r, int js, boolean edge, int t) {
-        DoubleVector x0 = DoubleVector.fromArray(F, tile, t);
-        DoubleVector x1 = DoubleVector.fromArray(F, tile, t + L);
-        DoubleVector x2 = DoubleVector.fromArray(F, tile, t + 2 * L);
-        DoubleVector x3 = DoubleVector.fromArray(F, tile, t + 3 * L);
         if (edge) {
-            // Lane N of vector c is key js + c L + N; it is allowed when 0 <= js + c L + N - lo < hi - lo + 1.
-            int off = js - lo[r];
-            int len = hi[r] - lo[r] + 1;
-            x0 = NEG_INF.blend(x0, F.indexInRange(off, len));
-            x1 = NEG_INF.blend(x1, F.indexInRange(off + L, len));
-            x2 = NEG_INF.blend(x2, F.indexInRange(off + 2 * L, len));
-            x3 = NEG_INF.blend(x3, F.indexInRange(off + 3 * L, len));
+            maskOutside(r, js, t);
         }
         double m = max[r];
-        DoubleVector lanesMax = x0.max(x1).max(x2.max(x3));
-        // The horizontal reduction only when some lane passes the running maximum (rare after a few blocks).
-        if (lanesMax.compare(VectorOperators.GT, m).anyTrue()) {
-            double bm = lanesMax.reduceLanes(VectorOperators.MAX);
+        // Compares, and the maximum only when some lane passes the running one (rare after a few blocks):
+        // lanewise max has Java's NaN and signed-zero rules and costs several instructions.
+        VectorMask<Double> larger = D.maskAll(false);
+        for (int c = 0; c < BK; c += L) {
+            larger = larger.or(DoubleVector.fromArray(D, tile, t + c).compare(VectorOperators.GT, m));
+        }
+        if (larger.anyTrue()) {
+            double bm = rowMax(t);
             rescale(r, m, bm);
             m = bm;
         }
         if (m == Double.NEGATIVE_INFINITY) {
-            java.util.Arrays.fill(tile, t, t + BK, 0.0);
+            java.util.Arrays.fill(tile, t, t + BK, 0);
             return;
         }
-        DoubleVector p0 = x0.sub(m).lanewise(VectorOperators.EXP);
-        DoubleVector p1 = x1.sub(m).lanewise(VectorOperators.EXP);
-        DoubleVector p2 = x2.sub(m).lanewise(VectorOperators.EXP);
-        DoubleVector p3 = x3.sub(m).lanewise(VectorOperators.EXP);
-        p0.intoArray(tile, t);
-        p1.intoArray(tile, t + L);
-        p2.intoArray(tile, t + 2 * L);
-        p3.intoArray(tile, t + 3 * L);
-        DoubleVector.fromArray(F, lanes, r * L).add(p0.add(p1).add(p2.add(p3))).intoArray(lanes, r * L);
+        DoubleVector sum = DoubleVector.fromArray(D, lanes, r * L);
+        for (int c = 0; c < BK; c += L) {
+            DoubleVector p = VectorExp.exp(DoubleVector.fromArray(D, tile, t + c).sub(m));
+            p.intoArray(tile, t + c);
+            sum = sum.add(p);
+        }
+        sum.intoArray(lanes, r * L);
+    }
+
+    /** Scores of keys outside row r's interval become -infinity (weight 0). Lane N of vector c is key js + c + N. */
+    private void maskOutside(int r, int js, int t) {
+        int off = js - lo[r];
+        int len = hi[r] - lo[r] + 1;
+        for (int c = 0; c < BK; c += L) {
+            DoubleVector.broadcast(D, Double.NEGATIVE_INFINITY)
+                    .blend(DoubleVector.fromArray(D, tile, t + c), D.indexInRange(off + c, len))
+                    .intoArray(tile, t + c);
+        }
+    }
+
+    private double rowMax(int t) {
+        double m = Double.NEGATIVE_INFINITY;
+        for (int c = 0; c < BK; c++) {
+            m = Math.max(m, tile[t + c]);
+        }
+        return m;
     }
 
     /** A larger maximum for row r: everything summed so far shrinks by exp(old - new). */
@@ -283,7 +369,7 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
             lanes[r * L + l] *= a;
         }
         for (int l = 0; l < dv; l++) {
-            acc[r * dv + l] *= alpha;
+            acc[r * dvp + l] *= alpha;
         }
         sum[r] *= alpha;
     }
@@ -297,44 +383,44 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         int o3 = o2 + dvp;
         int c = 0;
         for (; c + 4 * L <= dvp; c += 4 * L) {
-            DoubleVector a00 = DoubleVector.fromArray(F, part, o0 + c);
-            DoubleVector a01 = DoubleVector.fromArray(F, part, o0 + c + L);
-            DoubleVector a02 = DoubleVector.fromArray(F, part, o0 + c + 2 * L);
-            DoubleVector a03 = DoubleVector.fromArray(F, part, o0 + c + 3 * L);
-            DoubleVector a10 = DoubleVector.fromArray(F, part, o1 + c);
-            DoubleVector a11 = DoubleVector.fromArray(F, part, o1 + c + L);
-            DoubleVector a12 = DoubleVector.fromArray(F, part, o1 + c + 2 * L);
-            DoubleVector a13 = DoubleVector.fromArray(F, part, o1 + c + 3 * L);
-            DoubleVector a20 = DoubleVector.fromArray(F, part, o2 + c);
-            DoubleVector a21 = DoubleVector.fromArray(F, part, o2 + c + L);
-            DoubleVector a22 = DoubleVector.fromArray(F, part, o2 + c + 2 * L);
-            DoubleVector a23 = DoubleVector.fromArray(F, part, o2 + c + 3 * L);
-            DoubleVector a30 = DoubleVector.fromArray(F, part, o3 + c);
-            DoubleVector a31 = DoubleVector.fromArray(F, part, o3 + c + L);
-            DoubleVector a32 = DoubleVector.fromArray(F, part, o3 + c + 2 * L);
-            DoubleVector a33 = DoubleVector.fromArray(F, part, o3 + c + 3 * L);
+            DoubleVector a00 = DoubleVector.fromArray(D, part, o0 + c);
+            DoubleVector a01 = DoubleVector.fromArray(D, part, o0 + c + L);
+            DoubleVector a02 = DoubleVector.fromArray(D, part, o0 + c + 2 * L);
+            DoubleVector a03 = DoubleVector.fromArray(D, part, o0 + c + 3 * L);
+            DoubleVector a10 = DoubleVector.fromArray(D, part, o1 + c);
+            DoubleVector a11 = DoubleVector.fromArray(D, part, o1 + c + L);
+            DoubleVector a12 = DoubleVector.fromArray(D, part, o1 + c + 2 * L);
+            DoubleVector a13 = DoubleVector.fromArray(D, part, o1 + c + 3 * L);
+            DoubleVector a20 = DoubleVector.fromArray(D, part, o2 + c);
+            DoubleVector a21 = DoubleVector.fromArray(D, part, o2 + c + L);
+            DoubleVector a22 = DoubleVector.fromArray(D, part, o2 + c + 2 * L);
+            DoubleVector a23 = DoubleVector.fromArray(D, part, o2 + c + 3 * L);
+            DoubleVector a30 = DoubleVector.fromArray(D, part, o3 + c);
+            DoubleVector a31 = DoubleVector.fromArray(D, part, o3 + c + L);
+            DoubleVector a32 = DoubleVector.fromArray(D, part, o3 + c + 2 * L);
+            DoubleVector a33 = DoubleVector.fromArray(D, part, o3 + c + 3 * L);
             for (int j = 0; j < BK; j++) {
                 int vr = vb + j * dvp + c;
-                DoubleVector v0 = DoubleVector.fromArray(F, vp, vr);
-                DoubleVector v1 = DoubleVector.fromArray(F, vp, vr + L);
-                DoubleVector v2 = DoubleVector.fromArray(F, vp, vr + 2 * L);
-                DoubleVector v3 = DoubleVector.fromArray(F, vp, vr + 3 * L);
-                DoubleVector w = DoubleVector.broadcast(F, tile[j]);
+                DoubleVector v0 = DoubleVector.fromArray(D, vp, vr);
+                DoubleVector v1 = DoubleVector.fromArray(D, vp, vr + L);
+                DoubleVector v2 = DoubleVector.fromArray(D, vp, vr + 2 * L);
+                DoubleVector v3 = DoubleVector.fromArray(D, vp, vr + 3 * L);
+                DoubleVector w = DoubleVector.broadcast(D, tile[j]);
                 a00 = w.fma(v0, a00);
                 a01 = w.fma(v1, a01);
                 a02 = w.fma(v2, a02);
                 a03 = w.fma(v3, a03);
-                w = DoubleVector.broadcast(F, tile[BK + j]);
+                w = DoubleVector.broadcast(D, tile[BK + j]);
                 a10 = w.fma(v0, a10);
                 a11 = w.fma(v1, a11);
                 a12 = w.fma(v2, a12);
                 a13 = w.fma(v3, a13);
-                w = DoubleVector.broadcast(F, tile[2 * BK + j]);
+                w = DoubleVector.broadcast(D, tile[2 * BK + j]);
                 a20 = w.fma(v0, a20);
                 a21 = w.fma(v1, a21);
                 a22 = w.fma(v2, a22);
                 a23 = w.fma(v3, a23);
-                w = DoubleVector.broadcast(F, tile[3 * BK + j]);
+                w = DoubleVector.broadcast(D, tile[3 * BK + j]);
                 a30 = w.fma(v0, a30);
                 a31 = w.fma(v1, a31);
                 a32 = w.fma(v2, a32);
@@ -359,23 +445,23 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         }
         for (; c < dvp; c += L) {
             // One value vector: split the key sum into even and odd halves for eight independent FMA chains.
-            DoubleVector a0 = DoubleVector.fromArray(F, part, o0 + c);
-            DoubleVector a1 = DoubleVector.fromArray(F, part, o1 + c);
-            DoubleVector a2 = DoubleVector.fromArray(F, part, o2 + c);
-            DoubleVector a3 = DoubleVector.fromArray(F, part, o3 + c);
-            DoubleVector b0 = DoubleVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
+            DoubleVector a0 = DoubleVector.fromArray(D, part, o0 + c);
+            DoubleVector a1 = DoubleVector.fromArray(D, part, o1 + c);
+            DoubleVector a2 = DoubleVector.fromArray(D, part, o2 + c);
+            DoubleVector a3 = DoubleVector.fromArray(D, part, o3 + c);
+            DoubleVector b0 = DoubleVector.zero(D), b1 = b0, b2 = b0, b3 = b0;
             for (int j = 0; j < BK; j += 2) {
                 int vr = vb + j * dvp + c;
-                DoubleVector v0 = DoubleVector.fromArray(F, vp, vr);
-                DoubleVector v1 = DoubleVector.fromArray(F, vp, vr + dvp);
-                a0 = DoubleVector.broadcast(F, tile[j]).fma(v0, a0);
-                a1 = DoubleVector.broadcast(F, tile[BK + j]).fma(v0, a1);
-                a2 = DoubleVector.broadcast(F, tile[2 * BK + j]).fma(v0, a2);
-                a3 = DoubleVector.broadcast(F, tile[3 * BK + j]).fma(v0, a3);
-                b0 = DoubleVector.broadcast(F, tile[j + 1]).fma(v1, b0);
-                b1 = DoubleVector.broadcast(F, tile[BK + j + 1]).fma(v1, b1);
-                b2 = DoubleVector.broadcast(F, tile[2 * BK + j + 1]).fma(v1, b2);
-                b3 = DoubleVector.broadcast(F, tile[3 * BK + j + 1]).fma(v1, b3);
+                DoubleVector v0 = DoubleVector.fromArray(D, vp, vr);
+                DoubleVector v1 = DoubleVector.fromArray(D, vp, vr + dvp);
+                a0 = DoubleVector.broadcast(D, tile[j]).fma(v0, a0);
+                a1 = DoubleVector.broadcast(D, tile[BK + j]).fma(v0, a1);
+                a2 = DoubleVector.broadcast(D, tile[2 * BK + j]).fma(v0, a2);
+                a3 = DoubleVector.broadcast(D, tile[3 * BK + j]).fma(v0, a3);
+                b0 = DoubleVector.broadcast(D, tile[j + 1]).fma(v1, b0);
+                b1 = DoubleVector.broadcast(D, tile[BK + j + 1]).fma(v1, b1);
+                b2 = DoubleVector.broadcast(D, tile[2 * BK + j + 1]).fma(v1, b2);
+                b3 = DoubleVector.broadcast(D, tile[3 * BK + j + 1]).fma(v1, b3);
             }
             a0.add(b0).intoArray(part, o0 + c);
             a1.add(b1).intoArray(part, o1 + c);
@@ -384,25 +470,28 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         }
     }
 
-    /** Ends an outer tuple: its partial sums, times prod_t V_t[j_t], go into the float64 accumulators. */
-    private void flush(int rf, int rl, double[] valueProduct) {
+    /** Ends an outer tuple: its partial sums, times prod_t V_t[j_t], go into the accumulators. */
+    private void flush(int rf, int rl, double[] outerValues) {
         for (int r = rf; r <= rl; r++) {
-            sum[r] += DoubleVector.fromArray(F, lanes, r * L).reduceLanes(VectorOperators.ADD);
-            for (int l = 0; l < dv; l++) {
-                acc[r * dv + l] += valueProduct[l] * part[r * dvp + l];
+            sum[r] += DoubleVector.fromArray(D, lanes, r * L).reduceLanes(VectorOperators.ADD);
+            int o = r * dvp;
+            for (int c = 0; c < dvp; c += L) {
+                DoubleVector.fromArray(D, part, o + c)
+                        .fma(DoubleVector.fromArray(D, outerValues, c), DoubleVector.fromArray(D, acc, o + c))
+                        .intoArray(acc, o + c);
             }
-            java.util.Arrays.fill(part, r * dvp, (r + 1) * dvp, 0.0);
+            java.util.Arrays.fill(part, o, o + dvp, 0.0);
             java.util.Arrays.fill(lanes, r * L, (r + 1) * L, 0.0);
         }
     }
 
     /** O = acc / sum and lse = max + log(sum) for the task's rows. */
-    private void finish(int rows, double[] out, double[] lse) {
+    private void finish(double[] out, double[] lse) {
         int oo = (int) g.outOffset(p);
         for (int r = 0; r < rows; r++) {
             int i = i0 + r;
             for (int l = 0; l < dv; l++) {
-                out[oo + i * dv + l] = acc[r * dv + l] / sum[r];
+                out[oo + i * dv + l] = acc[r * dvp + l] / sum[r];
             }
             lse[p * g.nq() + i] = max[r] + Math.log(sum[r]);
         }

@@ -1,6 +1,8 @@
 package org.tensorattention.core.exact;
 
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 import org.tensorattention.core.Geometry;
@@ -24,53 +26,112 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
     private static final int R = 4;
     /** Query rows per task. */
     static final int BQ = 32;
-    private static final FloatVector NEG_INF = FloatVector.broadcast(F, Float.NEGATIVE_INFINITY);
+    private static final boolean EXP_POLY = !"library".equals(System.getProperty("tensorattention.exp"));
+
+    /** float64 vectors of the same bit size, for the float64 accumulators. */
+    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
+    private static final int LD = D.length();
 
     private final Geometry g;
-    private final Mask mask;
-    private final float scale;
-    private final float[] q;
     private final float[] kt;
     private final float[] vp;
     private final int d;
     private final int dv;
     private final int dvp;
-    private final int inner;
-    private final int nk;
     private final int p;
     private final int i0;
-    private final int qo;
+    private final int rows;
 
+    /** c Q for the task's rows; {@link #modulated} is this times the outer key product. */
+    private final float[] scaledQ;
     private final float[] modulated;
+    private final float[] keyProduct;
+    /** The current outer tuple's P V per row, in float, relative to the row's running maximum. */
     private final float[] part;
+    /** Its softmax denominator per row, lane by lane. */
     private final float[] lanes;
     private final float[] tile = new float[R * BK];
     private final float[] max = new float[BQ + R];
+    /** The sums over outer tuples, in float64. */
     private final double[] acc;
     private final double[] sum = new double[BQ + R];
+    /** Each row's interval of the last key factor, and the intervals in force for the current outer tuple. */
+    private final int[] rowLo = new int[BQ + R];
+    private final int[] rowHi = new int[BQ + R];
     private final int[] lo = new int[BQ + R];
+    private int spanLo;
+    private int spanHi = Integer.MAX_VALUE;
     private final int[] hi = new int[BQ + R];
+    /** Per group of R rows: union of intervals (gLo..gHi) and intersection (gInLo..gInHi; empty if a row is). */
+    private final int[] gLo = new int[BQ / R + 2];
+    private final int[] gHi = new int[BQ / R + 2];
+    private final int[] gInLo = new int[BQ / R + 2];
+    private final int[] gInHi = new int[BQ / R + 2];
 
-    private FloatBlockKernel(Geometry g, float scale, Mask mask, float[] q, float[] kt, float[] vp, int p, int i0) {
+    private FloatBlockKernel(Geometry g, double scale, Mask mask, float[] q, float[] kt, float[] vp, int p, int i0,
+                             int rows) {
         this.g = g;
-        this.mask = mask;
-        this.scale = scale;
-        this.q = q;
         this.kt = kt;
         this.vp = vp;
         this.p = p;
         this.i0 = i0;
+        this.rows = rows;
         d = g.d();
         dv = g.dv();
         dvp = paddedWidth(dv);
-        inner = g.nk().length - 1;
-        nk = g.nk()[inner];
-        qo = (int) g.qOffset(p);
+        int inner = g.nk().length - 1;
+        int nk = g.nk()[inner];
+        scaledQ = new float[(BQ + R) * d];
+        int qo = (int) g.qOffset(p) + i0 * d;
+        for (int x = 0; x < rows * d; x++) {
+            scaledQ[x] = (float) (scale * q[qo + x]);
+        }
         modulated = new float[(BQ + R) * d];
+        keyProduct = new float[d];
         part = new float[(BQ + R) * dvp];
         lanes = new float[(BQ + R) * L];
-        acc = new double[(BQ + R) * dv];
+        acc = new double[(BQ + R) * dvp];
         java.util.Arrays.fill(max, Float.NEGATIVE_INFINITY);
+        for (int r = 0; r < BQ + R; r++) {
+            rowLo[r] = r < rows ? mask.lo(inner, i0 + r) : 0;
+            rowHi[r] = r < rows ? mask.hi(inner, i0 + r, nk) : -1;
+        }
+    }
+
+    /**
+     * Keys of the last factor per span: packed keys and values of about 128 KiB, which stay in the L2 cache while
+     * every outer tuple streams over them. A whole number of blocks.
+     */
+    static int spanLength(int d, int dvp) {
+        return Math.max(1, (128 << 10) / ((d + dvp) * 4 * BK)) * BK;
+    }
+
+    /** Restricts the following outer tuples to keys spanLo..spanHi of the last factor. */
+    void span(int lo, int hi) {
+        spanLo = lo;
+        spanHi = hi;
+    }
+
+    /** First key of the last factor some row of the task may attend to (MAX_VALUE when none may). */
+    int firstKey() {
+        int first = Integer.MAX_VALUE;
+        for (int r = 0; r < rows; r++) {
+            if (rowLo[r] <= rowHi[r]) {
+                first = Math.min(first, rowLo[r]);
+            }
+        }
+        return first;
+    }
+
+    /** Last key of the last factor some row of the task may attend to (-1 when none may). */
+    int lastKey() {
+        int last = -1;
+        for (int r = 0; r < rows; r++) {
+            if (rowLo[r] <= rowHi[r]) {
+                last = Math.max(last, rowHi[r]);
+            }
+        }
+        return last;
     }
 
     static int paddedWidth(int dv) {
@@ -100,9 +161,15 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
             int i0 = b * BQ;
             int i1 = Math.min(g.nq(), i0 + BQ);
             int kv = g.kvProblem()[p];
-            FloatBlockKernel kernel = new FloatBlockKernel(g, (float) scale, mask, q, kt[kv], vp[kv], p, i0);
-            new OuterTuples(g, mask, k, v).walk(p, i0, i1 - 1, kernel);
-            kernel.finish(i1 - i0, out, lse);
+            FloatBlockKernel kernel = new FloatBlockKernel(g, scale, mask, q, kt[kv], vp[kv], p, i0, i1 - i0);
+            OuterTuples tuples = new OuterTuples(g, mask, k, v, paddedWidth(g.dv()));
+            // The last factor in spans that stay in cache across all outer tuples (rows are finished only at the end).
+            int span = spanLength(g.d(), paddedWidth(g.dv()));
+            for (int s0 = kernel.firstKey() / span * span; s0 <= kernel.lastKey(); s0 += span) {
+                kernel.span(s0, s0 + span - 1);
+                tuples.walk(p, i0, i1 - 1, kernel);
+            }
+            kernel.finish(out, lse);
         });
     }
 
@@ -117,30 +184,37 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
     }
 
     @Override
-    public void visit(double[] keyProduct, double[] valueProduct, int firstRow, int lastRow) {
+    public void visit(double[] outerKeys, double[] outerValues, int firstRow, int lastRow) {
         int rf = firstRow - i0;
         int rl = lastRow - i0;
         int rEnd = rf + (rl - rf + R) / R * R;
-        for (int r = rf; r <= rl; r++) {
-            int src = qo + (i0 + r) * d;
-            for (int l = 0; l < d; l++) {
-                modulated[r * d + l] = (float) (scale * (double) q[src + l] * keyProduct[l]);
-            }
-        }
+        modulate(outerKeys, rf, rl);
         int jMin = Integer.MAX_VALUE;
         int jMax = -1;
-        for (int r = rf; r < rEnd; r++) {
-            if (r <= rl) {
-                lo[r] = mask.lo(inner, i0 + r);
-                hi[r] = mask.hi(inner, i0 + r, nk);
-            } else {
-                lo[r] = 0;
-                hi[r] = -1;
+        for (int r0 = rf, gi = 0; r0 < rEnd; r0 += R, gi++) {
+            int uLo = Integer.MAX_VALUE;
+            int uHi = -1;
+            int inLo = 0;
+            int inHi = Integer.MAX_VALUE;
+            for (int r = r0; r < r0 + R; r++) {
+                // Rows past lastRow sit in the last group only as padding: they attend to nothing.
+                lo[r] = r <= rl ? Math.max(rowLo[r], spanLo) : 0;
+                hi[r] = r <= rl ? Math.min(rowHi[r], spanHi) : -1;
+                if (lo[r] > hi[r]) {
+                    inLo = Integer.MAX_VALUE;
+                    continue;
+                }
+                uLo = Math.min(uLo, lo[r]);
+                uHi = Math.max(uHi, hi[r]);
+                inLo = Math.max(inLo, lo[r]);
+                inHi = Math.min(inHi, hi[r]);
             }
-            if (lo[r] <= hi[r]) {
-                jMin = Math.min(jMin, lo[r]);
-                jMax = Math.max(jMax, hi[r]);
-            }
+            gLo[gi] = uLo;
+            gHi[gi] = uHi;
+            gInLo[gi] = inLo;
+            gInHi[gi] = inHi;
+            jMin = Math.min(jMin, uLo);
+            jMax = Math.max(jMax, uHi);
         }
         if (jMax < 0) {
             return;
@@ -148,30 +222,38 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         for (int jb = jMin / BK; jb <= jMax / BK; jb++) {
             int js = jb * BK;
             int je = js + BK - 1;
-            for (int r0 = rf; r0 < rEnd; r0 += R) {
-                int gLo = Integer.MAX_VALUE;
-                int gHi = -1;
-                boolean interior = true;
-                for (int r = r0; r < r0 + R; r++) {
-                    if (lo[r] > hi[r]) {
-                        interior = false;
-                        continue;
-                    }
-                    gLo = Math.min(gLo, lo[r]);
-                    gHi = Math.max(gHi, hi[r]);
-                    interior &= lo[r] <= js && hi[r] >= je;
-                }
-                if (gHi < js || gLo > je) {
+            for (int r0 = rf, gi = 0; r0 < rEnd; r0 += R, gi++) {
+                if (gHi[gi] < js || gLo[gi] > je) {
                     continue;
                 }
+                boolean edge = gInLo[gi] > js || gInHi[gi] < je;
                 scores(jb, r0);
                 for (int r = 0; r < R; r++) {
-                    softmax(r0 + r, js, !interior, r * BK);
+                    softmax(r0 + r, js, edge, r * BK);
                 }
                 accumulate(jb, r0);
             }
         }
-        flush(rf, rl, valueProduct);
+        flush(rf, rl, outerValues);
+    }
+
+    /** Qm = c Q ∘ prod_t K_t[j_t] for rows rf..rl. */
+    private void modulate(double[] outerKeys, int rf, int rl) {
+        for (int l = 0; l < d; l++) {
+            keyProduct[l] = (float) outerKeys[l];
+        }
+        int bound = F.loopBound(d);
+        for (int r = rf; r <= rl; r++) {
+            int o = r * d;
+            int l = 0;
+            for (; l < bound; l += L) {
+                FloatVector.fromArray(F, scaledQ, o + l).mul(FloatVector.fromArray(F, keyProduct, l))
+                        .intoArray(modulated, o + l);
+            }
+            for (; l < d; l++) {
+                modulated[o + l] = scaledQ[o + l] * keyProduct[l];
+            }
+        }
     }
 
     /** The 4 x BK score tile of rows r0.. against key block jb, held in 16 registers over the d loop. */
@@ -230,54 +312,57 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         s33.intoArray(tile, 3 * BK + 3 * L);
     }
 
-    /** Turns row r's scores (at tile[t..]) into weights exp(s - max), updating the running max and sum. */
+    /**
+     * Turns row r's scores (at tile[t..]) into weights exp(s - max), updating the running max and sum. Loops
+     * over the row's vectors with one exp call site: the JIT inlines it once instead of giving up on four.
+     */
     private void softmax(int r, int js, boolean edge, int t) {
-        FloatVector x0 = FloatVector.fromArray(F, tile, t);
-        FloatVector x1 = FloatVector.fromArray(F, tile, t + L);
-        FloatVector x2 = FloatVector.fromArray(F, tile, t + 2 * L);
-        FloatVector x3 = FloatVector.fromArray(F, tile, t + 3 * L);
         if (edge) {
-            // Lane N of vector c is key js + c L + N; it is allowed when 0 <= js + c L + N - lo < hi - lo + 1.
-            int off = js - lo[r];
-            int len = hi[r] - lo[r] + 1;
-            x0 = NEG_INF.blend(x0, F.indexInRange(off, len));
-            x1 = NEG_INF.blend(x1, F.indexInRange(off + L, len));
-            x2 = NEG_INF.blend(x2, F.indexInRange(off + 2 * L, len));
-            x3 = NEG_INF.blend(x3, F.indexInRange(off + 3 * L, len));
+            maskOutside(r, js, t);
         }
         float m = max[r];
-        FloatVector lanesMax = x0.max(x1).max(x2.max(x3));
-        // The horizontal reduction only when some lane passes the running maximum (rare after a few blocks).
-        if (lanesMax.compare(VectorOperators.GT, m).anyTrue()) {
-            float bm = lanesMax.reduceLanes(VectorOperators.MAX);
+        // Compares, and the maximum only when some lane passes the running one (rare after a few blocks):
+        // lanewise max has Java's NaN and signed-zero rules and costs several instructions.
+        VectorMask<Float> larger = F.maskAll(false);
+        for (int c = 0; c < BK; c += L) {
+            larger = larger.or(FloatVector.fromArray(F, tile, t + c).compare(VectorOperators.GT, m));
+        }
+        if (larger.anyTrue()) {
+            float bm = rowMax(t);
             rescale(r, m, bm);
             m = bm;
         }
         if (m == Float.NEGATIVE_INFINITY) {
-            java.util.Arrays.fill(tile, t, t + BK, 0f);
+            java.util.Arrays.fill(tile, t, t + BK, 0);
             return;
         }
-        FloatVector p0 = exp(x0.sub(m));
-        FloatVector p1 = exp(x1.sub(m));
-        FloatVector p2 = exp(x2.sub(m));
-        FloatVector p3 = exp(x3.sub(m));
-        if (edge) {
-            p0 = p0.blend(0f, x0.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
-            p1 = p1.blend(0f, x1.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
-            p2 = p2.blend(0f, x2.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
-            p3 = p3.blend(0f, x3.compare(VectorOperators.EQ, Float.NEGATIVE_INFINITY));
+        FloatVector sum = FloatVector.fromArray(F, lanes, r * L);
+        for (int c = 0; c < BK; c += L) {
+            FloatVector p = EXP_POLY ? VectorExp.exp(FloatVector.fromArray(F, tile, t + c).sub(m))
+                    : FloatVector.fromArray(F, tile, t + c).sub(m).lanewise(VectorOperators.EXP);
+            p.intoArray(tile, t + c);
+            sum = sum.add(p);
         }
-        p0.intoArray(tile, t);
-        p1.intoArray(tile, t + L);
-        p2.intoArray(tile, t + 2 * L);
-        p3.intoArray(tile, t + 3 * L);
-        FloatVector.fromArray(F, lanes, r * L).add(p0.add(p1).add(p2.add(p3))).intoArray(lanes, r * L);
+        sum.intoArray(lanes, r * L);
     }
 
-    private static final boolean POLY_EXP = !"library".equals(System.getProperty("tensorattention.exp"));
+    /** Scores of keys outside row r's interval become -infinity (weight 0). Lane N of vector c is key js + c + N. */
+    private void maskOutside(int r, int js, int t) {
+        int off = js - lo[r];
+        int len = hi[r] - lo[r] + 1;
+        for (int c = 0; c < BK; c += L) {
+            FloatVector.broadcast(F, Float.NEGATIVE_INFINITY)
+                    .blend(FloatVector.fromArray(F, tile, t + c), F.indexInRange(off + c, len))
+                    .intoArray(tile, t + c);
+        }
+    }
 
-    private static FloatVector exp(FloatVector x) {
-        return POLY_EXP ? VectorExp.exp(x) : x.lanewise(VectorOperators.EXP);
+    private float rowMax(int t) {
+        float m = Float.NEGATIVE_INFINITY;
+        for (int c = 0; c < BK; c++) {
+            m = Math.max(m, tile[t + c]);
+        }
+        return m;
     }
 
     /** A larger maximum for row r: everything summed so far shrinks by exp(old - new). */
@@ -295,7 +380,7 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
             lanes[r * L + l] *= a;
         }
         for (int l = 0; l < dv; l++) {
-            acc[r * dv + l] *= alpha;
+            acc[r * dvp + l] *= alpha;
         }
         sum[r] *= alpha;
     }
@@ -397,24 +482,31 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
     }
 
     /** Ends an outer tuple: its float partial sums, times prod_t V_t[j_t], go into the float64 accumulators. */
-    private void flush(int rf, int rl, double[] valueProduct) {
+    private void flush(int rf, int rl, double[] outerValues) {
         for (int r = rf; r <= rl; r++) {
             sum[r] += FloatVector.fromArray(F, lanes, r * L).reduceLanes(VectorOperators.ADD);
-            for (int l = 0; l < dv; l++) {
-                acc[r * dv + l] += valueProduct[l] * part[r * dvp + l];
+            int o = r * dvp;
+            for (int c = 0; c < dvp; c += L) {
+                FloatVector x = FloatVector.fromArray(F, part, o + c);
+                DoubleVector low = (DoubleVector) x.convertShape(VectorOperators.F2D, D, 0);
+                DoubleVector high = (DoubleVector) x.convertShape(VectorOperators.F2D, D, 1);
+                low.fma(DoubleVector.fromArray(D, outerValues, c), DoubleVector.fromArray(D, acc, o + c))
+                        .intoArray(acc, o + c);
+                high.fma(DoubleVector.fromArray(D, outerValues, c + LD), DoubleVector.fromArray(D, acc, o + c + LD))
+                        .intoArray(acc, o + c + LD);
             }
-            java.util.Arrays.fill(part, r * dvp, (r + 1) * dvp, 0f);
+            java.util.Arrays.fill(part, o, o + dvp, 0f);
             java.util.Arrays.fill(lanes, r * L, (r + 1) * L, 0f);
         }
     }
 
     /** O = acc / sum and lse = max + log(sum) for the task's rows. */
-    private void finish(int rows, float[] out, double[] lse) {
+    private void finish(float[] out, double[] lse) {
         int oo = (int) g.outOffset(p);
         for (int r = 0; r < rows; r++) {
             int i = i0 + r;
             for (int l = 0; l < dv; l++) {
-                out[oo + i * dv + l] = (float) (acc[r * dv + l] / sum[r]);
+                out[oo + i * dv + l] = (float) (acc[r * dvp + l] / sum[r]);
             }
             lse[p * g.nq() + i] = max[r] + Math.log(sum[r]);
         }

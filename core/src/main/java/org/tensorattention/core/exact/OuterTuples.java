@@ -29,15 +29,17 @@ final class OuterTuples {
     private int p;
     private Visitor visitor;
 
-    OuterTuples(Geometry g, Mask mask, double[][] k, double[][] v) {
-        this(g, mask, k, v, null, null);
+    /** valueWidth >= dv: the value products come zero-padded to it (rows of padded kernel accumulators). */
+    OuterTuples(Geometry g, Mask mask, double[][] k, double[][] v, int valueWidth) {
+        this(g, mask, k, v, null, null, valueWidth);
     }
 
-    OuterTuples(Geometry g, Mask mask, float[][] k, float[][] v) {
-        this(g, mask, null, null, k, v);
+    OuterTuples(Geometry g, Mask mask, float[][] k, float[][] v, int valueWidth) {
+        this(g, mask, null, null, k, v, valueWidth);
     }
 
-    private OuterTuples(Geometry g, Mask mask, double[][] kd, double[][] vd, float[][] kf, float[][] vf) {
+    private OuterTuples(Geometry g, Mask mask, double[][] kd, double[][] vd, float[][] kf, float[][] vf,
+                        int valueWidth) {
         this.g = g;
         this.mask = mask;
         this.kd = kd;
@@ -46,9 +48,9 @@ final class OuterTuples {
         this.vf = vf;
         outer = g.nk().length - 1;
         keyProduct = new double[outer + 1][g.d()];
-        valueProduct = new double[outer + 1][g.dv()];
+        valueProduct = new double[outer + 1][valueWidth];
         Arrays.fill(keyProduct[0], 1.0);
-        Arrays.fill(valueProduct[0], 1.0);
+        Arrays.fill(valueProduct[0], 0, g.dv(), 1.0);
     }
 
     /** Calls visitor for every outer tuple some query row in [firstRow, lastRow] of problem p may attend to. */
@@ -79,17 +81,21 @@ final class OuterTuples {
         double[] vp = valueProduct[t];
         double[] kn = keyProduct[t + 1];
         double[] vn = valueProduct[t + 1];
+        boolean full = mask.kind() == Mask.Kind.FULL;
         for (int j = lo; j <= hi; j++) {
             int f = first;
-            while (f <= last && !allows(t, f, j)) {
-                f++;
-            }
-            if (f > last) {
-                continue;
-            }
-            int l = f;
-            while (l < last && allows(t, l + 1, j)) {
-                l++;
+            int l = last;
+            if (!full) {
+                while (f <= last && !allows(t, f, j)) {
+                    f++;
+                }
+                if (f > last) {
+                    continue;
+                }
+                l = f;
+                while (l < last && allows(t, l + 1, j)) {
+                    l++;
+                }
             }
             int kr = ko + j * d;
             int vr = vo + j * dv;

@@ -1,5 +1,7 @@
 package org.tensorattention.core.poly;
 
+import jdk.incubator.vector.DoubleVector;
+
 /**
  * The feature maps of SPEC.md section 2 for one polynomial and head width d:
  * phi_K(k)[L] = k^L and phi_Q(q)[L] = a_|L| c^|L| mult(L) q^L, so that
@@ -51,19 +53,7 @@ final class FeatureMap {
      */
     void keyBlock(double[] src, long base, int row0, int rows, int b, double[] xt, double[] out) {
         transpose(src, base, row0, rows, b, xt);
-        int[] parent = sets.parent;
-        int[] last = sets.last;
-        for (int j = 0; j < b; j++) {
-            out[j] = 1;
-        }
-        for (int L = 1; L < rank; L++) {
-            int o = L * b;
-            int pOff = parent[L] * b;
-            int xOff = last[L] * b;
-            for (int j = 0; j < b; j++) {
-                out[o + j] = out[pOff + j] * xt[xOff + j];
-            }
-        }
+        monomialBlock(xt, b, out);
     }
 
     /** Query features of a block, transposed like {@link #keyBlock}. */
@@ -85,11 +75,20 @@ final class FeatureMap {
         for (int j = 0; j < b; j++) {
             out[j] = 1;
         }
+        // Explicit vectors: the JIT does not vectorise a loop that reads and writes one array at unknown offsets.
+        int lanes = Moments.LANES;
+        int whole = b / lanes * lanes;
         for (int L = 1; L < rank; L++) {
             int o = L * b;
             int pOff = parent[L] * b;
             int xOff = last[L] * b;
-            for (int j = 0; j < b; j++) {
+            int j = 0;
+            for (; j < whole; j += lanes) {
+                DoubleVector.fromArray(Moments.SPECIES, out, pOff + j)
+                        .mul(DoubleVector.fromArray(Moments.SPECIES, xt, xOff + j))
+                        .intoArray(out, o + j);
+            }
+            for (; j < b; j++) {
                 out[o + j] = out[pOff + j] * xt[xOff + j];
             }
         }
@@ -136,11 +135,21 @@ final class FeatureMap {
     void keyBlockBackward(double[] xt, double[] ut, double[] gt, int b, double[] dxt) {
         int[] parent = sets.parent;
         int[] last = sets.last;
+        int lanes = Moments.LANES;
+        int whole = b / lanes * lanes;
         for (int L = rank - 1; L >= 1; L--) {
             int o = L * b;
             int pOff = parent[L] * b;
             int xOff = last[L] * b;
-            for (int j = 0; j < b; j++) {
+            int j = 0;
+            for (; j < whole; j += lanes) {
+                DoubleVector gl = DoubleVector.fromArray(Moments.SPECIES, gt, o + j);
+                gl.fma(DoubleVector.fromArray(Moments.SPECIES, ut, pOff + j),
+                        DoubleVector.fromArray(Moments.SPECIES, dxt, xOff + j)).intoArray(dxt, xOff + j);
+                gl.fma(DoubleVector.fromArray(Moments.SPECIES, xt, xOff + j),
+                        DoubleVector.fromArray(Moments.SPECIES, gt, pOff + j)).intoArray(gt, pOff + j);
+            }
+            for (; j < b; j++) {
                 double gl = gt[o + j];
                 dxt[xOff + j] += gl * ut[pOff + j];
                 gt[pOff + j] += gl * xt[xOff + j];

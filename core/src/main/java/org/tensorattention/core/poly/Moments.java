@@ -1,6 +1,7 @@
 package org.tensorattention.core.poly;
 
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -27,6 +28,10 @@ final class Moments {
         return v.fma(DoubleVector.broadcast(SPECIES, x), acc);
     }
 
+    private static void addInto(DoubleVector v, double[] a, int off) {
+        v.add(DoubleVector.fromArray(SPECIES, a, off)).intoArray(a, off);
+    }
+
     /** dv rounded up to a whole number of vectors. */
     static int padded(int dv) {
         return (dv + LANES - 1) / LANES * LANES;
@@ -38,28 +43,39 @@ final class Moments {
      */
     static void accumulate(double[] ut, double[] vb, int b, int rows, int rank, int dvp, double[] s, double[] z) {
         int L = 0;
-        for (; L + 4 <= rank; L += 4) {
+        // Eight feature columns at a time: eight independent FMA chains share each value-row load.
+        for (; L + 8 <= rank; L += 8) {
             int o0 = L * b;
-            int o1 = o0 + b;
-            int o2 = o1 + b;
-            int o3 = o2 + b;
             for (int c = 0; c < dvp; c += LANES) {
                 DoubleVector a0 = DoubleVector.zero(SPECIES);
                 DoubleVector a1 = a0;
                 DoubleVector a2 = a0;
                 DoubleVector a3 = a0;
+                DoubleVector a4 = a0;
+                DoubleVector a5 = a0;
+                DoubleVector a6 = a0;
+                DoubleVector a7 = a0;
                 for (int j = 0; j < b; j++) {
                     DoubleVector v = DoubleVector.fromArray(SPECIES, vb, j * dvp + c);
-                    a0 = fma(v, ut[o0 + j], a0);
-                    a1 = fma(v, ut[o1 + j], a1);
-                    a2 = fma(v, ut[o2 + j], a2);
-                    a3 = fma(v, ut[o3 + j], a3);
+                    int u = o0 + j;
+                    a0 = fma(v, ut[u], a0);
+                    a1 = fma(v, ut[u + b], a1);
+                    a2 = fma(v, ut[u + 2 * b], a2);
+                    a3 = fma(v, ut[u + 3 * b], a3);
+                    a4 = fma(v, ut[u + 4 * b], a4);
+                    a5 = fma(v, ut[u + 5 * b], a5);
+                    a6 = fma(v, ut[u + 6 * b], a6);
+                    a7 = fma(v, ut[u + 7 * b], a7);
                 }
                 int s0 = L * dvp + c;
-                a0.add(DoubleVector.fromArray(SPECIES, s, s0)).intoArray(s, s0);
-                a1.add(DoubleVector.fromArray(SPECIES, s, s0 + dvp)).intoArray(s, s0 + dvp);
-                a2.add(DoubleVector.fromArray(SPECIES, s, s0 + 2 * dvp)).intoArray(s, s0 + 2 * dvp);
-                a3.add(DoubleVector.fromArray(SPECIES, s, s0 + 3 * dvp)).intoArray(s, s0 + 3 * dvp);
+                addInto(a0, s, s0);
+                addInto(a1, s, s0 + dvp);
+                addInto(a2, s, s0 + 2 * dvp);
+                addInto(a3, s, s0 + 3 * dvp);
+                addInto(a4, s, s0 + 4 * dvp);
+                addInto(a5, s, s0 + 5 * dvp);
+                addInto(a6, s, s0 + 6 * dvp);
+                addInto(a7, s, s0 + 7 * dvp);
             }
         }
         for (; L < rank; L++) {
@@ -69,14 +85,19 @@ final class Moments {
                 for (int j = 0; j < b; j++) {
                     a0 = fma(DoubleVector.fromArray(SPECIES, vb, j * dvp + c), ut[o0 + j], a0);
                 }
-                int s0 = L * dvp + c;
-                a0.add(DoubleVector.fromArray(SPECIES, s, s0)).intoArray(s, s0);
+                addInto(a0, s, L * dvp + c);
             }
         }
+        int whole = rows / LANES * LANES;
         for (L = 0; L < rank; L++) {
             int o = L * b;
-            double sum = 0;
-            for (int j = 0; j < rows; j++) {
+            DoubleVector acc = DoubleVector.zero(SPECIES);
+            int j = 0;
+            for (; j < whole; j += LANES) {
+                acc = acc.add(DoubleVector.fromArray(SPECIES, ut, o + j));
+            }
+            double sum = acc.reduceLanes(VectorOperators.ADD);
+            for (; j < rows; j++) {
                 sum += ut[o + j];
             }
             z[L] += sum;
@@ -121,13 +142,14 @@ final class Moments {
                 a7.intoArray(num, o + 7 * dvp);
             }
         }
+        // den: vectors over the rows, b / LANES accumulators kept in den itself (b is a multiple of 8).
         java.util.Arrays.fill(den, 0, b, 0.0);
-        for (int L = 0; L < rank; L++) {
-            double zl = zz[L];
-            int u = L * b;
-            for (int i = 0; i < b; i++) {
-                den[i] += uqt[u + i] * zl;
+        for (int i0 = 0; i0 < b; i0 += LANES) {
+            DoubleVector acc = DoubleVector.zero(SPECIES);
+            for (int L = 0; L < rank; L++) {
+                acc = fma(DoubleVector.fromArray(SPECIES, uqt, L * b + i0), zz[L], acc);
             }
+            acc.intoArray(den, i0);
         }
     }
 

@@ -126,7 +126,9 @@ final class PolyForward {
         for (int r0 = lo; r0 < hi; r0 += b) {
             int n = Math.min(b, hi - r0);
             fm.keyBlock(k, ko, r0, n, b, xt, ut);
-            java.util.Arrays.fill(vb, 0);
+            if (n < b || dv < dvp) {
+                java.util.Arrays.fill(vb, 0);
+            }
             for (int j = 0; j < n; j++) {
                 System.arraycopy(v, (int) (vo + (long) (r0 + j) * dv), vb, j * dvp, dv);
             }
