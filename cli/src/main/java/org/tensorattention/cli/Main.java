@@ -18,7 +18,8 @@ public final class Main {
     static Map<String, Command> commands() {
         Map<String, Command> all = new LinkedHashMap<>();
         for (Command c : List.<Command>of(new DemoCommand(), new ForwardCommand(), new BackwardCommand(),
-                new LossGradientCommand())) {
+                new LossGradientCommand(), new TrainCommand(), new EvaluateCommand(), new BenchCommand(),
+                new ExperimentCommand.Error(), new ExperimentCommand.Threshold(), new ExperimentCommand.Hardness())) {
             all.put(c.name(), c);
         }
         return all;
@@ -41,12 +42,24 @@ public final class Main {
             out.println("tensor-attention " + VERSION);
             return 0;
         }
+        int words = 1;
         Command command = commands.get(argv[0]);
+        if (command == null && argv.length > 1 && !argv[1].startsWith("-")) {
+            // Two-word commands: experiment error, experiment threshold, ...
+            command = commands.get(argv[0] + " " + argv[1]);
+            words = 2;
+        }
+        if (command == null && argv[0].equals("experiment")) {
+            err.println("tensor-attention experiment: " + (argv.length > 1 && !argv[1].startsWith("-")
+                    ? "unknown experiment '" + argv[1] + "'" : "name an experiment")
+                    + " (error, threshold or hardness; try tensor-attention --help)");
+            return 2;
+        }
         if (command == null) {
             err.println("tensor-attention: unknown command '" + argv[0] + "' (try tensor-attention --help)");
             return 2;
         }
-        String[] rest = java.util.Arrays.copyOfRange(argv, 1, argv.length);
+        String[] rest = java.util.Arrays.copyOfRange(argv, words, argv.length);
         if (rest.length > 0 && (rest[0].equals("--help") || rest[0].equals("-h"))) {
             out.print(help(command));
             return 0;
@@ -83,7 +96,7 @@ public final class Main {
         sb.append("usage: tensor-attention COMMAND [OPTIONS]   (tensor-attention COMMAND --help for its options)\n\n");
         sb.append("commands:\n");
         for (Command c : commands.values()) {
-            sb.append(String.format("  %-15s %s%n", c.name(), c.summary()));
+            sb.append(String.format("  %-22s %s%n", c.name(), c.summary()));
         }
         return sb.toString();
     }

@@ -23,6 +23,11 @@ record Golden(String name, String kind, List<String> opts, double tol) {
         return !kind.equals("forward");
     }
 
+    @Override
+    public String toString() {
+        return name;
+    }
+
     static List<Golden> all() throws IOException {
         String json = Files.readString(DIR.resolve("manifest.json"));
         List<Golden> cases = new ArrayList<>();
@@ -56,11 +61,8 @@ record Golden(String name, String kind, List<String> opts, double tol) {
         int k = obj.indexOf('"' + key + '"');
         String list = obj.substring(obj.indexOf('[', k) + 1, obj.indexOf(']', k));
         List<String> out = new ArrayList<>();
-        for (String part : list.split(",")) {
-            String s = part.trim();
-            if (!s.isEmpty()) {
-                out.add(s.substring(1, s.length() - 1));
-            }
+        for (int open = list.indexOf('"'); open >= 0; open = list.indexOf('"', list.indexOf('"', open + 1) + 1)) {
+            out.add(list.substring(open + 1, list.indexOf('"', open + 1)));
         }
         return out;
     }

@@ -50,7 +50,8 @@ public final class LinePlot {
         new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf), new Color(0xbcbd22), new Color(0x7f7f7f),
     };
 
-    private record Series(String name, double[] x, double[] y, Color color, boolean dashed, boolean markers) {
+    private record Series(String name, double[] x, double[] y, Color color, boolean dashed, boolean markers,
+                          boolean joined) {
     }
 
     private record Marker(double x, String label) {
@@ -130,6 +131,11 @@ public final class LinePlot {
         return add(name, x, y, PALETTE[colorIndex++ % PALETTE.length], false, false);
     }
 
+    /** A named scatter: every point gets a marker, none are joined (for many independent measurements). */
+    public LinePlot points(String name, double[] x, double[] y) {
+        return add(name, x, y, PALETTE[colorIndex++ % PALETTE.length], false, true, false);
+    }
+
     /** A dashed grey reference line, e.g. a slope or a bound, shown in the legend. */
     public LinePlot reference(String name, double[] x, double[] y) {
         return add(name, x, y, new Color(0x555555), true, false);
@@ -147,10 +153,16 @@ public final class LinePlot {
     }
 
     private LinePlot add(String name, double[] x, double[] y, Color color, boolean dashed, boolean markers) {
+        return add(name, x, y, color, dashed, markers, true);
+    }
+
+    private LinePlot add(String name, double[] x, double[] y, Color color, boolean dashed, boolean markers,
+                         boolean joined) {
         if (x != null && x.length != y.length) {
             throw new IllegalArgumentException("series '" + name + "' has " + x.length + " x values but " + y.length + " y values");
         }
-        series.add(new Series(name == null ? "" : name, x == null ? null : x.clone(), y.clone(), color, dashed, markers));
+        series.add(new Series(name == null ? "" : name, x == null ? null : x.clone(), y.clone(), color, dashed, markers,
+                joined));
         return this;
     }
 
@@ -296,18 +308,21 @@ public final class LinePlot {
                 open = true;
             }
         }
-        g.draw(path);
+        if (s.joined()) {
+            g.draw(path);
+        }
         if (!s.markers()) {
             return;
         }
-        // At most about 25 markers per series, so long curves stay readable.
-        int every = Math.max(1, (int) Math.ceil(ys.length / 25.0));
+        // At most about 25 markers per joined series, so long curves stay readable; a scatter shows them all.
+        int every = s.joined() ? Math.max(1, (int) Math.ceil(ys.length / 25.0)) : 1;
+        double radius = s.joined() ? 4.5 : 3;
         g.setStroke(new BasicStroke(1.5f));
         for (int i = 0; i < ys.length; i += every) {
             if (drawable(xs[i], ax) && drawable(ys[i], ay)) {
                 double px = left + ax.fraction(xs[i]) * (right - left);
                 double py = bottom - ay.fraction(ys[i]) * (bottom - top);
-                g.fill(marker(index, px, py, 4.5));
+                g.fill(marker(index, px, py, radius));
             }
         }
     }
@@ -337,7 +352,9 @@ public final class LinePlot {
             g.setStroke(s.dashed()
                     ? new BasicStroke(1.6f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, new float[] {7f, 5f}, 0f)
                     : new BasicStroke(2f));
-            g.draw(new Line2D.Double(x + 8, cy, x + 38, cy));
+            if (s.joined()) {
+                g.draw(new Line2D.Double(x + 8, cy, x + 38, cy));
+            }
             if (s.markers()) {
                 g.fill(marker(series.indexOf(s), x + 23, cy, 4.5));
             }

@@ -89,6 +89,26 @@ class LinePlotTest {
     }
 
     @Test
+    void aScatterMarksEveryPointAndJoinsNone() {
+        double[] x = new double[60];
+        double[] y = new double[60];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = i % 2 == 0 ? 1 : 9;
+            y[i] = i % 2 == 0 ? 1 : 9;
+        }
+        BufferedImage img = new LinePlot("", "x", "y").xRange(0, 10).yRange(0, 10)
+                .points("", x, y).size(400, 300).render();
+        // Nothing blue halfway between the two clusters: no line joins them.
+        int midX = 78 + (int) Math.round(0.5 * (400 - 24 - 78));
+        int midY = 300 - 58 - (int) Math.round(0.5 * (300 - 58 - 20));
+        for (int dx = -3; dx <= 3; dx++) {
+            Color p = new Color(img.getRGB(midX + dx, midY + dx));
+            assertTrue(!p.equals(LinePlot.PALETTE[0]), "no line through the middle");
+        }
+        assertTrue(count(img, LinePlot.PALETTE[0]) > 20, "the markers are drawn");
+    }
+
+    @Test
     void panelsPutPlotsSideBySide() {
         double[] x = {1, 2, 3};
         LinePlot a = new LinePlot("a", "x", "y").series("s", x, x).size(300, 200);

@@ -1,0 +1,194 @@
+package org.tensorattention.core.grad;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.tensorattention.core.AttentionOptions;
+import org.tensorattention.core.AttentionResult;
+import org.tensorattention.core.DType;
+import org.tensorattention.core.Geometry;
+import org.tensorattention.core.GradientResult;
+import org.tensorattention.core.Mask;
+import org.tensorattention.core.Method;
+import org.tensorattention.core.Parallel;
+import org.tensorattention.core.Tensor;
+import org.tensorattention.core.TensorAttention;
+import org.tensorattention.core.exact.InnerPacking;
+
+/**
+ * The exact backward pass (SPEC.md section 3), FlashAttention-2 style: the scores are recomputed tile by
+ * tile from the forward's log-sum-exp, so extra memory is O(n (d + dv)) per thread, whatever the order.
+ *
+ * <p>Key/value problems run one after another; inside one, threads take (query problem, first-factor key)
+ * tasks and keep private partial sums of dQ, dK and dV, reduced once at the end. Grouped query heads
+ * thereby sum their key and value gradients into the shared problem.
+ */
+public final class ExactBackward {
+    private ExactBackward() {
+    }
+
+    /** Gradients for a validated call; forward is reused when it is an exact result, else recomputed. */
+    public static GradientResult run(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
+                                     AttentionResult forward, Geometry g, AttentionOptions options, String reason) {
+        if (forward == null || forward.method() != Method.EXACT || forward.logSumExp() == null) {
+            forward = TensorAttention.exact(q, g, keys, values, options);
+        }
+        Tensor out = forward.output();
+        if (out.size() != dout.size() || forward.logSumExp().size() != g.problems() * g.nq()) {
+            throw new IllegalArgumentException("the forward result has shape " + Tensor.shapeString(out.shape())
+                    + " but dout has shape " + Tensor.shapeString(dout.shape()));
+        }
+        int factors = keys.size();
+        double[][] dk = new double[factors][];
+        double[][] dv = new double[factors][];
+        for (int t = 0; t < factors; t++) {
+            dk[t] = new double[keys.get(t).size()];
+            dv[t] = new double[values.get(t).size()];
+        }
+        double[] dq = new double[q.size()];
+        long start = System.nanoTime();
+        double scale = options.scaleFor(g.d());
+        double[] lse = forward.logSumExp().doubles();
+        if (q.dtype() == DType.FLOAT32) {
+            gradients(g, scale, options.mask(), q.floats(), TensorAttention.floats(keys),
+                    TensorAttention.floats(values), dout.to(DType.FLOAT32).floats(), f64(out), lse, dq, dk, dv,
+                    options.threadCount());
+        } else {
+            gradients(g, scale, options.mask(), q.doubles(), TensorAttention.doubles(keys),
+                    TensorAttention.doubles(values), f64(dout), f64(out), lse, dq, dk, dv, options.threadCount());
+        }
+        double seconds = (System.nanoTime() - start) * 1e-9;
+        DType dt = q.dtype();
+        List<Tensor> dkT = new ArrayList<>();
+        List<Tensor> dvT = new ArrayList<>();
+        for (int t = 0; t < factors; t++) {
+            dkT.add(Tensor.of(dk[t], keys.get(t).shape()).to(dt));
+            dvT.add(Tensor.of(dv[t], values.get(t).shape()).to(dt));
+        }
+        return new GradientResult(out, Tensor.of(dq, q.shape()).to(dt), dkT, dvT, Method.EXACT, seconds,
+                flops(g, options.mask()), null, reason);
+    }
+
+    /** The model flop count: six products of 2 (d or dv) flops per allowed (query, tuple) pair. */
+    public static double flops(Geometry g, Mask mask) {
+        return 3 * g.exactFlops(mask);
+    }
+
+    /**
+     * The float64 kernel: fills dq (problems x nq x d), dk[t] and dv[t] (key/value problems x nk[t] x width)
+     * from dout, the forward output and its log-sum-exp.
+     */
+    public static void gradients(Geometry g, double scale, Mask mask, double[] q, double[][] k, double[][] v,
+                                 double[] dout, double[] out, double[] lse, double[] dq, double[][] dk,
+                                 double[][] dv, int threads) {
+        gradients(g, scale, mask, q, k, v, dout, out, lse, dq, dk, dv, threads, null, null, null, null);
+    }
+
+    /**
+     * The float32 kernel: tiles compute in float, every long sum in float64; gradients come back in float64
+     * arrays (the caller narrows them).
+     */
+    public static void gradients(Geometry g, double scale, Mask mask, float[] q, float[][] k, float[][] v,
+                                 float[] dout, double[] out, double[] lse, double[] dq, double[][] dk,
+                                 double[][] dv, int threads) {
+        gradients(g, scale, mask, widen(q), widen(k), widen(v), widen(dout), out, lse, dq, dk, dv, threads,
+                q, k[k.length - 1], v[v.length - 1], dout);
+    }
+
+    private static void gradients(Geometry g, double scale, Mask mask, double[] q, double[][] k, double[][] v,
+                                  double[] dout, double[] out, double[] lse, double[] dq, double[][] dk,
+                                  double[][] dv, int threads, float[] q32, float[] kLast32, float[] vLast32,
+                                  float[] dout32) {
+        int nq = g.nq();
+        int d = g.d();
+        int width = g.dv();
+        double[] delta = new double[g.problems() * nq];
+        for (int row = 0; row < delta.length; row++) {
+            double sum = 0;
+            for (int l = 0; l < width; l++) {
+                sum += dout[row * width + l] * out[row * width + l];
+            }
+            delta[row] = sum;
+        }
+        int last = g.order() - 2;
+        int nLast = g.nk()[last];
+        for (int kvp = 0; kvp < g.kvProblems(); kvp++) {
+            int[] group = group(g, kvp);
+            if (group.length == 0) {
+                continue;
+            }
+            int tile = BackwardWorker.TILE_COLS;
+            BackwardJob.Float32 f32 = q32 == null ? null : new BackwardJob.Float32(q32, kLast32, dout32,
+                    InnerPacking.keys(kLast32, kvp * nLast * d, nLast, d, tile),
+                    InnerPacking.keys(vLast32, kvp * nLast * width, nLast, width, tile));
+            BackwardJob job = new BackwardJob(g, scale, mask, q, k, v, dout, lse, delta, kvp, group,
+                    f32 != null ? null : InnerPacking.keys(k[last], kvp * nLast * d, nLast, d, tile),
+                    f32 != null ? null : InnerPacking.keys(v[last], kvp * nLast * width, nLast, width, tile),
+                    f32);
+            ConcurrentLinkedQueue<BackwardWorker> idle = new ConcurrentLinkedQueue<>();
+            List<BackwardWorker> all = new ArrayList<>();
+            Parallel.forEach(group.length * BackwardWorker.tasksPerProblem(g), threads, task -> {
+                BackwardWorker worker = idle.poll();
+                if (worker == null) {
+                    worker = new BackwardWorker(job);
+                    synchronized (all) {
+                        all.add(worker);
+                    }
+                }
+                worker.run(task);
+                idle.add(worker);
+            });
+            for (BackwardWorker worker : all) {
+                for (int m = 0; m < group.length; m++) {
+                    add(worker.dq, m * nq * d, dq, (int) g.qOffset(group[m]), nq * d);
+                }
+                for (int t = 0; t <= last; t++) {
+                    add(worker.dk[t], 0, dk[t], job.keyOffset(t), worker.dk[t].length);
+                    add(worker.dvs[t], 0, dv[t], job.valueOffset(t), worker.dvs[t].length);
+                }
+            }
+        }
+    }
+
+    /** The query problems that read key/value problem kvp. */
+    private static int[] group(Geometry g, int kvp) {
+        int count = 0;
+        for (int p = 0; p < g.problems(); p++) {
+            count += g.kvProblem()[p] == kvp ? 1 : 0;
+        }
+        int[] members = new int[count];
+        int m = 0;
+        for (int p = 0; p < g.problems(); p++) {
+            if (g.kvProblem()[p] == kvp) {
+                members[m++] = p;
+            }
+        }
+        return members;
+    }
+
+    private static void add(double[] from, int fromOff, double[] to, int toOff, int count) {
+        for (int x = 0; x < count; x++) {
+            to[toOff + x] += from[fromOff + x];
+        }
+    }
+
+    private static double[] widen(float[] a) {
+        double[] r = new double[a.length];
+        for (int x = 0; x < a.length; x++) {
+            r[x] = a[x];
+        }
+        return r;
+    }
+
+    private static double[][] widen(float[][] a) {
+        double[][] r = new double[a.length][];
+        for (int t = 0; t < a.length; t++) {
+            r[t] = widen(a[t]);
+        }
+        return r;
+    }
+
+    private static double[] f64(Tensor t) {
+        return t.to(DType.FLOAT64).doubles();
+    }
+}

@@ -1,0 +1,210 @@
+package org.tensorattention.core.poly;
+
+import java.util.Locale;
+import org.tensorattention.core.DType;
+import org.tensorattention.core.Geometry;
+import org.tensorattention.core.Mask;
+
+/**
+ * What the polynomial method would need for one call, worked out before anything runs: the degree and rank
+ * of the certified polynomial, the predicted cost against the exact kernel's, and (when it cannot or should
+ * not run) why.
+ *
+ * @param degree         g, or -1 when no degree up to {@link ExpPolynomial#MAX_DEGREE} is certified
+ * @param rank           r = C(d + g, g) (Long.MAX_VALUE past the long range, -1 without a degree)
+ * @param radius         R >= max |s(i, J)|
+ * @param delta          certified relative error of the weights' numerator and denominator, rounding included
+ * @param epsilon        the requested bound: max |O~ - O| <= epsilon * Vinf
+ * @param basis          "taylor" or "chebyshev" (which certificate gave the lower degree)
+ * @param predictedFlops the poly kernel's flop count by the cost model
+ * @param exactFlops     the exact kernel's flop count, 2 (d + dv) per allowed (query, tuple) pair
+ * @param memoryBytes    working memory the poly kernel would allocate beyond inputs and output
+ * @param refusal        null when poly can run; else a one-line reason it cannot (or would be slower)
+ * @param polynomial     the certified polynomial (null without a degree)
+ */
+public record PolyPlan(int degree, long rank, double radius, double delta, double epsilon, String basis,
+                       double predictedFlops, double exactFlops, double memoryBytes, String refusal,
+                       ExpPolynomial polynomial) {
+
+    /** Below this many flops poly runs when asked, even where exact would be cheaper: the gap is noise. */
+    public static final double SMALL_FLOPS = 1e8;
+    /** Smallest epsilon a float32 result can carry: its rounding alone is about 6e-8 * |O|. */
+    public static final double FLOAT32_MIN_EPSILON = 1e-6;
+
+    private static final double UNIT_ROUNDOFF = 0x1p-53;
+    private static final double FLOAT32_ROUNDING = 0x1p-23;
+
+    /** True when poly can run (it may still be slower than exact: see {@link #cheaperThanExact}). */
+    public boolean feasible() {
+        return refusal == null;
+    }
+
+    public boolean cheaperThanExact() {
+        return feasible() && predictedFlops < exactFlops;
+    }
+
+    /** e.g. "poly: rank 165 costs 2.1e7 flops vs exact 4.4e9". */
+    public String verdict() {
+        if (!feasible()) {
+            return refusal;
+        }
+        return String.format(Locale.ROOT, "rank %d (degree %d, R = %.3g) costs %.2g flops vs exact %.2g",
+                rank, degree, radius, predictedFlops, exactFlops);
+    }
+
+    /**
+     * The plan for a call of geometry g whose scores are bounded by radius.
+     *
+     * @param memoryCap largest working memory (bytes) poly may allocate
+     */
+    public static PolyPlan of(double radius, Geometry g, Mask mask, double epsilon, DType dtype, int threads,
+                              double memoryCap) {
+        return of(radius, g, mask, epsilon, dtype, threads, memoryCap, true);
+    }
+
+    /** As {@link #of}; without the comparison to the exact kernel's cost when compareCost is false. */
+    static PolyPlan of(double radius, Geometry g, Mask mask, double epsilon, DType dtype, int threads,
+                       double memoryCap, boolean compareCost) {
+        int k = g.order();
+        int d = g.d();
+        double exact = g.exactFlops(mask);
+        if (dtype == DType.FLOAT32 && epsilon < FLOAT32_MIN_EPSILON) {
+            return refused(radius, epsilon, exact, String.format(Locale.ROOT,
+                    "epsilon %.3g cannot be met in float32 (rounding the output alone costs about 6e-8; use "
+                            + "epsilon >= %.0e or float64 inputs)", epsilon, FLOAT32_MIN_EPSILON));
+        }
+        // The weights' relative error e must satisfy 2 e / (1 - e) <= epsilon (less float32 output rounding).
+        double weightEps = dtype == DType.FLOAT32 ? epsilon - FLOAT32_ROUNDING : epsilon;
+        double target = weightEps / (2 + weightEps);
+        // First the degree that rounding aside would need: if even that rank is too slow or too large, say so.
+        ExpPolynomial ideal = ExpPolynomial.certify(radius, target, ExpPolynomial.MAX_DEGREE);
+        if (ideal != null) {
+            String tooCostly = costRefusal(ideal, g, mask, epsilon, radius, compareCost ? exact : Double.POSITIVE_INFINITY,
+                    threads, memoryCap);
+            if (tooCostly != null) {
+                long rank = Multisets.rank(d, ideal.degree());
+                return new PolyPlan(ideal.degree(), rank, radius, ideal.delta(), epsilon, ideal.basis(),
+                        flops(g, mask, Multisets.rankAsDouble(d, ideal.degree())), exact,
+                        memory(g, Multisets.rankAsDouble(d, ideal.degree()), threads), tooCostly, ideal);
+            }
+        }
+        int rows = Math.max(g.nq(), max(g.nk()));
+        double eR = Math.exp(radius);
+        double roundingGuess = rounding(rows, 1, 0, d, k, eR * 1.01, eR);
+        ExpPolynomial p = null;
+        double eta = 0;
+        // Without a degree, rounding is still the cause when the coefficients' own rounding (about
+        // 2^-53 e^{2R}, relative) passes the target.
+        boolean roundingBound = ideal != null || UNIT_ROUNDOFF * eR * eR > target;
+        for (int attempt = 0; attempt < 6 && ideal != null; attempt++) {
+            double polyTarget = target - roundingGuess;
+            if (polyTarget <= 0) {
+                break;
+            }
+            p = ExpPolynomial.certify(radius, polyTarget, ExpPolynomial.MAX_DEGREE);
+            if (p == null) {
+                break;
+            }
+            double r = Multisets.rankAsDouble(d, p.degree());
+            eta = rounding(rows, r, p.degree(), d, k, p.absoluteSum(), eR);
+            if (p.delta() + eta <= target) {
+                break;
+            }
+            roundingGuess = eta * 1.5;
+            p = null;
+        }
+        if (p == null) {
+            String why = roundingBound
+                    ? "float64 rounding of sums as large as e^R relative to e^{-R} alone passes it"
+                    : "no degree up to " + ExpPolynomial.MAX_DEGREE + " reaches it";
+            return refused(radius, epsilon, exact, String.format(Locale.ROOT,
+                    "poly cannot certify epsilon %.3g at R = %.3g: %s; use the exact method", epsilon, radius, why));
+        }
+        long rank = Multisets.rank(d, p.degree());
+        double rankD = Multisets.rankAsDouble(d, p.degree());
+        double flops = flops(g, mask, rankD);
+        double memory = memory(g, rankD, threads);
+        double delta = p.delta() + eta;
+        String refusal = costRefusal(p, g, mask, epsilon, radius, compareCost ? exact : Double.POSITIVE_INFINITY,
+                threads, memoryCap);
+        return new PolyPlan(p.degree(), rank, radius, delta, epsilon, p.basis(), flops, exact, memory, refusal, p);
+    }
+
+    /** Why a polynomial of this degree should not run (too slow or too large), or null. */
+    private static String costRefusal(ExpPolynomial p, Geometry g, Mask mask, double epsilon, double radius,
+                                      double exact, int threads, double memoryCap) {
+        long rank = Multisets.rank(g.d(), p.degree());
+        double rankD = Multisets.rankAsDouble(g.d(), p.degree());
+        double flops = flops(g, mask, rankD);
+        double memory = memory(g, rankD, threads);
+        if (memory > memoryCap || rank > Integer.MAX_VALUE - 8) {
+            return String.format(Locale.ROOT,
+                    "poly needs degree %d and rank %s for epsilon %.3g at R = %.3g: its working memory %.3g GB "
+                            + "passes the cap %.3g GB",
+                    p.degree(), rankString(rank, rankD), epsilon, radius, memory / 1e9, memoryCap / 1e9);
+        }
+        if (flops > exact && flops > SMALL_FLOPS) {
+            return String.format(Locale.ROOT,
+                    "poly needs degree %d and rank %d for epsilon %.3g at R = %.3g: %.2g flops vs exact %.2g, "
+                            + "slower than the exact method",
+                    p.degree(), rank, epsilon, radius, flops, exact);
+        }
+        return null;
+    }
+
+    /** Working memory of the poly kernel: per-thread states and feature blocks, and the multiset tables. */
+    static double memory(Geometry g, double rank, int threads) {
+        int dvp = Moments.padded(g.dv());
+        int k = g.order();
+        return 8.0 * rank * ((k - 1) * (dvp + 1.0) * (2 * threads + 2) + 2.0 * Moments.BLOCK * threads) + 20.0 * rank;
+    }
+
+    private static PolyPlan refused(double radius, double epsilon, double exact, String why) {
+        return new PolyPlan(-1, -1, radius, Double.NaN, epsilon, "none", Double.POSITIVE_INFINITY, exact, 0, why, null);
+    }
+
+    private static String rankString(long rank, double rankD) {
+        return rank == Long.MAX_VALUE ? String.format(Locale.ROOT, "%.3g", rankD) : Long.toString(rank);
+    }
+
+    /**
+     * Relative perturbation of numerators and denominators by float64 rounding. Every sum the kernel forms
+     * (features, key moments, the Hadamard product, the contraction) is a sum of at most N terms whose absolute
+     * values add up to at most A = sum_j |a_j| R^j per allowed tuple, while the true denominator is at least
+     * e^{-R} per allowed tuple: so the error relative to it is at most u N A e^R. The factor 2^{k-1} covers the
+     * window scan, whose states span at most twice the window.
+     */
+    static double rounding(int rows, double rank, int degree, int d, int k, double absSum, double eR) {
+        double n = 3.0 * rows + rank + 2.0 * degree + 2.0 * d + 4.0 * k + 2.0 * Moments.BLOCK;
+        return UNIT_ROUNDOFF * n * Math.pow(2, k - 1) * absSum * eR;
+    }
+
+    /** The cost model: flops of the poly kernel for a call of geometry g with rank r. */
+    static double flops(Geometry g, Mask mask, double r) {
+        int k = g.order();
+        int dv = g.dv();
+        double keyRows = 0;
+        for (int nk : g.nk()) {
+            keyRows += nk;
+        }
+        // Features ~ r multiplies a row; key moments 2 r (dv + 1) a key row; the query side 2 r (dv + 2) a row.
+        double keySide = keyRows * r * (2.0 * dv + 3);
+        double querySide = g.nq() * r * (2.0 * dv + 5);
+        if (mask.kind() == Mask.Kind.FULL) {
+            return g.kvProblems() * (keySide + (k - 2) * r * (dv + 1.0)) + g.problems() * querySide;
+        }
+        // Masked scans: chunk totals, one rank-1 update per key row (two for a window, plus restarts), and
+        // per query the product of k - 1 states.
+        double updates = mask.kind() == Mask.Kind.WINDOW ? 3 : 1;
+        double scan = keySide * (1 + updates) + g.nq() * r * ((k - 1.0) * (dv + 1) + 2.0 * (dv + 1) + 2);
+        return g.problems() * scan;
+    }
+
+    private static int max(int[] a) {
+        int m = 0;
+        for (int x : a) {
+            m = Math.max(m, x);
+        }
+        return m;
+    }
+}

@@ -1,0 +1,329 @@
+package org.tensorattention.core.poly;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.tensorattention.core.AttentionOptions;
+import org.tensorattention.core.BruteForce;
+import org.tensorattention.core.Geometry;
+import org.tensorattention.core.GradientResult;
+import org.tensorattention.core.Mask;
+import org.tensorattention.core.Method;
+import org.tensorattention.core.Tensor;
+import org.tensorattention.core.TensorAttention;
+
+class PolyBackwardTest {
+
+    static Stream<Arguments> cases() {
+        List<Arguments> cases = new ArrayList<>();
+        long seed = 100;
+        for (int order = 2; order <= 4; order++) {
+            Mask window = order == 2 ? Mask.window(3) : order == 3 ? Mask.window(2, 4) : Mask.window(3, 1, 2);
+            for (Mask mask : new Mask[] {Mask.FULL, Mask.CAUSAL, window}) {
+                cases.add(Arguments.of(order, mask, seed++));
+            }
+        }
+        return cases.stream();
+    }
+
+    /** L = sum dO ∘ O~ with the polynomial held fixed, for central differences. */
+    private static double loss(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o, ExpPolynomial p) {
+        Geometry g = TensorAttention.geometry(pr.q(), pr.keys(), pr.values());
+        double[] out = PolyAttention.compute(PolyAttention.Inputs.of(pr.q(), pr.keys(), pr.values(), g, o), g, o, p);
+        double s = 0;
+        for (int i = 0; i < out.length; i++) {
+            s += out[i] * dout.get(i);
+        }
+        return s;
+    }
+
+    private static double checkAgainstDifferences(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o,
+                                                  Tensor analytic, Tensor input, ExpPolynomial p) {
+        double h = 1e-5;
+        double[] x = input.doubles();
+        double worst = 0;
+        for (int i = 0; i < x.length; i++) {
+            double keep = x[i];
+            x[i] = keep + h;
+            double up = loss(pr, dout, o, p);
+            x[i] = keep - h;
+            double down = loss(pr, dout, o, p);
+            x[i] = keep;
+            double fd = (up - down) / (2 * h);
+            worst = Math.max(worst, Math.abs(fd - analytic.get(i)));
+        }
+        return worst;
+    }
+
+    @ParameterizedTest(name = "order {0} {1}")
+    @MethodSource("cases")
+    void polyBackwardMatchesCentralDifferencesOfThePolyForward(int order, Mask mask, long seed) {
+        Random rnd = new Random(seed);
+        int n = 6 + rnd.nextInt(4);
+        int d = 2 + rnd.nextInt(2);
+        int dv = 2 + rnd.nextInt(2);
+        // Two query heads share one key/value head: the key gradients add up over both.
+        PolyForwardTest.Problem pr = PolyForwardTest.Problem.random(rnd, order, new int[] {2}, new int[] {1}, n, d, dv, 1);
+        Tensor dout = PolyForwardTest.fill(rnd, new int[] {2, n, dv}, 1);
+        AttentionOptions o = AttentionOptions.defaults().withMask(mask).withEpsilon(1e-6).withMethod(Method.POLY).withScale(0.6);
+        Geometry g = TensorAttention.geometry(pr.q(), pr.keys(), pr.values());
+        GradientResult r = PolyBackward.run(pr.q(), pr.keys(), pr.values(), dout, g, o);
+        ExpPolynomial p = PolyAttention.plan(pr.q(), pr.keys(), pr.values(), o).polynomial();
+        // The output matches the forward pass.
+        Tensor fwd = pr.run(o).output();
+        assertTrue(PolyForwardTest.maxDiff(fwd, r.output()) < 1e-13);
+        double tol = 1e-7;
+        assertTrue(checkAgainstDifferences(pr, dout, o, r.dq(), pr.q(), p) < tol, "dq");
+        for (int t = 0; t < order - 1; t++) {
+            double dk = checkAgainstDifferences(pr, dout, o, r.dk().get(t), pr.keys().get(t), p);
+            double dvv = checkAgainstDifferences(pr, dout, o, r.dv().get(t), pr.values().get(t), p);
+            assertTrue(dk < tol, "dk" + (t + 1) + " off by " + dk);
+            assertTrue(dvv < tol, "dv" + (t + 1) + " off by " + dvv);
+        }
+    }
+
+    @ParameterizedTest(name = "order {0} {1}")
+    @MethodSource("cases")
+    void polyGradientIsCloseToTheExactGradient(int order, Mask mask, long seed) {
+        Random rnd = new Random(seed + 1000);
+        int n = 10;
+        int d = 3;
+        int dv = 2;
+        double eps = 1e-6;
+        PolyForwardTest.Problem pr = PolyForwardTest.Problem.random(rnd, order, new int[0], new int[0], n, d, dv, 1);
+        Tensor dout = PolyForwardTest.fill(rnd, new int[] {n, dv}, 1);
+        AttentionOptions o = AttentionOptions.defaults().withMask(mask).withEpsilon(eps).withMethod(Method.POLY);
+        Geometry g = TensorAttention.geometry(pr.q(), pr.keys(), pr.values());
+        GradientResult r = PolyBackward.run(pr.q(), pr.keys(), pr.values(), dout, g, o);
+        ExactGradient ex = ExactGradient.of(pr, dout, 1.0 / d, mask);
+        double scale = Math.max(1, ex.maxAbs());
+        double worst = PolyForwardTest.maxDiff(r.dq(), BruteForce.tensor(ex.dq)) / scale;
+        for (int t = 0; t < order - 1; t++) {
+            worst = Math.max(worst, PolyForwardTest.maxDiff(r.dk().get(t), BruteForce.tensor(ex.dk[t])) / scale);
+            worst = Math.max(worst, PolyForwardTest.maxDiff(r.dv().get(t), BruteForce.tensor(ex.dv[t])) / scale);
+        }
+        // Measured: a small multiple of eps (see docs/POLY.md); the assertion leaves room of 10 eps.
+        assertTrue(worst < 10 * eps, "relative gradient error " + worst);
+
+        // The proven entrywise bounds (docs/POLY.md), with delta' the derivative's certified relative error:
+        // |dQ~ - dQ|[i,l] <= (2 (delta + delta') / (1 - delta) + 2 delta / (1 - delta)) |dO_i|_1 Vinf |c| prod_t max|K_t[:,l]|
+        // |dV~_t - dV_t|[j,l] <= 2 delta / (1 - delta) sum_i |dO[i,l]| prod_{u != t} max|V_u[:,l]|
+        PolyPlan plan = PolyAttention.plan(pr.q(), pr.keys(), pr.values(), o);
+        double delta = plan.delta();
+        double weight = 2 * delta / (1 - delta);
+        double gamma = 2 * (delta + plan.polynomial().derivativeDelta()) / (1 - delta) + weight;
+        double vinf = pr.vinf();
+        double c = 1.0 / d;
+        for (int i = 0; i < n; i++) {
+            double dO1 = 0;
+            for (int l = 0; l < dv; l++) {
+                dO1 += Math.abs(dout.get(i * dv + l));
+            }
+            for (int l = 0; l < d; l++) {
+                double keyMax = 1;
+                for (Tensor k : pr.keys()) {
+                    keyMax *= columnMax(k, l);
+                }
+                double bound = gamma * dO1 * vinf * c * keyMax;
+                assertTrue(Math.abs(r.dq().get(i * d + l) - ex.dq[i][l]) <= bound * (1 + 1e-6) + 1e-13, "dq bound");
+            }
+        }
+        for (int t = 0; t < order - 1; t++) {
+            for (int l = 0; l < dv; l++) {
+                double others = 1;
+                for (int u = 0; u < order - 1; u++) {
+                    if (u != t) {
+                        others *= columnMax(pr.values().get(u), l);
+                    }
+                }
+                double sumDo = 0;
+                for (int i = 0; i < n; i++) {
+                    sumDo += Math.abs(dout.get(i * dv + l));
+                }
+                double bound = weight * sumDo * others;
+                for (int j = 0; j < n; j++) {
+                    assertTrue(Math.abs(r.dv().get(t).get(j * dv + l) - ex.dv[t][j][l]) <= bound * (1 + 1e-6) + 1e-13,
+                            "dv bound");
+                }
+            }
+        }
+    }
+
+    @Test
+    void maskedChunksInParallelAgreeWithOneSweep() {
+        Random rnd = new Random(78);
+        int n = 1100;
+        // Two problems sharing keys (grouped heads): chunks of both add into the same dK, dV.
+        PolyForwardTest.Problem pr = PolyForwardTest.Problem.random(rnd, 3, new int[] {2}, new int[] {1}, n, 2, 3, 1);
+        Tensor dout = PolyForwardTest.fill(rnd, new int[] {2, n, 3}, 1);
+        for (Mask mask : new Mask[] {Mask.CAUSAL, Mask.window(20, 7), Mask.window(1, 60)}) {
+            compareThreadCounts(pr, dout, AttentionOptions.defaults().withMask(mask).withEpsilon(1e-5)
+                    .withMethod(Method.POLY));
+        }
+    }
+
+    private static void compareThreadCounts(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o) {
+        Geometry g = TensorAttention.geometry(pr.q(), pr.keys(), pr.values());
+        GradientResult one = PolyBackward.run(pr.q(), pr.keys(), pr.values(), dout, g, o.withThreads(1));
+        GradientResult many = PolyBackward.run(pr.q(), pr.keys(), pr.values(), dout, g, o.withThreads(3));
+        assertTrue(PolyForwardTest.maxDiff(one.output(), many.output()) < 1e-12);
+        assertTrue(PolyForwardTest.maxDiff(one.dq(), many.dq()) < 1e-10);
+        for (int t = 0; t < 2; t++) {
+            double scale = Math.max(1, one.dk().get(t).maxAbs());
+            assertTrue(PolyForwardTest.maxDiff(one.dk().get(t), many.dk().get(t)) < 1e-10 * scale, "dk" + t);
+            assertTrue(PolyForwardTest.maxDiff(one.dv().get(t), many.dv().get(t)) < 1e-10 * scale, "dv" + t);
+        }
+    }
+
+    static double columnMax(Tensor m, int l) {
+        int w = m.dim(-1);
+        double best = 0;
+        for (int r = 0; r < m.size() / w; r++) {
+            best = Math.max(best, Math.abs(m.get(r * w + l)));
+        }
+        return best;
+    }
+
+    @Test
+    void largerCausalAndWindowProblemsUseCheckpointsAndLaggingStates() {
+        Random rnd = new Random(77);
+        int n = 150;
+        PolyForwardTest.Problem pr = PolyForwardTest.Problem.random(rnd, 3, new int[0], new int[0], n, 2, 2, 1);
+        Tensor dout = PolyForwardTest.fill(rnd, new int[] {n, 2}, 1);
+        for (Mask mask : new Mask[] {Mask.CAUSAL, Mask.window(20, 7)}) {
+            AttentionOptions o = AttentionOptions.defaults().withMask(mask).withEpsilon(1e-6).withMethod(Method.POLY);
+            Geometry g = TensorAttention.geometry(pr.q(), pr.keys(), pr.values());
+            GradientResult r = PolyBackward.run(pr.q(), pr.keys(), pr.values(), dout, g, o);
+            ExactGradient ex = ExactGradient.of(pr, dout, 0.5, mask);
+            double scale = Math.max(1, ex.maxAbs());
+            double diff = PolyForwardTest.maxDiff(r.dk().get(1), BruteForce.tensor(ex.dk[1])) / scale;
+            assertTrue(diff < 1e-5, mask + ": " + diff);
+            assertEquals(Method.POLY, r.method());
+        }
+    }
+
+    /** The exact attention gradient of SPEC.md section 3, by enumeration (one problem). */
+    record ExactGradient(double[][] dq, double[][][] dk, double[][][] dv) {
+        double maxAbs() {
+            double m = 0;
+            for (double[] row : dq) {
+                for (double x : row) {
+                    m = Math.max(m, Math.abs(x));
+                }
+            }
+            for (double[][] a : dk) {
+                for (double[] row : a) {
+                    for (double x : row) {
+                        m = Math.max(m, Math.abs(x));
+                    }
+                }
+            }
+            return m;
+        }
+
+        static double[][] matrix(Tensor t) {
+            int rows = t.dim(-2);
+            int cols = t.dim(-1);
+            double[][] m = new double[rows][cols];
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < cols; c++) {
+                    m[r][c] = t.get(r * cols + c);
+                }
+            }
+            return m;
+        }
+
+        static ExactGradient of(PolyForwardTest.Problem pr, Tensor dout, double c, Mask mask) {
+            double[][] q = matrix(pr.q());
+            int factors = pr.keys().size();
+            double[][][] k = new double[factors][][];
+            double[][][] v = new double[factors][][];
+            for (int t = 0; t < factors; t++) {
+                k[t] = matrix(pr.keys().get(t));
+                v[t] = matrix(pr.values().get(t));
+            }
+            double[][] dO = matrix(dout);
+            double[][] o = BruteForce.forward(q, k, v, c, mask);
+            int n = q.length;
+            int d = q[0].length;
+            int dv = v[0][0].length;
+            int[] sizes = new int[factors];
+            java.util.Arrays.fill(sizes, n);
+            double[][] dq = new double[n][d];
+            double[][][] dk = new double[factors][n][d];
+            double[][][] dvv = new double[factors][n][dv];
+            for (int i = 0; i < n; i++) {
+                double max = Double.NEGATIVE_INFINITY;
+                int[] j = new int[factors];
+                do {
+                    if (BruteForce.allowed(mask, i, j)) {
+                        max = Math.max(max, BruteForce.score(q, k, c, i, j));
+                    }
+                } while (BruteForce.next(j, sizes));
+                double sum = 0;
+                j = new int[factors];
+                do {
+                    if (BruteForce.allowed(mask, i, j)) {
+                        sum += Math.exp(BruteForce.score(q, k, c, i, j) - max);
+                    }
+                } while (BruteForce.next(j, sizes));
+                double delta = 0;
+                for (int l = 0; l < dv; l++) {
+                    delta += dO[i][l] * o[i][l];
+                }
+                j = new int[factors];
+                do {
+                    if (!BruteForce.allowed(mask, i, j)) {
+                        continue;
+                    }
+                    double pij = Math.exp(BruteForce.score(q, k, c, i, j) - max) / sum;
+                    double dp = 0;
+                    for (int l = 0; l < dv; l++) {
+                        double prod = dO[i][l];
+                        for (int t = 0; t < factors; t++) {
+                            prod *= v[t][j[t]][l];
+                        }
+                        dp += prod;
+                    }
+                    double ds = pij * (dp - delta);
+                    for (int l = 0; l < d; l++) {
+                        double prodK = 1;
+                        for (int t = 0; t < factors; t++) {
+                            prodK *= k[t][j[t]][l];
+                        }
+                        dq[i][l] += c * ds * prodK;
+                        for (int t = 0; t < factors; t++) {
+                            double others = q[i][l];
+                            for (int u = 0; u < factors; u++) {
+                                if (u != t) {
+                                    others *= k[u][j[u]][l];
+                                }
+                            }
+                            dk[t][j[t]][l] += c * ds * others;
+                        }
+                    }
+                    for (int l = 0; l < dv; l++) {
+                        for (int t = 0; t < factors; t++) {
+                            double others = pij * dO[i][l];
+                            for (int u = 0; u < factors; u++) {
+                                if (u != t) {
+                                    others *= v[u][j[u]][l];
+                                }
+                            }
+                            dvv[t][j[t]][l] += others;
+                        }
+                    }
+                } while (BruteForce.next(j, sizes));
+            }
+            return new ExactGradient(dq, dk, dvv);
+        }
+    }
+}
