@@ -52,7 +52,10 @@ final class BackwardCommand implements Command {
         List<List<Tensor>> kv = Inputs.factors(arrays, input);
         Tensor dout = Inputs.require(arrays, "dout", input);
         Geometry g = TensorAttention.geometry(q, kv.get(0), kv.get(1));
-        GradientResult r = TensorAttention.backward(q, kv.get(0), kv.get(1), dout, null, options);
+        GradientResult r;
+        try (Ticker ticker = Ticker.start("backward (" + options.method().label() + ")", err)) {
+            r = TensorAttention.backward(q, kv.get(0), kv.get(1), dout, null, options);
+        }
         Map<String, Tensor> results = new LinkedHashMap<>();
         results.put("o", r.output());
         results.put("dq", r.dq());

@@ -57,7 +57,10 @@ final class ForwardCommand implements Command {
         Tensor q = Inputs.require(arrays, "q", input);
         List<List<Tensor>> kv = Inputs.factors(arrays, input);
         Geometry g = TensorAttention.geometry(q, kv.get(0), kv.get(1));
-        AttentionResult r = TensorAttention.forward(q, kv.get(0), kv.get(1), options);
+        AttentionResult r;
+        try (Ticker ticker = Ticker.start("forward (" + options.method().label() + ")", err)) {
+            r = TensorAttention.forward(q, kv.get(0), kv.get(1), options);
+        }
         Map<String, Tensor> results = new LinkedHashMap<>();
         results.put("o", r.output());
         Npz.write(output, results);

@@ -63,7 +63,10 @@ final class LossGradientCommand implements Command {
             }
             options = options.withScale(scale.get(0));
         }
-        LossGradient.Result r = LossGradient.compute(a, x, y, e, options);
+        LossGradient.Result r;
+        try (Ticker ticker = Ticker.start("loss-gradient (" + options.method().label() + ")", err)) {
+            r = LossGradient.compute(a, x, y, e, options);
+        }
         Map<String, Tensor> results = new LinkedHashMap<>();
         DType dt = a.get(0).dtype();
         results.put("loss", Tensor.scalar(r.loss()).to(dt));
