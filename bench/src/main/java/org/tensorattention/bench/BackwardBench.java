@@ -1,8 +1,10 @@
 package org.tensorattention.bench;
 
-import java.util.ArrayList;
+import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import java.util.List;
+import java.util.Locale;
 import java.util.Random;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
@@ -17,12 +19,21 @@ import org.tensorattention.core.TensorAttention;
  * <pre>
  * java --add-modules jdk.incubator.vector -cp bench/target/benchmarks.jar \
  *     org.tensorattention.bench.BackwardBench [n=512,1024] [d=16,64] [dtype=float32,float64] [reps=3] [threads=0]
+ *     [mask=full|causal] [clock=wall|cpu]
  * </pre>
  *
- * Each timing is the median of reps runs after one warm-up; dv = d, entries uniform in [-1, 1], full mask.
- * The kernels' own wall times are used (validation excluded). The backward reuses the forward's output.
+ * Each timing is the median of reps runs after one warm-up; dv = d, entries uniform in [-1, 1], full mask
+ * (or {@code mask=causal}). The kernels' own wall times are used (validation excluded); the backward reuses
+ * the forward's output and log-sum-exp. The FMA peak is measured in the same run, for scale.
+ *
+ * <p>{@code clock=cpu} runs on one thread (the caller) and times each call by that thread's CPU time, so
+ * other processes on a shared machine do not stretch the figures; the peak is then the one-thread peak.
  */
 public final class BackwardBench {
+    private static double[] peaks;
+    private static boolean cpuClock;
+    private static final ThreadMXBean CLOCK = ManagementFactory.getThreadMXBean();
+
     private BackwardBench() {
     }
 
@@ -33,6 +44,7 @@ public final class BackwardBench {
         int reps = 3;
         int threads = 0;
         String mask = "full";
+        boolean cpu = false;
         for (String arg : args) {
             String[] kv = arg.split("=", 2);
             switch (kv[0]) {
@@ -42,20 +54,28 @@ public final class BackwardBench {
                 case "reps" -> reps = Integer.parseInt(kv[1]);
                 case "threads" -> threads = Integer.parseInt(kv[1]);
                 case "mask" -> mask = kv[1];
+                case "clock" -> cpu = kv[1].equals("cpu");
                 default -> throw new IllegalArgumentException("unknown argument " + arg);
             }
         }
-        AttentionOptions opt = AttentionOptions.defaults().withThreads(threads);
+        AttentionOptions opt = AttentionOptions.defaults().withThreads(cpu ? 1 : threads);
+        cpuClock = cpu;
         if (mask.equals("causal")) {
             opt = opt.causal();
         }
-        System.out.printf("order 3, %s mask, threads %d, median of %d%n", mask, opt.threadCount(), reps);
-        System.out.printf("%-8s %6s %4s %12s %12s %8s %12s %12s%n", "dtype", "n", "d", "forward s", "backward s",
-                "bw/fw", "fw GFLOP/s", "bw GFLOP/s");
+        int t = opt.threadCount();
+        double peakF = cpu ? cpuPeak(true) : FmaPeak.floatGflops(t, 50_000_000);
+        double peakD = cpu ? cpuPeak(false) : FmaPeak.doubleGflops(t, 50_000_000);
+        System.out.printf(Locale.ROOT, "order 3, %s mask, %d threads, %s time, median of %d; FMA peak float %.1f,"
+                + " double %.1f GFLOP/s%n%n", mask, t, cpu ? "thread CPU" : "wall", reps, peakF, peakD);
+        System.out.println("| dtype | n | d = dv | forward s | backward s | backward / forward | forward GFLOP/s"
+                + " (of peak) | backward model GFLOP/s (of peak) |");
+        System.out.println("|---|---|---|---|---|---|---|---|");
+        peaks = new double[] {peakF, peakD};
         for (String dt : dtypes) {
             for (int n : ns) {
                 for (int d : ds) {
-                    run(DType.valueOf(dt.toUpperCase().replace("FLOAT", "FLOAT")), n, d, reps, opt);
+                    run(DType.valueOf(dt.toUpperCase()), n, d, reps, opt);
                 }
             }
         }
@@ -72,17 +92,38 @@ public final class BackwardBench {
         AttentionResult f = null;
         GradientResult g = null;
         for (int r = -1; r < reps; r++) {
+            long c0 = CLOCK.getCurrentThreadCpuTime();
             f = TensorAttention.forward(q, keys, values, opt);
+            long c1 = CLOCK.getCurrentThreadCpuTime();
             g = TensorAttention.backward(q, keys, values, dout, f, opt);
+            long c2 = CLOCK.getCurrentThreadCpuTime();
             if (r >= 0) {
-                fw[r] = f.seconds();
-                bw[r] = g.seconds();
+                fw[r] = cpuClock ? (c1 - c0) * 1e-9 : f.seconds();
+                bw[r] = cpuClock ? (c2 - c1) * 1e-9 : g.seconds();
             }
         }
         double fs = median(fw);
         double bs = median(bw);
-        System.out.printf("%-8s %6d %4d %12.3f %12.3f %8.2f %12.1f %12.1f%n", dt.numpyName(), n, d, fs, bs, bs / fs,
-                f.flops() / fs * 1e-9, g.flops() / bs * 1e-9);
+        double peak = peaks[dt == DType.FLOAT32 ? 0 : 1];
+        double fg = f.flops() / fs * 1e-9;
+        double bg = g.flops() / bs * 1e-9;
+        System.out.printf(Locale.ROOT, "| %s | %d | %d | %.3f | %.3f | %.2f | %.1f (%.2f) | %.1f (%.2f) |%n",
+                dt.numpyName(), n, d, fs, bs, bs / fs, fg, fg / peak, bg, bg / peak);
+    }
+
+    /** FmaPeak's twelve-chain loop on this thread, timed by its CPU time: GFLOP/s, best of five. */
+    private static double cpuPeak(boolean isFloat) {
+        long iterations = 50_000_000;
+        int lanes = isFloat ? jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length()
+                : jdk.incubator.vector.DoubleVector.SPECIES_PREFERRED.length();
+        double best = 0;
+        for (int round = 0; round < 5; round++) {
+            long c0 = CLOCK.getCurrentThreadCpuTime();
+            FmaPeak.sink += isFloat ? FmaPeak.floatChains(iterations) : FmaPeak.doubleChains(iterations);
+            double seconds = (CLOCK.getCurrentThreadCpuTime() - c0) * 1e-9;
+            best = Math.max(best, 2.0 * 12 * lanes * iterations / seconds * 1e-9);
+        }
+        return best;
     }
 
     private static Tensor random(Random rnd, int rows, int cols, DType dt) {

@@ -28,6 +28,19 @@ public final class FmaPeak {
         return best(threads, iterations, false);
     }
 
+    /** GFLOP/s of one thread by its own CPU time: what the core gives while the thread runs, whatever the load. */
+    public static double cpuGflops(boolean isFloat, long iterations) {
+        double best = 0;
+        for (int round = 0; round < 5; round++) {
+            long start = Clock.cpuNanos();
+            sink += isFloat ? floatChains(iterations) : doubleChains(iterations);
+            double seconds = (Clock.cpuNanos() - start) * 1e-9;
+            int lanes = isFloat ? F.length() : D.length();
+            best = Math.max(best, 2.0 * 12 * lanes * iterations / seconds * 1e-9);
+        }
+        return best;
+    }
+
     private static double best(int threads, long iterations, boolean isFloat) {
         double best = 0;
         for (int round = 0; round < 5; round++) {

@@ -11,6 +11,7 @@ import org.tensorattention.core.Geometry;
 import org.tensorattention.core.GradientResult;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
+import org.tensorattention.io.Json;
 import org.tensorattention.io.Npz;
 
 /** {@code tensor-attention backward}: O and the gradients of q, keys and values from dout. */
@@ -51,7 +52,10 @@ final class BackwardCommand implements Command {
         List<List<Tensor>> kv = Inputs.factors(arrays, input);
         Tensor dout = Inputs.require(arrays, "dout", input);
         Geometry g = TensorAttention.geometry(q, kv.get(0), kv.get(1));
-        GradientResult r = TensorAttention.backward(q, kv.get(0), kv.get(1), dout, null, options);
+        GradientResult r;
+        try (Ticker ticker = Ticker.start("backward (" + options.method().label() + ")", err)) {
+            r = TensorAttention.backward(q, kv.get(0), kv.get(1), dout, null, options);
+        }
         Map<String, Tensor> results = new LinkedHashMap<>();
         results.put("o", r.output());
         results.put("dq", r.dq());
@@ -63,8 +67,8 @@ final class BackwardCommand implements Command {
         }
         Npz.write(output, results);
         if (args.has("report")) {
-            Reports.attention(name(), g, q, options, r.method(), r.seconds(), r.flops(), r.poly(), r.reason())
-                    .write(args.path("report"));
+            Json.write(args.path("report"),
+                    Reports.attention(name(), g, q, options, r.method(), r.seconds(), r.flops(), r.poly(), r.reason()));
         }
         return 0;
     }

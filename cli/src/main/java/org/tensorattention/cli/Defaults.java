@@ -5,7 +5,7 @@ import org.tensorattention.nn.ModelConfig;
 /** The default training settings: the Match3 experiment of docs/TRAINING.md. */
 final class Defaults {
     static final int N = 16;
-    static final int M = 64;
+    static final int M = 24;
     static final int M2 = 24;
     static final int WIDTH = 32;
     static final int HEADS = 2;

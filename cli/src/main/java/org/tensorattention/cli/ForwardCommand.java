@@ -11,6 +11,7 @@ import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
+import org.tensorattention.io.Json;
 import org.tensorattention.io.Npz;
 
 /** {@code tensor-attention forward}: O from q, k1.., v1.. in an .npz. */
@@ -56,13 +57,16 @@ final class ForwardCommand implements Command {
         Tensor q = Inputs.require(arrays, "q", input);
         List<List<Tensor>> kv = Inputs.factors(arrays, input);
         Geometry g = TensorAttention.geometry(q, kv.get(0), kv.get(1));
-        AttentionResult r = TensorAttention.forward(q, kv.get(0), kv.get(1), options);
+        AttentionResult r;
+        try (Ticker ticker = Ticker.start("forward (" + options.method().label() + ")", err)) {
+            r = TensorAttention.forward(q, kv.get(0), kv.get(1), options);
+        }
         Map<String, Tensor> results = new LinkedHashMap<>();
         results.put("o", r.output());
         Npz.write(output, results);
         if (args.has("report")) {
-            Reports.attention(name(), g, q, options, r.method(), r.seconds(), r.flops(), r.poly(), r.reason())
-                    .write(args.path("report"));
+            Json.write(args.path("report"),
+                    Reports.attention(name(), g, q, options, r.method(), r.seconds(), r.flops(), r.poly(), r.reason()));
         }
         return 0;
     }

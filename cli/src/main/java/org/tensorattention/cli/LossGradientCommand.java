@@ -10,6 +10,7 @@ import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.DType;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.grad.LossGradient;
+import org.tensorattention.io.Json;
 import org.tensorattention.io.Npz;
 
 /** {@code tensor-attention loss-gradient}: the training loss L(X) and dL/dX. */
@@ -62,21 +63,28 @@ final class LossGradientCommand implements Command {
             }
             options = options.withScale(scale.get(0));
         }
-        LossGradient.Result r = LossGradient.compute(a, x, y, e, options);
+        LossGradient.Result r;
+        try (Ticker ticker = Ticker.start("loss-gradient (" + options.method().label() + ")", err)) {
+            r = LossGradient.compute(a, x, y, e, options);
+        }
         Map<String, Tensor> results = new LinkedHashMap<>();
         DType dt = a.get(0).dtype();
         results.put("loss", Tensor.scalar(r.loss()).to(dt));
         results.put("dx", r.dx());
         Npz.write(output, results);
         if (args.has("report")) {
-            Json j = new Json().put("command", name()).put("method", r.method().label()).put("seconds", r.seconds())
-                    .put("flops", r.flops()).put("n", a.get(0).dim(0)).put("d", a.get(0).dim(-1))
-                    .put("dv", y.dim(-1)).put("loss", r.loss()).put("reason", r.reason());
-            if (r.poly() != null) {
-                j.put("degree", r.poly().degree()).put("rank", r.poly().rank()).put("R", r.poly().radius())
-                        .put("delta", r.poly().delta()).put("error_bound", r.poly().errorBound());
-            }
-            j.write(args.path("report"));
+            Map<String, Object> j = new LinkedHashMap<>();
+            j.put("command", name());
+            j.put("method", r.method().label());
+            j.put("seconds", r.seconds());
+            j.put("flops", r.flops());
+            j.put("n", a.get(0).dim(0));
+            j.put("d", a.get(0).dim(-1));
+            j.put("dv", y.dim(-1));
+            j.put("loss", r.loss());
+            j.put("reason", r.reason());
+            Reports.putPoly(j, r.poly());
+            Json.write(args.path("report"), j);
         }
         return 0;
     }

@@ -1,5 +1,7 @@
 package org.tensorattention.cli;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.Geometry;
@@ -11,32 +13,40 @@ final class Reports {
     private Reports() {
     }
 
-    static Json attention(String command, Geometry g, Tensor q, AttentionOptions o, Method method, double seconds,
-                          double flops, AttentionResult.PolyInfo poly, String reason) {
-        Json j = new Json()
-                .put("command", command)
-                .put("method", method.label())
-                .put("seconds", seconds)
-                .put("flops", flops)
-                .put("gflops_per_second", seconds > 0 ? flops / seconds / 1e9 : null)
-                .put("order", g.order())
-                .put("n", g.nq())
-                .put("d", g.d())
-                .put("dv", g.dv())
-                .put("problems", g.problems())
-                .put("dtype", q.dtype().numpyName())
-                .put("mask", o.mask().toString())
-                .put("scale", o.scaleFor(g.d()))
-                .put("threads", o.threadCount())
-                .put("reason", reason);
+    static Map<String, Object> attention(String command, Geometry g, Tensor q, AttentionOptions o, Method method,
+                                         double seconds, double flops, AttentionResult.PolyInfo poly,
+                                         String reason) {
+        Map<String, Object> j = new LinkedHashMap<>();
+        j.put("command", command);
+        j.put("method", method.label());
+        j.put("seconds", seconds);
+        j.put("flops", flops);
+        j.put("gflops_per_second", seconds > 0 ? flops / seconds / 1e9 : null);
+        j.put("order", g.order());
+        j.put("n", g.nq());
+        j.put("d", g.d());
+        j.put("dv", g.dv());
+        j.put("problems", g.problems());
+        j.put("dtype", q.dtype().numpyName());
+        j.put("mask", o.mask().toString());
+        j.put("scale", o.scaleFor(g.d()));
+        j.put("threads", o.threadCount());
+        j.put("reason", reason);
         if (poly != null) {
-            j.put("epsilon", o.epsilon())
-                    .put("degree", poly.degree())
-                    .put("rank", poly.rank())
-                    .put("R", poly.radius())
-                    .put("delta", poly.delta())
-                    .put("error_bound", poly.errorBound());
+            j.put("epsilon", o.epsilon());
+            putPoly(j, poly);
         }
         return j;
+    }
+
+    /** The polynomial method's account: degree, rank, R, delta, error bound. */
+    static void putPoly(Map<String, Object> j, AttentionResult.PolyInfo poly) {
+        if (poly != null) {
+            j.put("degree", poly.degree());
+            j.put("rank", poly.rank());
+            j.put("R", poly.radius());
+            j.put("delta", poly.delta());
+            j.put("error_bound", poly.errorBound());
+        }
     }
 }

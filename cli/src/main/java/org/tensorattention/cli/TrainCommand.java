@@ -63,6 +63,10 @@ final class TrainCommand implements Command {
                 Args.Option.value("weight-decay", "W", "AdamW weight decay (default " + Defaults.WEIGHT_DECAY + ")"),
                 Args.Option.value("test-size", "N", "held-out sequences (default " + Defaults.TEST_SIZE + ")"),
                 Args.Option.value("eval-every", "T", "evaluate every T steps (default " + Defaults.EVAL_EVERY + ")"),
+                Args.Option.value("mlp", "W", "MLP hidden width (default 4x width)"),
+                Args.Option.value("scale", "C", "attention score scale (default 1/sqrt(head width))"),
+                Args.Option.flag("no-sink", "no sink token in front of the sequences"),
+                Args.Option.flag("fourier", "start the token table from Fourier features of the residue"),
                 Args.Option.value("seed", "S", "seed of initialisation and data (default 1)"),
                 Args.Option.value("threads", "N", "worker threads (default: all processors)"),
                 Args.Option.value("output", "DIR", "output folder, created if its parent exists (default " + DEFAULT_OUTPUT + ")"),
@@ -104,7 +108,19 @@ final class TrainCommand implements Command {
             throw new UsageException("--method must be exact or poly for training");
         }
         ModelConfig mc = Defaults.model(m, n, width, heads, order, args.integer("seed", 1))
-                .withMethod(method, args.number("epsilon", 1e-4));
+                .withMethod(method, args.number("epsilon", 1e-4))
+                .withSink(!args.has("no-sink"))
+                .withFourier(args.has("fourier"));
+        if (args.has("mlp")) {
+            int hidden = args.integer("mlp", 0);
+            if (hidden < 0) {
+                throw new UsageException("--mlp must be >= 0, got " + hidden);
+            }
+            mc = mc.withMlp(hidden, mc.activation());
+        }
+        if (args.has("scale")) {
+            mc = mc.withScale(args.number("scale", 1));
+        }
         int subset = args.has("subset") ? args.integer("subset", m) : MatchData.balancedSubset(task, n, m);
         TrainConfig tc = new TrainConfig(task, n, m, subset, args.integer("steps", Defaults.STEPS),
                 args.integer("batch", Defaults.BATCH), args.number("lr", Defaults.LR),

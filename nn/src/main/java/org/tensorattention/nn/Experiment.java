@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.tensorattention.io.Json;
 import org.tensorattention.plot.LinePlot;
 import org.tensorattention.plot.Panels;
 
@@ -49,13 +50,19 @@ public final class Experiment {
         return results;
     }
 
-    /** The base configuration with the arm's order and width (heads kept; head width scales with the width). */
+    /** The base configuration with the arm's order and width (heads kept; head and MLP widths scale with it). */
     static ModelConfig armConfig(ModelConfig base, Arm arm) {
         int width = base.width() * arm.widthFactor();
         int hw = width / base.heads();
         return new ModelConfig(base.vocab(), base.length(), width, base.heads(), hw, arm.order(), base.layers(),
                 base.mlpWidth() * arm.widthFactor(), base.activation(), base.positions(), base.sink(), base.fourier(), base.method(), base.epsilon(),
-                Double.isNaN(base.scale()) ? Double.NaN : 1 / Math.sqrt(hw), base.classes(), base.seed());
+                scaleFor(base, hw), base.classes(), base.seed());
+    }
+
+    /** The default scale 1/sqrt(head width) follows the arm's head width; any other scale is kept as given. */
+    private static double scaleFor(ModelConfig base, int hw) {
+        boolean isDefault = Math.abs(base.scale() - 1 / Math.sqrt(base.headWidth())) < 1e-15;
+        return isDefault ? 1 / Math.sqrt(hw) : base.scale();
     }
 
     static String slug(Arm arm) {
@@ -76,7 +83,7 @@ public final class Experiment {
         }
         acc.horizontal("95%", 0.95);
         Panels.writeRow(List.of(acc, loss), dir.resolve("compare.png"));
-        TrainingRun.writeString(dir.resolve("compare.md"), table(results));
+        Json.writeText(dir.resolve("compare.md"), table(results));
         List<Object> rows = new ArrayList<>();
         for (TrainingRun.Result r : results) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -90,7 +97,7 @@ public final class Experiment {
             m.put("final_test_accuracy", r.testAccuracy());
             rows.add(m);
         }
-        TrainingRun.writeString(dir.resolve("compare.json"), JsonText.render(rows));
+        Json.write(dir.resolve("compare.json"), rows);
     }
 
     private static String label(TrainingRun.Result r) {

@@ -96,9 +96,15 @@ public final class Trainer {
         long start = System.nanoTime();
         Batch batch = data.sample(new SplittableRandom(batchSeed(config.seed(), t)), config.batch());
         optimizer.zeroGrad();
-        Hidden logits = model.forward(batch.tokens());
-        CrossEntropy.Result r = CrossEntropy.of(logits, batch.labels());
-        model.backward(r.gradient());
+        CrossEntropy.Result r;
+        try {
+            Hidden logits = model.forward(batch.tokens());
+            r = CrossEntropy.of(logits, batch.labels());
+            model.backward(r.gradient());
+        } catch (IllegalArgumentException e) {
+            // The polynomial method refuses once the scores outgrow what it can certify: say when.
+            throw new IllegalArgumentException("step " + (t + 1) + ": " + e.getMessage(), e);
+        }
         double lr = config.lrAt(t);
         optimizer.update(lr);
         Step s = new Step(t + 1, r.loss(), r.accuracy(), lr, (System.nanoTime() - start) * 1e-9);

@@ -4,11 +4,11 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
+import org.tensorattention.io.Json;
 import org.tensorattention.nn.task.Batch;
 import org.tensorattention.plot.Panels;
 
@@ -31,26 +31,29 @@ public final class TrainingRun {
         TrainConfig c = trainer.config();
         ProgressBar bar = progress == null ? null : new ProgressBar(progress, name, c.steps());
         long start = System.nanoTime();
-        if (trainer.evaluations().isEmpty()) {
-            Trainer.Evaluation e = trainer.evaluate();
-            if (bar != null) {
-                bar.evaluation(e);
-            }
-        }
-        while (trainer.stepsDone() < c.steps()) {
-            Trainer.Step s = trainer.step();
-            if (s.step() % c.evalEvery() == 0 || s.step() == c.steps()) {
+        try {
+            if (trainer.evaluations().isEmpty()) {
                 Trainer.Evaluation e = trainer.evaluate();
                 if (bar != null) {
                     bar.evaluation(e);
                 }
             }
-            if (bar != null) {
-                bar.step(s);
+            while (trainer.stepsDone() < c.steps()) {
+                Trainer.Step s = trainer.step();
+                if (s.step() % c.evalEvery() == 0 || s.step() == c.steps()) {
+                    Trainer.Evaluation e = trainer.evaluate();
+                    if (bar != null) {
+                        bar.evaluation(e);
+                    }
+                }
+                if (bar != null) {
+                    bar.step(s);
+                }
             }
-        }
-        if (bar != null) {
-            bar.finish();
+        } finally {
+            if (bar != null) {
+                bar.finish();
+            }
         }
         double seconds = (System.nanoTime() - start) * 1e-9;
         Trainer.Evaluation last = trainer.evaluations().get(trainer.evaluations().size() - 1);
@@ -82,7 +85,7 @@ public final class TrainingRun {
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("output folder " + dir + " does not exist");
         }
-        writeString(dir.resolve("metrics.json"), JsonText.render(metrics(r)));
+        Json.write(dir.resolve("metrics.json"), metrics(r));
         Trainer t = r.trainer();
         Panels.writeRow(List.of(
                 Curves.loss(r.name() + ": training loss", t.history()).size(640, 440),
@@ -117,15 +120,5 @@ public final class TrainingRun {
         m.put("test_accuracy", e.stream().mapToDouble(Trainer.Evaluation::accuracy).toArray());
         m.put("test_loss", e.stream().mapToDouble(Trainer.Evaluation::loss).toArray());
         return m;
-    }
-
-    static void writeString(Path file, String text) throws IOException {
-        Path tmp = Files.createTempFile(file.toAbsolutePath().getParent(), ".metrics-", ".tmp");
-        try {
-            Files.writeString(tmp, text);
-            Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
     }
 }

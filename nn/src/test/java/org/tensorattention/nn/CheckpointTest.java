@@ -80,7 +80,14 @@ class CheckpointTest {
         for (int s = 0; s < 2; s++) {
             resumed.step();
         }
-        assertSameParameters(straight, resumed);
+        // Not bit for bit: the library's backward rounds its exponentials differently before and after the JIT
+        // compiles it, so two calls on equal inputs can differ in the last bits (the reference kernel above
+        // does not, and there the continuation is identical).
+        List<Param> pa = straight.model().params();
+        List<Param> pb = resumed.model().params();
+        for (int i = 0; i < pa.size(); i++) {
+            assertArrayEquals(pa.get(i).value(), pb.get(i).value(), 1e-9, pa.get(i).name());
+        }
     }
 
     @Test

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.SplittableRandom;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.Test;
 
@@ -89,27 +90,40 @@ class LayerGradientTest {
         assertEquals(Math.log(4), CrossEntropy.of(Hidden.zeros(2, 3, 4), labels).loss(), 1e-12);
     }
 
-    @Test
-    void matMulMatchesAPlainTripleLoop() {
-        int rows = 70;
-        int in = 9;
-        int out = 11;
+    @ParameterizedTest
+    @CsvSource({"70, 9, 11", "4, 16, 16", "33, 40, 35", "1, 1, 1", "8, 3, 17"})
+    void matMulProductsMatchPlainTripleLoops(int rows, int in, int out) {
         double[] x = GradCheck.randomWeights(rows * in, 1);
         double[] w = GradCheck.randomWeights(in * out, 2);
         double[] b = GradCheck.randomWeights(out, 3);
+        double[] dy = GradCheck.randomWeights(rows * out, 4);
         double[] y = new double[rows * out];
         MatMul.forward(x, rows, in, w, b, out, y, 2);
-        double[] expect = new double[rows * out];
+        double[] dx = new double[rows * in];
+        MatMul.backwardInput(dy, rows, out, w, in, dx, 2);
+        double[] dw = new double[in * out];
+        double[] db = new double[out];
+        MatMul.backwardWeight(x, dy, rows, in, out, dw, db, 2);
+        double[] ey = new double[rows * out];
+        double[] edx = new double[rows * in];
+        double[] edw = new double[in * out];
+        double[] edb = new double[out];
         for (int r = 0; r < rows; r++) {
             for (int o = 0; o < out; o++) {
                 double s = b[o];
                 for (int i = 0; i < in; i++) {
                     s += x[r * in + i] * w[i * out + o];
+                    edx[r * in + i] += dy[r * out + o] * w[i * out + o];
+                    edw[i * out + o] += x[r * in + i] * dy[r * out + o];
                 }
-                expect[r * out + o] = s;
+                ey[r * out + o] = s;
+                edb[o] += dy[r * out + o];
             }
         }
-        assertArrayEquals(expect, y, 1e-12);
+        assertArrayEquals(ey, y, 1e-12);
+        assertArrayEquals(edx, dx, 1e-12);
+        assertArrayEquals(edw, dw, 1e-12);
+        assertArrayEquals(edb, db, 1e-12);
         assertTrue(y.length > 0);
     }
 }

@@ -59,6 +59,8 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
     private final int[] rowLo = new int[BQ + R];
     private final int[] rowHi = new int[BQ + R];
     private final int[] lo = new int[BQ + R];
+    private int spanLo;
+    private int spanHi = Integer.MAX_VALUE;
     private final int[] hi = new int[BQ + R];
     /** Per group of R rows: union of intervals (gLo..gHi) and intersection (gInLo..gInHi; empty if a row is). */
     private final int[] gLo = new int[BQ / R + 2];
@@ -96,6 +98,42 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         }
     }
 
+    /**
+     * Keys of the last factor per span: packed keys and values of about 128 KiB, which stay in the L2 cache while
+     * every outer tuple streams over them. A whole number of blocks.
+     */
+    static int spanLength(int d, int dvp) {
+        return Math.max(1, (128 << 10) / ((d + dvp) * 4 * BK)) * BK;
+    }
+
+    /** Restricts the following outer tuples to keys spanLo..spanHi of the last factor. */
+    void span(int lo, int hi) {
+        spanLo = lo;
+        spanHi = hi;
+    }
+
+    /** First key of the last factor some row of the task may attend to (MAX_VALUE when none may). */
+    int firstKey() {
+        int first = Integer.MAX_VALUE;
+        for (int r = 0; r < rows; r++) {
+            if (rowLo[r] <= rowHi[r]) {
+                first = Math.min(first, rowLo[r]);
+            }
+        }
+        return first;
+    }
+
+    /** Last key of the last factor some row of the task may attend to (-1 when none may). */
+    int lastKey() {
+        int last = -1;
+        for (int r = 0; r < rows; r++) {
+            if (rowLo[r] <= rowHi[r]) {
+                last = Math.max(last, rowHi[r]);
+            }
+        }
+        return last;
+    }
+
     static int paddedWidth(int dv) {
         return (dv + L - 1) / L * L;
     }
@@ -124,7 +162,13 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
             int i1 = Math.min(g.nq(), i0 + BQ);
             int kv = g.kvProblem()[p];
             FloatBlockKernel kernel = new FloatBlockKernel(g, scale, mask, q, kt[kv], vp[kv], p, i0, i1 - i0);
-            new OuterTuples(g, mask, k, v, paddedWidth(g.dv())).walk(p, i0, i1 - 1, kernel);
+            OuterTuples tuples = new OuterTuples(g, mask, k, v, paddedWidth(g.dv()));
+            // The last factor in spans that stay in cache across all outer tuples (rows are finished only at the end).
+            int span = spanLength(g.d(), paddedWidth(g.dv()));
+            for (int s0 = kernel.firstKey() / span * span; s0 <= kernel.lastKey(); s0 += span) {
+                kernel.span(s0, s0 + span - 1);
+                tuples.walk(p, i0, i1 - 1, kernel);
+            }
             kernel.finish(out, lse);
         });
     }
@@ -154,8 +198,8 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
             int inHi = Integer.MAX_VALUE;
             for (int r = r0; r < r0 + R; r++) {
                 // Rows past lastRow sit in the last group only as padding: they attend to nothing.
-                lo[r] = r <= rl ? rowLo[r] : 0;
-                hi[r] = r <= rl ? rowHi[r] : -1;
+                lo[r] = r <= rl ? Math.max(rowLo[r], spanLo) : 0;
+                hi[r] = r <= rl ? Math.min(rowHi[r], spanHi) : -1;
                 if (lo[r] > hi[r]) {
                     inLo = Integer.MAX_VALUE;
                     continue;

@@ -6,16 +6,17 @@ package org.tensorattention.core.exact;
  * <p>Keys are transposed per block of {@code bk} rows, {@code packed[(block * d + l) * bk + jj] = K[block * bk + jj][l]},
  * so that one vector load reads one coordinate of many keys (the scores become broadcast-FMAs). Values keep
  * their rows, padded to {@code dvp} columns. Rows past nk are zero in both; the kernels mask them out.
+ * The backward pass (package grad) reads its key and value tiles in the same layout.
  */
-final class InnerPacking {
+public final class InnerPacking {
     private InnerPacking() {
     }
 
-    static int blocks(int nk, int bk) {
+    public static int blocks(int nk, int bk) {
         return (nk + bk - 1) / bk;
     }
 
-    static float[] keys(float[] k, int offset, int nk, int d, int bk) {
+    public static float[] keys(float[] k, int offset, int nk, int d, int bk) {
         float[] packed = new float[blocks(nk, bk) * bk * d];
         for (int j = 0; j < nk; j++) {
             int base = (j / bk) * d * bk + j % bk;
@@ -26,7 +27,7 @@ final class InnerPacking {
         return packed;
     }
 
-    static double[] keys(double[] k, int offset, int nk, int d, int bk) {
+    public static double[] keys(double[] k, int offset, int nk, int d, int bk) {
         double[] packed = new double[blocks(nk, bk) * bk * d];
         for (int j = 0; j < nk; j++) {
             int base = (j / bk) * d * bk + j % bk;

@@ -24,35 +24,4 @@ record BackwardJob(Geometry g, double scale, Mask mask, double[] q, double[][] k
     int valueOffset(int t) {
         return kvProblem * g.nk()[t] * g.dv();
     }
-
-    /**
-     * Rows [offset, offset + rows) of a row-major (rows x width) block, transposed one tile of tileRows rows
-     * at a time: tile m is a contiguous (width x tileRows) block at m * width * tileRows. Transposing the
-     * whole block instead would put the rows a tile reads n values apart, and for n a multiple of 512 they
-     * would all fall into the same few cache sets.
-     */
-    static double[] transposeTiles(double[] a, int offset, int rows, int width, int tileRows) {
-        int tiles = (rows + tileRows - 1) / tileRows;
-        double[] t = new double[tiles * width * tileRows];
-        for (int r = 0; r < rows; r++) {
-            int base = (r / tileRows) * width * tileRows + r % tileRows;
-            for (int c = 0; c < width; c++) {
-                t[base + c * tileRows] = a[offset + r * width + c];
-            }
-        }
-        return t;
-    }
-
-    /** {@link #transposeTiles(double[], int, int, int, int)} for float32. */
-    static float[] transposeTiles(float[] a, int offset, int rows, int width, int tileRows) {
-        int tiles = (rows + tileRows - 1) / tileRows;
-        float[] t = new float[tiles * width * tileRows];
-        for (int r = 0; r < rows; r++) {
-            int base = (r / tileRows) * width * tileRows + r % tileRows;
-            for (int c = 0; c < width; c++) {
-                t[base + c * tileRows] = a[offset + r * width + c];
-            }
-        }
-        return t;
-    }
 }

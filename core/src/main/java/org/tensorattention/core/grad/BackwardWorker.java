@@ -52,6 +52,7 @@ final class BackwardWorker {
     private final double[] w;
     private final double[] z;
     private final double[] leaveOut;
+    private final double[] scaledKProd;
     private final FloatRows floatRows;
 
     BackwardWorker(BackwardJob job) {
@@ -90,6 +91,7 @@ final class BackwardWorker {
         w = new double[d];
         z = new double[dv];
         leaveOut = new double[Math.max(d, dv)];
+        scaledKProd = new double[d];
         floatRows = job.f32() == null ? null : new FloatRows(job);
     }
 
@@ -176,18 +178,10 @@ final class BackwardWorker {
         double[] dkL = dk[last];
         double[] dvL = dvs[last];
         for (int j = jLo; j <= jHi; j++) {
-            int gr = j * d;
-            for (int l = 0; l < d; l++) {
-                double x = gAcc[gr + l];
-                dkL[gr + l] += x * kp[l];
-                w[l] += x * kL[kOff + gr + l];
-            }
-            int rr = j * dv;
-            for (int l = 0; l < dv; l++) {
-                double x = rAcc[rr + l];
-                dvL[rr + l] += x * vp[l];
-                z[l] += x * vL[vOff + rr + l];
-            }
+            TileMath.addProduct(gAcc, j * d, kp, 0, dkL, j * d, d);
+            TileMath.addProduct(gAcc, j * d, kL, kOff + j * d, w, 0, d);
+            TileMath.addProduct(rAcc, j * dv, vp, 0, dvL, j * dv, dv);
+            TileMath.addProduct(rAcc, j * dv, vL, vOff + j * dv, z, 0, dv);
         }
     }
 
@@ -278,12 +272,12 @@ final class BackwardWorker {
     /** dQ[i] += c T[i] ∘ prod K_t[j_t] for the rows of the tile just done. */
     private void addToDq(int member, int a, int rows) {
         double[] kp = kProd[last];
+        for (int l = 0; l < d; l++) {
+            scaledKProd[l] = scale * kp[l];
+        }
         int dqo = member * nq * d;
         for (int r = 0; r < rows; r++) {
-            int i = a + r;
-            for (int l = 0; l < d; l++) {
-                dq[dqo + i * d + l] += scale * tAcc[r * d + l] * kp[l];
-            }
+            TileMath.addProduct(tAcc, r * d, scaledKProd, 0, dq, dqo + (a + r) * d, d);
         }
     }
 }

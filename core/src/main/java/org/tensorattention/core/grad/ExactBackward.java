@@ -13,6 +13,7 @@ import org.tensorattention.core.Method;
 import org.tensorattention.core.Parallel;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
+import org.tensorattention.core.exact.InnerPacking;
 
 /**
  * The exact backward pass (SPEC.md section 3), FlashAttention-2 style: the scores are recomputed tile by
@@ -118,11 +119,11 @@ public final class ExactBackward {
             }
             int tile = BackwardWorker.TILE_COLS;
             BackwardJob.Float32 f32 = q32 == null ? null : new BackwardJob.Float32(q32, kLast32, dout32,
-                    BackwardJob.transposeTiles(kLast32, kvp * nLast * d, nLast, d, tile),
-                    BackwardJob.transposeTiles(vLast32, kvp * nLast * width, nLast, width, tile));
+                    InnerPacking.keys(kLast32, kvp * nLast * d, nLast, d, tile),
+                    InnerPacking.keys(vLast32, kvp * nLast * width, nLast, width, tile));
             BackwardJob job = new BackwardJob(g, scale, mask, q, k, v, dout, lse, delta, kvp, group,
-                    f32 != null ? null : BackwardJob.transposeTiles(k[last], kvp * nLast * d, nLast, d, tile),
-                    f32 != null ? null : BackwardJob.transposeTiles(v[last], kvp * nLast * width, nLast, width, tile),
+                    f32 != null ? null : InnerPacking.keys(k[last], kvp * nLast * d, nLast, d, tile),
+                    f32 != null ? null : InnerPacking.keys(v[last], kvp * nLast * width, nLast, width, tile),
                     f32);
             ConcurrentLinkedQueue<BackwardWorker> idle = new ConcurrentLinkedQueue<>();
             List<BackwardWorker> all = new ArrayList<>();

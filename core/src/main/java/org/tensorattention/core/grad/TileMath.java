@@ -424,6 +424,18 @@ final class TileMath {
         }
     }
 
+    /** c[co + l] += a[ao + l] * b[bo + l] for l < n. */
+    static void addProduct(double[] a, int ao, double[] b, int bo, double[] c, int co, int n) {
+        int l = 0;
+        for (int vb = S.loopBound(n); l < vb; l += L) {
+            DoubleVector.fromArray(S, a, ao + l).fma(DoubleVector.fromArray(S, b, bo + l),
+                    DoubleVector.fromArray(S, c, co + l)).intoArray(c, co + l);
+        }
+        for (; l < n; l++) {
+            c[co + l] += a[ao + l] * b[bo + l];
+        }
+    }
+
     private static DoubleVector v(double[] a, int offset) {
         return DoubleVector.fromArray(S, a, offset);
     }

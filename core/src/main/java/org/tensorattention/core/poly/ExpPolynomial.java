@@ -15,7 +15,9 @@ import java.math.MathContext;
  *       Bessel functions), so the absolute error is at most sum_{j>g} 2 I_j(R). Each term is bounded by the
  *       Bessel series, I_j(R) <= (R/2)^j / j! * exp(R^2 / (4 (j+1))), and the tail is geometric.</li>
  * </ul>
- * Absolute errors become relative ones by the factor e^R (e^x >= e^{-R} on the interval).
+ * Absolute errors become relative ones by the factor e^R (e^x >= e^{-R} on the interval). When neither
+ * reaches the target at some degree, a near-minimax fit for the relative error, certified on a grid
+ * ({@link RelativeMinimax}), is tried at that degree.
  *
  * <p>The Chebyshev coefficients are computed in float64 and the change to the monomial basis (which the
  * feature maps need) is done in 40-digit decimal arithmetic, then rounded to float64. Both roundings are in
@@ -44,11 +46,23 @@ public record ExpPolynomial(int degree, double[] coefficients, double radius, do
             throw new IllegalArgumentException("target relative error must be > 0, got " + targetDelta);
         }
         double rel = Math.exp(radius);
+        // Every candidate's certificate includes the coefficients' rounding, at least about 2^-53 e^{2R}
+        // (sum_j |a_j| R^j >= p(R) ~ e^R): past that no degree helps.
+        if (!(UNIT_ROUNDOFF * rel * rel * (1 - targetDelta) <= targetDelta)) {
+            return null;
+        }
         for (int g = 0; g <= Math.min(maxDegree, MAX_DEGREE); g++) {
             double taylor = rel * taylorAbsoluteError(radius, g);
             double cheb = rel * chebyshevAbsoluteError(radius, g);
             // Rounding terms are added only to a candidate that could meet the target.
             if (Math.min(taylor, cheb) > targetDelta) {
+                // A fit can beat the series by about e^{2R} at most (e^R from the weight, the series' own slack
+                // within a small factor): skip degrees out of its reach.
+                ExpPolynomial minimax = cheb > 4 * rel * rel * targetDelta ? null
+                        : RelativeMinimax.certify(radius, g, targetDelta);
+                if (minimax != null) {
+                    return minimax;
+                }
                 continue;
             }
             ExpPolynomial best = null;
@@ -139,14 +153,29 @@ public record ExpPolynomial(int degree, double[] coefficients, double radius, do
     /** The Chebyshev series of e^x on [-radius, radius] truncated at degree g, in the monomial basis. */
     public static ExpPolynomial chebyshev(double radius, int g) {
         // p(x) = sum_j c_j T_j(x / R), c_0 = I_0(R), c_j = 2 I_j(R).
+        double[] c = new double[g + 1];
+        double cSum = 0;
+        for (int j = 0; j <= g; j++) {
+            c[j] = (j == 0 ? 1 : 2) * besselI(j, radius);
+            cSum += c[j];
+        }
+        double[] a = chebyshevToMonomial(c, radius);
+        double absolute = chebyshevAbsoluteError(radius, g) + BESSEL_RELATIVE_ERROR * cSum
+                + UNIT_ROUNDOFF * sumAbs(a, radius);
+        return new ExpPolynomial(g, a, radius, Math.exp(radius) * absolute, "chebyshev");
+    }
+
+    /**
+     * Monomial coefficients a_m of sum_j c_j T_j(x / R): exact integer Chebyshev coefficients, 40-digit decimal
+     * sums, one rounding to float64 at the end.
+     */
+    static double[] chebyshevToMonomial(double[] c, double radius) {
+        int g = c.length - 1;
         BigDecimal[] mono = new BigDecimal[g + 1];
         java.util.Arrays.fill(mono, BigDecimal.ZERO);
         long[][] t = chebyshevMonomials(g);
-        double cSum = 0;
         for (int j = 0; j <= g; j++) {
-            double c = (j == 0 ? 1 : 2) * besselI(j, radius);
-            cSum += c;
-            BigDecimal cj = new BigDecimal(c);
+            BigDecimal cj = new BigDecimal(c[j]);
             for (int m = 0; m <= j; m++) {
                 if (t[j][m] != 0) {
                     mono[m] = mono[m].add(cj.multiply(BigDecimal.valueOf(t[j][m])), MC);
@@ -160,9 +189,7 @@ public record ExpPolynomial(int degree, double[] coefficients, double radius, do
             a[m] = mono[m].divide(rPow, MC).doubleValue();
             rPow = rPow.multiply(r, MC);
         }
-        double absolute = chebyshevAbsoluteError(radius, g) + BESSEL_RELATIVE_ERROR * cSum
-                + UNIT_ROUNDOFF * sumAbs(a, radius);
-        return new ExpPolynomial(g, a, radius, Math.exp(radius) * absolute, "chebyshev");
+        return a;
     }
 
     /** Monomial coefficients of T_0..T_g (exact integers; |coefficient| < 2^g fits a long for g <= 62). */
@@ -191,6 +218,84 @@ public record ExpPolynomial(int degree, double[] coefficients, double radius, do
         for (double aj : a) {
             s += Math.abs(aj) * pow;
             pow *= radius;
+        }
+        return s;
+    }
+
+    /**
+     * A certified bound delta' on the relative error of the derivative: |p'(x) - e^x| <= delta' e^x on
+     * [-R, R]. Taylor: p' is the Taylor polynomial of degree g - 1, so delta' = e^R R^g / g!. Chebyshev:
+     * |T_j'| <= j^2 on [-1, 1] (Markov), so |p' - e^x| <= sum_{j > g} 2 I_j(R) j^2 / R. Both add the rounding of
+     * the coefficients, as {@link #delta} does. The polynomial backward's distance from the exact gradient is
+     * bounded through it (docs/POLY.md).
+     */
+    public double derivativeDelta() {
+        double eR = Math.exp(radius);
+        double rounding = 0;
+        double pow = 1;
+        for (int j = 1; j <= degree; j++) {
+            rounding += Math.abs(coefficients[j]) * j * pow;
+            pow *= radius;
+        }
+        rounding *= UNIT_ROUNDOFF;
+        if (degree == 0 || radius == 0) {
+            // p' = 0 (or the interval is a point, where only e^0 matters): the error is e^x itself.
+            return degree == 0 ? 1 : eR * rounding;
+        }
+        if (basis.equals("minimax")) {
+            return minimaxDerivativeDelta();
+        }
+        if (basis.equals("taylor")) {
+            double term = 1;
+            for (int j = 1; j <= degree; j++) {
+                term *= radius / j;
+            }
+            return eR * (term + rounding);
+        }
+        double tail = 0;
+        double last = 0;
+        for (int j = degree + 1; j <= degree + 100; j++) {
+            last = 2 * besselBound(radius, j) * j * (double) j / radius;
+            tail += last;
+        }
+        // Past j = g + 100 > R + 2 each term is under half the one before: the rest is at most the last term.
+        tail += last;
+        double coefficientError = 0;
+        for (int j = 1; j <= degree; j++) {
+            coefficientError += 2 * besselI(j, radius) * j * (double) j / radius;
+        }
+        return eR * (tail + BESSEL_RELATIVE_ERROR * coefficientError + rounding);
+    }
+
+    /**
+     * For a fitted polynomial: u(x) = p'(x) e^{-x} - 1 has |u'| = |(p'' - p') e^{-x}| <= M, so its maximum
+     * is at most the grid maximum plus M D / 2 (D the spacing), plus the evaluation's rounding.
+     */
+    private double minimaxDerivativeDelta() {
+        double eR = Math.exp(radius);
+        double m = 0;
+        double abs = 0;
+        for (int j = 1; j <= degree; j++) {
+            double aj = Math.abs(coefficients[j]);
+            m += aj * (j * (j - 1.0) * (j >= 2 ? Math.pow(radius, j - 2) : 0) + j * Math.pow(radius, j - 1));
+            abs += aj * j * Math.pow(radius, j - 1);
+        }
+        m *= eR;
+        int points = 100_001;
+        double step = 2 * radius / (points - 1);
+        double worst = 0;
+        for (int s = 0; s < points; s++) {
+            double x = s == points - 1 ? radius : -radius + s * step;
+            worst = Math.max(worst, Math.abs(derivative(x) * Math.exp(-x) - 1));
+        }
+        return worst + m * step / 2 + (2.0 * degree + 4) * UNIT_ROUNDOFF * (eR * abs + 1);
+    }
+
+    /** p'(x) by Horner's rule. */
+    public double derivative(double x) {
+        double s = 0;
+        for (int j = degree; j >= 1; j--) {
+            s = s * x + j * coefficients[j];
         }
         return s;
     }

@@ -135,11 +135,21 @@ final class FeatureMap {
     void keyBlockBackward(double[] xt, double[] ut, double[] gt, int b, double[] dxt) {
         int[] parent = sets.parent;
         int[] last = sets.last;
+        int lanes = Moments.LANES;
+        int whole = b / lanes * lanes;
         for (int L = rank - 1; L >= 1; L--) {
             int o = L * b;
             int pOff = parent[L] * b;
             int xOff = last[L] * b;
-            for (int j = 0; j < b; j++) {
+            int j = 0;
+            for (; j < whole; j += lanes) {
+                DoubleVector gl = DoubleVector.fromArray(Moments.SPECIES, gt, o + j);
+                gl.fma(DoubleVector.fromArray(Moments.SPECIES, ut, pOff + j),
+                        DoubleVector.fromArray(Moments.SPECIES, dxt, xOff + j)).intoArray(dxt, xOff + j);
+                gl.fma(DoubleVector.fromArray(Moments.SPECIES, xt, xOff + j),
+                        DoubleVector.fromArray(Moments.SPECIES, gt, pOff + j)).intoArray(gt, pOff + j);
+            }
+            for (; j < b; j++) {
                 double gl = gt[o + j];
                 dxt[xOff + j] += gl * ut[pOff + j];
                 gt[pOff + j] += gl * xt[xOff + j];

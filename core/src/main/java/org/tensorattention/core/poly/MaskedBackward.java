@@ -3,6 +3,7 @@ package org.tensorattention.core.poly;
 import java.util.Arrays;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Mask;
+import org.tensorattention.core.Parallel;
 
 /**
  * The polynomial backward for causal and window masks, one problem on one thread, O(n r k^2 dv) time.
@@ -17,6 +18,12 @@ import org.tensorattention.core.Mask;
  * i in [j, j + w_t), so the row leaving the window is taken off again, which needs the states at i + w_t:
  * a second, lagging set of states per factor. Key row j then gets dV_t[j] = U_t[j] G_t(j) and
  * dU_t[j] = G_t(j) V_t[j] + Gz_t(j), chained through the feature map into dK_t[j].
+ *
+ * <p>Problems split into chunks of rows that run in parallel ({@link #problem}), forward sweeps first, then
+ * reverse sweeps. A causal chunk starts from the prefix of the key moments before it, and the state gradient
+ * of all later chunks, a constant per chunk, reaches its key rows afterwards in one GEMM-shaped pass. A window
+ * chunk restarts its states from the window before it and sweeps on past its end by the widest window, so the
+ * later queries that see its keys are counted in its own reverse sweep.
  */
 final class MaskedBackward {
     private final Geometry g;
@@ -31,6 +38,13 @@ final class MaskedBackward {
     private final int dvp;
     private final int d;
     private final int nq;
+    /** The query and key rows [lo, hi) this instance owns. */
+    private final int lo;
+    private final int hi;
+    /** The sweeps run over [lo, ext): a window chunk also needs the w_t rows after it, whose queries see its keys. */
+    private final int ext;
+    private double[][] endS;
+    private double[][] endZ;
     private final int interval;
     private final double[][][] checkS;
     private final double[][][] checkZ;
@@ -39,7 +53,8 @@ final class MaskedBackward {
     private final double[] grad;
     private final double[] vrow;
 
-    MaskedBackward(Geometry g, int p, Mask mask, FeatureMap fm, PolyAttention.Inputs in, double[] dO) {
+    MaskedBackward(Geometry g, int p, Mask mask, FeatureMap fm, PolyAttention.Inputs in, double[] dO, int lo,
+                   int hi) {
         this.g = g;
         this.p = p;
         this.mask = mask;
@@ -52,10 +67,19 @@ final class MaskedBackward {
         dvp = Moments.padded(dv);
         d = g.d();
         nq = g.nq();
-        // Checkpoints: at most about 64 MB of saved states.
+        this.lo = lo;
+        this.hi = hi;
+        int reach = 0;
+        if (mask.kind() == Mask.Kind.WINDOW) {
+            for (int w : mask.windows()) {
+                reach = Math.max(reach, w);
+            }
+        }
+        ext = (int) Math.min(nq, (long) hi + reach);
+        // Checkpoints: at most about 64 MB of saved states per problem.
         double stateBytes = 8.0 * factors * rank * (dvp + 1);
         interval = (int) Math.max(16, Math.ceil(nq * stateBytes / 64e6));
-        int count = (nq + interval - 1) / interval;
+        int count = (ext - lo + interval - 1) / interval;
         checkS = new double[count][factors][];
         checkZ = new double[count][factors][];
         phi = new double[rank];
@@ -64,25 +88,36 @@ final class MaskedBackward {
         vrow = new double[dvp];
     }
 
-    /** Fills this problem's rows of out and dq, and adds into dk and dv (shared by grouped heads). */
-    void run(double[] out, double[] dq, double[][] dk, double[][] dvOut) {
+    /**
+     * Forward sweep: fills rows [lo, hi) of out, dq, gN and gD (nq x dvp and nq, shared by the chunks of one
+     * problem, each writing its own rows) and saves the states of rows [lo, ext); startS and startZ (or null
+     * for zeros) are the states before row lo.
+     */
+    void forward(double[][] startS, double[][] startZ, double[] gN, double[] gD, double[] out, double[] dq) {
         double[][] s = newStates();
         double[][] z = newNorms();
-        double[] gN = new double[nq * dvp];
-        double[] gD = new double[nq];
+        for (int t = 0; t < factors; t++) {
+            if (startS != null) {
+                System.arraycopy(startS[t], 0, s[t], 0, s[t].length);
+                System.arraycopy(startZ[t], 0, z[t], 0, z[t].length);
+            }
+        }
         double[] num = new double[dvp];
         double[] dUQ = new double[rank];
         int qo = (int) g.qOffset(p);
         int oo = (int) g.outOffset(p);
-        for (int i = 0; i < nq; i++) {
+        for (int i = lo; i < ext; i++) {
             for (int t = 0; t < factors; t++) {
                 advance(t, i, s[t], z[t]);
             }
-            if (i % interval == 0) {
+            if ((i - lo) % interval == 0) {
                 for (int t = 0; t < factors; t++) {
-                    checkS[i / interval][t] = s[t].clone();
-                    checkZ[i / interval][t] = z[t].clone();
+                    checkS[(i - lo) / interval][t] = s[t].clone();
+                    checkZ[(i - lo) / interval][t] = z[t].clone();
                 }
+            }
+            if (i >= hi) {
+                continue;
             }
             fm.keyRow(in.q(), qo + i * d, mono);
             queryFeatures(mono, phi);
@@ -102,10 +137,20 @@ final class MaskedBackward {
             }
             fm.keyRowBackward(in.q(), qo + i * d, mono, grad, dq, qo + i * d);
         }
-        reverse(s, z, gN, gD, dk, dvOut);
+        endS = s;
+        endZ = z;
     }
 
-    private void reverse(double[][] s, double[][] z, double[] gN, double[] gD, double[][] dk, double[][] dvOut) {
+    /**
+     * Reverse sweep, after every chunk's {@link #forward}: adds into dk and dv (shared by grouped heads) for
+     * key rows [lo, hi), counting the queries in [lo, ext).
+     *
+     * @return the state gradients summed over queries [lo, hi) (G_t and Gz_t as {s, z} per factor): for a
+     *         causal chunk, what the key rows before lo still receive
+     */
+    double[][][] reverse(double[] gN, double[] gD, double[][] dk, double[][] dvOut) {
+        double[][] s = endS;
+        double[][] z = endZ;
         double[][] finalS = new double[factors][];
         double[][] finalZ = new double[factors][];
         for (int t = 0; t < factors; t++) {
@@ -122,7 +167,7 @@ final class MaskedBackward {
         double[] dphi = new double[rank];
         double[] dvRow = new double[dvp];
         int qo = (int) g.qOffset(p);
-        for (int i = nq - 1; i >= 0; i--) {
+        for (int i = ext - 1; i >= lo; i--) {
             System.arraycopy(gN, i * dvp, gNi, 0, dvp);
             fm.queryRow(in.q(), qo + i * d, phi);
             for (int t = 0; t < factors; t++) {
@@ -131,18 +176,18 @@ final class MaskedBackward {
             if (window) {
                 for (int t = 0; t < factors; t++) {
                     int gone = i + mask.windows()[t];
-                    if (gone == nq - 1) {
+                    if (gone == ext - 1) {
                         lagS[t] = copy(finalS);
                         lagZ[t] = copy(finalZ);
                     }
-                    if (gone < nq) {
+                    if (gone < ext) {
                         System.arraycopy(gN, gone * dvp, gNi, 0, dvp);
                         fm.queryRow(in.q(), qo + gone * d, phi);
                         RowGradients.stateGradient(phi, gNi, gD[gone], -1, lagS[t], lagZ[t], t, rank, dvp, gs[t], gz[t]);
                     }
                 }
             }
-            for (int t = 0; t < factors; t++) {
+            for (int t = 0; t < factors && i < hi; t++) {
                 if (i < g.nk()[t]) {
                     int ko = (int) (g.keyOffset(p, t) + (long) i * d);
                     int vo = (int) (g.valueOffset(p, t) + (long) i * dv);
@@ -155,27 +200,118 @@ final class MaskedBackward {
                     fm.keyRowBackward(in.k()[t], ko, phi, dphi, dk[t], ko);
                 }
             }
-            if (i > 0) {
+            if (i > lo) {
                 retreat(s, z, i);
                 if (window) {
                     for (int t = 0; t < factors; t++) {
                         int pos = i + mask.windows()[t];
-                        if (pos < nq) {
+                        if (pos < ext) {
                             retreat(lagS[t], lagZ[t], pos);
                         }
                     }
                 }
             }
         }
+        return new double[][][] {gs, gz};
+    }
+
+    /** The backward of problem p: causal in parallel chunks, window as one chunk. */
+    static void problem(Geometry g, int p, Mask mask, FeatureMap fm, PolyAttention.Inputs in, double[] dO,
+                        double[] out, double[] dq, double[][] dk, double[][] dvOut, int threads) {
+        int nq = g.nq();
+        int factors = g.order() - 1;
+        int rank = fm.rank;
+        int dvp = Moments.padded(g.dv());
+        double[] gN = new double[nq * dvp];
+        double[] gD = new double[nq];
+        int reach = 0;
+        if (mask.kind() == Mask.Kind.WINDOW) {
+            for (int w : mask.windows()) {
+                reach = Math.max(reach, w);
+            }
+        }
+        // A window chunk also sweeps the reach rows after it: chunks several times longer than that.
+        int chunks = threads == 1 ? 1 : Math.max(1, Math.min(threads * 2, nq / Math.max(256, 4 * reach)));
+        int[] bound = new int[chunks + 1];
+        for (int c = 0; c <= chunks; c++) {
+            bound[c] = (int) ((long) nq * c / chunks);
+        }
+        double[][][] startS = new double[chunks][factors][];
+        double[][][] startZ = new double[chunks][factors][];
+        if (mask.kind() == Mask.Kind.CAUSAL && chunks > 1) {
+            // Start states: key moments of the chunks before, by chunk totals and a prefix.
+            double[][][] totS = new double[chunks][factors][];
+            double[][][] totZ = new double[chunks][factors][];
+            Parallel.forEach(chunks * factors, threads, task -> {
+                int c = task / factors;
+                int t = task % factors;
+                double[] s = new double[rank * dvp];
+                double[] z = new double[rank];
+                int nk = g.nk()[t];
+                PolyForward.keyMomentsSerial(fm, in.k()[t], g.keyOffset(p, t), in.v()[t], g.valueOffset(p, t),
+                        g.dv(), Math.min(bound[c], nk), Math.min(bound[c + 1], nk), s, z);
+                totS[c][t] = s;
+                totZ[c][t] = z;
+            });
+            for (int t = 0; t < factors; t++) {
+                double[] s = new double[rank * dvp];
+                double[] z = new double[rank];
+                for (int c = 0; c < chunks; c++) {
+                    startS[c][t] = s.clone();
+                    startZ[c][t] = z.clone();
+                    PolyForward.add(s, totS[c][t]);
+                    PolyForward.add(z, totZ[c][t]);
+                }
+            }
+        }
+        MaskedBackward[] parts = new MaskedBackward[chunks];
+        Parallel.forEach(chunks, threads, c -> {
+            parts[c] = new MaskedBackward(g, p, mask, fm, in, dO, bound[c], bound[c + 1]);
+            boolean zero = startS[c][0] == null;
+            parts[c].forward(zero ? null : startS[c], zero ? null : startZ[c], gN, gD, out, dq);
+        });
+        double[][][][] grads = new double[chunks][][][];
+        Parallel.forEach(chunks, threads, c -> {
+            grads[c] = parts[c].reverse(gN, gD, dk, dvOut);
+            parts[c] = null;
+        });
+        if (mask.kind() != Mask.Kind.CAUSAL || chunks == 1) {
+            return;
+        }
+        // Later chunks' state gradients, summed from the end, reach each chunk's key rows.
+        double[][][] laterS = new double[chunks][factors][];
+        double[][][] laterZ = new double[chunks][factors][];
+        for (int t = 0; t < factors; t++) {
+            double[] s = new double[rank * dvp];
+            double[] z = new double[rank];
+            for (int c = chunks - 1; c >= 0; c--) {
+                laterS[c][t] = s.clone();
+                laterZ[c][t] = z.clone();
+                PolyForward.add(s, grads[c][0][t]);
+                PolyForward.add(z, grads[c][1][t]);
+            }
+        }
+        Parallel.forEach((chunks - 1) * factors, threads, task -> {
+            int c = task / factors;
+            int t = task % factors;
+            int nk = g.nk()[t];
+            int a = Math.min(bound[c], nk);
+            int b = Math.min(bound[c + 1], nk);
+            if (b > a) {
+                PolyBackward.keyPass(fm, in.k()[t], g.keyOffset(p, t) + (long) a * g.d(), in.v()[t],
+                        g.valueOffset(p, t) + (long) a * g.dv(), b - a, g.dv(), laterS[c][t], laterZ[c][t], dk[t],
+                        dvOut[t], 1);
+            }
+        });
     }
 
     /** Moves a full set of states from row pos to row pos - 1. */
     private void retreat(double[][] s, double[][] z, int pos) {
         int to = pos - 1;
-        if (to % interval == 0) {
+        if (to >= lo && (to - lo) % interval == 0) {
             for (int t = 0; t < factors; t++) {
-                System.arraycopy(checkS[to / interval][t], 0, s[t], 0, s[t].length);
-                System.arraycopy(checkZ[to / interval][t], 0, z[t], 0, z[t].length);
+                System.arraycopy(checkS[(to - lo) / interval][t], 0, s[t], 0, s[t].length);
+                System.arraycopy(checkZ[(to - lo) / interval][t], 0, z[t], 0, z[t].length);
             }
             return;
         }
@@ -203,7 +339,7 @@ final class MaskedBackward {
             return;
         }
         int w = mask.windows()[t];
-        if (i % w == 0) {
+        if ((i - lo) % w == 0) {
             Arrays.fill(s, 0);
             Arrays.fill(z, 0);
             PolyForward.keyMomentsSerial(fm, in.k()[t], g.keyOffset(p, t), in.v()[t], g.valueOffset(p, t), dv,

@@ -2,6 +2,7 @@ package org.tensorattention.core.poly;
 
 import java.util.ArrayList;
 import java.util.List;
+import jdk.incubator.vector.DoubleVector;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.DType;
@@ -61,7 +62,7 @@ public final class PolyBackward {
             } else {
                 for (int p = 0; p < g.problems(); p++) {
                     if (g.kvProblem()[p] == kp) {
-                        new MaskedBackward(g, p, mask, fm, in, dO).run(out, dq, dk, dv);
+                        MaskedBackward.problem(g, p, mask, fm, in, dO, out, dq, dk, dv, inner);
                     }
                 }
             }
@@ -212,7 +213,7 @@ public final class PolyBackward {
     }
 
     /** Key blocks of one factor: dV = U G and dU = V G^T + 1 gz^T, then dK through the feature map. */
-    private static void keyPass(FeatureMap fm, double[] k, long ko, double[] v, long vo, int nk, int dv, double[] gs,
+    static void keyPass(FeatureMap fm, double[] k, long ko, double[] v, long vo, int nk, int dv, double[] gs,
                                 double[] gz, double[] dk, double[] dvOut, int threads) {
         int rank = fm.rank;
         int d = fm.d;
@@ -259,21 +260,33 @@ public final class PolyBackward {
         });
     }
 
-    /** out[L * b + i] = sum_c m[L * dvp + c] wt[c * b + i] + zz[L] wz[i]. */
+    /**
+     * out[L * b + i] = sum_c m[L * dvp + c] wt[c * b + i] + zz[L] wz[i], with b a multiple of 4 vectors: four
+     * accumulators over the rows share each broadcast of m[L, c].
+     */
     static void expand(double[] m, double[] zz, int rank, int dvp, int dv, double[] wt, double[] wz, int b,
                        double[] out) {
+        int lanes = Moments.LANES;
         for (int L = 0; L < rank; L++) {
             int o = L * b;
             double zl = zz[L];
-            for (int i = 0; i < b; i++) {
-                out[o + i] = zl * wz[i];
-            }
-            for (int c = 0; c < dv; c++) {
-                double mc = m[L * dvp + c];
-                int w = c * b;
-                for (int i = 0; i < b; i++) {
-                    out[o + i] += mc * wt[w + i];
+            for (int i0 = 0; i0 < b; i0 += 4 * lanes) {
+                DoubleVector a0 = DoubleVector.fromArray(Moments.SPECIES, wz, i0).mul(zl);
+                DoubleVector a1 = DoubleVector.fromArray(Moments.SPECIES, wz, i0 + lanes).mul(zl);
+                DoubleVector a2 = DoubleVector.fromArray(Moments.SPECIES, wz, i0 + 2 * lanes).mul(zl);
+                DoubleVector a3 = DoubleVector.fromArray(Moments.SPECIES, wz, i0 + 3 * lanes).mul(zl);
+                for (int c = 0; c < dv; c++) {
+                    double mc = m[L * dvp + c];
+                    int w = c * b + i0;
+                    a0 = Moments.fma(DoubleVector.fromArray(Moments.SPECIES, wt, w), mc, a0);
+                    a1 = Moments.fma(DoubleVector.fromArray(Moments.SPECIES, wt, w + lanes), mc, a1);
+                    a2 = Moments.fma(DoubleVector.fromArray(Moments.SPECIES, wt, w + 2 * lanes), mc, a2);
+                    a3 = Moments.fma(DoubleVector.fromArray(Moments.SPECIES, wt, w + 3 * lanes), mc, a3);
                 }
+                a0.intoArray(out, o + i0);
+                a1.intoArray(out, o + i0 + lanes);
+                a2.intoArray(out, o + i0 + 2 * lanes);
+                a3.intoArray(out, o + i0 + 3 * lanes);
             }
         }
     }

@@ -68,6 +68,10 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
         int k = g.order();
         int d = g.d();
         double exact = g.exactFlops(mask);
+        if (!Double.isFinite(radius)) {
+            return refused(radius, epsilon, exact, "poly cannot bound the scores: their radius overflows float64; "
+                    + "use the exact method");
+        }
         if (dtype == DType.FLOAT32 && epsilon < FLOAT32_MIN_EPSILON) {
             return refused(radius, epsilon, exact, String.format(Locale.ROOT,
                     "epsilon %.3g cannot be met in float32 (rounding the output alone costs about 6e-8; use "
@@ -93,7 +97,9 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
         double roundingGuess = rounding(rows, 1, 0, d, k, eR * 1.01, eR);
         ExpPolynomial p = null;
         double eta = 0;
-        boolean roundingBound = ideal != null;
+        // Without a degree, rounding is still the cause when the coefficients' own rounding (about
+        // 2^-53 e^{2R}, relative) passes the target.
+        boolean roundingBound = ideal != null || UNIT_ROUNDOFF * eR * eR > target;
         for (int attempt = 0; attempt < 6 && ideal != null; attempt++) {
             double polyTarget = target - roundingGuess;
             if (polyTarget <= 0) {

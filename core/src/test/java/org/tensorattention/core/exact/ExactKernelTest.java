@@ -85,6 +85,27 @@ class ExactKernelTest {
         assertTrue(err < 2e-5 * pr.vinf(), "float32 max |O - O_ref| = " + err);
     }
 
+    /**
+     * Wide heads and a long last factor: the kernels cut it into cache-sized spans (128 and 256 keys here for
+     * float64 and float32), so rows are carried across spans.
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("spanMasks")
+    void longLastFactorAcrossSpans(Mask mask) {
+        assumeTrue(ExactForward.VECTOR_AVAILABLE);
+        Problem pr = new Problem(new Geometry(2, 290, new int[] {3, 290}, 64, 64, new int[] {0, 0}), 21, 1, 1, 1);
+        assertTrue(DoubleBlockKernel.spanLength(64, 64) < 290 && FloatBlockKernel.spanLength(64, 64) < 290);
+        double scale = 0.5;
+        double err64 = pr.errorAgainstBruteForce(pr.run64(ExactForward.Path.VECTOR, scale, mask, 2).out(), scale, mask);
+        assertTrue(err64 < 1e-12, "float64 max |O - O_ref| = " + err64);
+        double err32 = pr.errorAgainstBruteForce(pr.run32(ExactForward.Path.VECTOR, scale, mask, 2).out(), scale, mask);
+        assertTrue(err32 < 1e-5 * pr.vinf(), "float32 max |O - O_ref| = " + err32);
+    }
+
+    static Stream<Mask> spanMasks() {
+        return Stream.of(Mask.FULL, Mask.CAUSAL, Mask.window(2, 200));
+    }
+
     static Stream<Arguments> agreement() {
         List<Arguments> cases = new ArrayList<>();
         for (Mask mask : new Mask[] {Mask.FULL, Mask.CAUSAL, Mask.window(200, 90)}) {

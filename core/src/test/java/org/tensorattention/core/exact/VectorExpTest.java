@@ -5,11 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.Random;
+import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The polynomial float exp against Math.exp on the softmax range (arguments at most 0). */
+/** The polynomial exps against Math.exp on the softmax range (arguments at most 0). */
 class VectorExpTest {
     @BeforeEach
     void needsVectorApi() {
@@ -52,5 +53,43 @@ class VectorExpTest {
         assertEquals(0f, y[4]);
         assertEquals(0f, y[5]);
         assertEquals(Math.exp(-86.9f), y[6], 3e-7 * Math.exp(-86.9f));
+    }
+
+    private static double[] exp(double[] x) {
+        int lanes = DoubleVector.SPECIES_PREFERRED.length();
+        double[] in = java.util.Arrays.copyOf(x, (x.length + lanes - 1) / lanes * lanes);
+        double[] out = new double[in.length];
+        for (int i = 0; i < in.length; i += lanes) {
+            VectorExp.exp(DoubleVector.fromArray(DoubleVector.SPECIES_PREFERRED, in, i)).intoArray(out, i);
+        }
+        return java.util.Arrays.copyOf(out, x.length);
+    }
+
+    @Test
+    void float64RelativeErrorBelow1e15() {
+        Random rnd = new Random(12);
+        double[] x = new double[100_000];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = -700 * rnd.nextDouble() * rnd.nextDouble();
+        }
+        double[] y = exp(x);
+        double worst = 0;
+        for (int i = 0; i < x.length; i++) {
+            double e = Math.exp(x[i]);
+            worst = Math.max(worst, Math.abs(y[i] - e) / e);
+        }
+        assertTrue(worst < 1e-15, "max relative error " + worst);
+    }
+
+    @Test
+    void float64EndsOfTheRange() {
+        double[] y = exp(new double[] {0, -0.0, -1e-300, Double.NEGATIVE_INFINITY, -709, -1e5, -707.5});
+        assertEquals(1.0, y[0]);
+        assertEquals(1.0, y[1]);
+        assertEquals(1.0, y[2]);
+        assertEquals(0.0, y[3]);
+        assertEquals(0.0, y[4]);
+        assertEquals(0.0, y[5]);
+        assertEquals(Math.exp(-707.5), y[6], 1e-15 * Math.exp(-707.5));
     }
 }

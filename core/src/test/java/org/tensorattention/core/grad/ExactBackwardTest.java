@@ -337,11 +337,25 @@ class ExactBackwardTest {
     }
 
     @Test
-    void autoRunsTheExactBackward() {
-        Problem pr = Problem.random(4, 2, 6, new int[] {6}, 3, 2, 1);
-        GradientResult gr = pr.backward(AttentionOptions.defaults().withMethod(Method.AUTO));
+    void autoRunsTheExactBackwardWhereScoresAreLarge() {
+        // Entries up to 6 with scale 1: R is in the hundreds, far past what a polynomial can certify cheaply.
+        Problem pr = Problem.random(4, 3, 10, new int[] {10, 10}, 3, 2, 6);
+        GradientResult gr = pr.backward(AttentionOptions.defaults().withScale(1).withMethod(Method.AUTO));
         assertEquals(Method.EXACT, gr.method());
-        GradientReference ref = new GradientReference(pr.q, pr.k, pr.v, pr.dout, 1.0 / 3, Mask.FULL);
+        assertTrue(gr.reason().startsWith("exact"), gr.reason());
+        GradientReference ref = new GradientReference(pr.q, pr.k, pr.v, pr.dout, 1, Mask.FULL);
         assertClose("dq", ref.dq, gr.dq(), 1e-12);
+    }
+
+    @Test
+    void autoRunsThePolynomialBackwardWhereItIsCheaper() {
+        // Small entries and width 2 over 96^2 key pairs: a low-rank polynomial is far cheaper than n^3 work.
+        Problem pr = Problem.random(5, 3, 96, new int[] {96, 96}, 2, 2, 0.5);
+        GradientResult gr = pr.backward(AttentionOptions.defaults().withMethod(Method.AUTO).withEpsilon(1e-6));
+        assertEquals(Method.POLY, gr.method(), gr.reason());
+        assertTrue(gr.reason().startsWith("poly"), gr.reason());
+        GradientResult exact = pr.backward(AttentionOptions.defaults());
+        assertRelative(exact.dq(), gr.dq(), 1e-3);
+        assertRelative(exact.dv().get(1), gr.dv().get(1), 1e-3);
     }
 }

@@ -54,6 +54,13 @@ class ExpPolynomialTest {
             worst = Math.max(worst, Math.abs(p.evaluate(x) - Math.exp(x)) / Math.exp(x));
         }
         assertTrue(worst <= p.delta() * (1 + 1e-9) + 1e-15, "sampled " + worst + " > certified " + p.delta());
+        double worstDerivative = 0;
+        for (int s = 0; s <= 20000; s++) {
+            double x = -radius + 2 * radius * s / 20000;
+            worstDerivative = Math.max(worstDerivative, Math.abs(p.derivative(x) - Math.exp(x)) / Math.exp(x));
+        }
+        assertTrue(worstDerivative <= p.derivativeDelta() * (1 + 1e-9) + 1e-15,
+                "derivative sampled " + worstDerivative + " > certified " + p.derivativeDelta());
         if (p.degree() > 0) {
             int g = p.degree() - 1;
             assertTrue(ExpPolynomial.taylor(radius, g).delta() > target
@@ -62,15 +69,36 @@ class ExpPolynomialTest {
     }
 
     @Test
-    void chebyshevWinsOverTaylorForWideIntervals() {
-        ExpPolynomial p = ExpPolynomial.certify(4, 1e-6, ExpPolynomial.MAX_DEGREE);
-        assertEquals("chebyshev", p.basis());
-        ExpPolynomial t = ExpPolynomial.taylor(4, p.degree());
-        assertTrue(t.delta() > 1e-6);
+    void chebyshevBeatsTaylorForWideIntervals() {
+        // R = 4, delta 1e-6: the Chebyshev series certifies at degree 18, Taylor needs more.
+        ExpPolynomial c = ExpPolynomial.chebyshev(4, 18);
+        assertTrue(c.delta() <= 1e-6);
+        assertTrue(ExpPolynomial.taylor(4, 18).delta() > 1e-6);
+        assertTrue(ExpPolynomial.certify(4, 1e-6, ExpPolynomial.MAX_DEGREE).degree() <= 18);
+    }
+
+    @Test
+    void relativeMinimaxSavesADegreeWhereTheNegativeHalfCosts() {
+        // R = 0.935, delta 4.99e-4 (eps 1e-3): the Chebyshev series needs degree 5 because of the factor e^R;
+        // the relative near-minimax fit (error about 3.6e-4) certifies at degree 4.
+        double target = 1e-3 / (2 + 1e-3);
+        assertTrue(ExpPolynomial.chebyshev(0.935, 4).delta() > target);
+        ExpPolynomial p = ExpPolynomial.certify(0.935, target, ExpPolynomial.MAX_DEGREE);
+        assertEquals(4, p.degree());
+        assertEquals("minimax", p.basis());
+        double worst = 0;
+        for (int s = 0; s <= 100000; s++) {
+            double x = -0.935 + 1.87 * s / 100000;
+            worst = Math.max(worst, Math.abs(p.evaluate(x) * Math.exp(-x) - 1));
+        }
+        assertTrue(worst <= p.delta());
+        assertTrue(p.delta() < 1.2 * worst, "certificate " + p.delta() + " far above the sampled " + worst);
     }
 
     @Test
     void unreachableTargetGivesNull() {
         assertNull(ExpPolynomial.certify(40, 1e-12, 60));
+        assertNull(ExpPolynomial.certify(648, 1e-2, ExpPolynomial.MAX_DEGREE));
+        assertNull(ExpPolynomial.certify(1e6, 0.5, ExpPolynomial.MAX_DEGREE));
     }
 }

@@ -59,6 +59,14 @@ class MethodChoiceTest {
     }
 
     @Test
+    void hugeOrInfiniteRadiusIsRefusedNotThrown() {
+        Geometry g = Geometry.simple(1, 8, new int[] {8, 8}, 2, 2);
+        assertTrue(PolyPlan.of(Double.POSITIVE_INFINITY, g, Mask.FULL, 1e-3, DType.FLOAT64, 2, 8e9).refusal()
+                .contains("overflows"));
+        assertTrue(PolyPlan.of(700, g, Mask.FULL, 1e-3, DType.FLOAT64, 2, 8e9).refusal().contains("cannot certify"));
+    }
+
+    @Test
     void polyRefusesPastTheMemoryCap() {
         Geometry g = Geometry.simple(1, 1 << 20, new int[] {1 << 20, 1 << 20}, 32, 8);
         PolyPlan plan = PolyPlan.of(4, g, Mask.FULL, 1e-4, DType.FLOAT64, 2, 1e8);

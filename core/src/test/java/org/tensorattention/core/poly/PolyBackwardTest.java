@@ -112,6 +112,84 @@ class PolyBackwardTest {
         }
         // Measured: a small multiple of eps (see docs/POLY.md); the assertion leaves room of 10 eps.
         assertTrue(worst < 10 * eps, "relative gradient error " + worst);
+
+        // The proven entrywise bounds (docs/POLY.md), with delta' the derivative's certified relative error:
+        // |dQ~ - dQ|[i,l] <= (2 (delta + delta') / (1 - delta) + 2 delta / (1 - delta)) |dO_i|_1 Vinf |c| prod_t max|K_t[:,l]|
+        // |dV~_t - dV_t|[j,l] <= 2 delta / (1 - delta) sum_i |dO[i,l]| prod_{u != t} max|V_u[:,l]|
+        PolyPlan plan = PolyAttention.plan(pr.q(), pr.keys(), pr.values(), o);
+        double delta = plan.delta();
+        double weight = 2 * delta / (1 - delta);
+        double gamma = 2 * (delta + plan.polynomial().derivativeDelta()) / (1 - delta) + weight;
+        double vinf = pr.vinf();
+        double c = 1.0 / d;
+        for (int i = 0; i < n; i++) {
+            double dO1 = 0;
+            for (int l = 0; l < dv; l++) {
+                dO1 += Math.abs(dout.get(i * dv + l));
+            }
+            for (int l = 0; l < d; l++) {
+                double keyMax = 1;
+                for (Tensor k : pr.keys()) {
+                    keyMax *= columnMax(k, l);
+                }
+                double bound = gamma * dO1 * vinf * c * keyMax;
+                assertTrue(Math.abs(r.dq().get(i * d + l) - ex.dq[i][l]) <= bound * (1 + 1e-6) + 1e-13, "dq bound");
+            }
+        }
+        for (int t = 0; t < order - 1; t++) {
+            for (int l = 0; l < dv; l++) {
+                double others = 1;
+                for (int u = 0; u < order - 1; u++) {
+                    if (u != t) {
+                        others *= columnMax(pr.values().get(u), l);
+                    }
+                }
+                double sumDo = 0;
+                for (int i = 0; i < n; i++) {
+                    sumDo += Math.abs(dout.get(i * dv + l));
+                }
+                double bound = weight * sumDo * others;
+                for (int j = 0; j < n; j++) {
+                    assertTrue(Math.abs(r.dv().get(t).get(j * dv + l) - ex.dv[t][j][l]) <= bound * (1 + 1e-6) + 1e-13,
+                            "dv bound");
+                }
+            }
+        }
+    }
+
+    @Test
+    void maskedChunksInParallelAgreeWithOneSweep() {
+        Random rnd = new Random(78);
+        int n = 1100;
+        // Two problems sharing keys (grouped heads): chunks of both add into the same dK, dV.
+        PolyForwardTest.Problem pr = PolyForwardTest.Problem.random(rnd, 3, new int[] {2}, new int[] {1}, n, 2, 3, 1);
+        Tensor dout = PolyForwardTest.fill(rnd, new int[] {2, n, 3}, 1);
+        for (Mask mask : new Mask[] {Mask.CAUSAL, Mask.window(20, 7), Mask.window(1, 60)}) {
+            compareThreadCounts(pr, dout, AttentionOptions.defaults().withMask(mask).withEpsilon(1e-5)
+                    .withMethod(Method.POLY));
+        }
+    }
+
+    private static void compareThreadCounts(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o) {
+        Geometry g = TensorAttention.geometry(pr.q(), pr.keys(), pr.values());
+        GradientResult one = PolyBackward.run(pr.q(), pr.keys(), pr.values(), dout, g, o.withThreads(1));
+        GradientResult many = PolyBackward.run(pr.q(), pr.keys(), pr.values(), dout, g, o.withThreads(3));
+        assertTrue(PolyForwardTest.maxDiff(one.output(), many.output()) < 1e-12);
+        assertTrue(PolyForwardTest.maxDiff(one.dq(), many.dq()) < 1e-10);
+        for (int t = 0; t < 2; t++) {
+            double scale = Math.max(1, one.dk().get(t).maxAbs());
+            assertTrue(PolyForwardTest.maxDiff(one.dk().get(t), many.dk().get(t)) < 1e-10 * scale, "dk" + t);
+            assertTrue(PolyForwardTest.maxDiff(one.dv().get(t), many.dv().get(t)) < 1e-10 * scale, "dv" + t);
+        }
+    }
+
+    static double columnMax(Tensor m, int l) {
+        int w = m.dim(-1);
+        double best = 0;
+        for (int r = 0; r < m.size() / w; r++) {
+            best = Math.max(best, Math.abs(m.get(r * w + l)));
+        }
+        return best;
     }
 
     @Test

@@ -1,15 +1,32 @@
-package org.tensorattention.nn;
+package org.tensorattention.io;
 
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 
-/** Renders maps, lists, arrays, numbers, strings and booleans as JSON (non-finite numbers become null). */
-final class JsonText {
-    private JsonText() {
+/**
+ * Renders maps, lists, arrays, numbers, strings and booleans as JSON (non-finite numbers become null), and
+ * writes it atomically like every other output of the project.
+ */
+public final class Json {
+    private Json() {
     }
 
-    static String render(Object value) {
+    /** Writes value as JSON: the file appears complete or not at all. */
+    public static void write(Path file, Object value) throws NpzException {
+        byte[] bytes = render(value).getBytes(StandardCharsets.UTF_8);
+        AtomicFiles.write(file, out -> out.write(bytes));
+    }
+
+    /** Writes text the same way (CSV, reports). */
+    public static void writeText(Path file, String text) throws NpzException {
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        AtomicFiles.write(file, out -> out.write(bytes));
+    }
+
+    public static String render(Object value) {
         StringBuilder sb = new StringBuilder();
         write(sb, value, 0);
         return sb.append('\n').toString();
@@ -68,7 +85,7 @@ final class JsonText {
         }
     }
 
-    static String quote(String s) {
+    public static String quote(String s) {
         StringBuilder sb = new StringBuilder("\"");
         for (char c : s.toCharArray()) {
             switch (c) {
