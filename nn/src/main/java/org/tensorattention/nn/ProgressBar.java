@@ -18,6 +18,7 @@ public final class ProgressBar {
     private long windowStart = System.nanoTime();
     private String averages = "";
     private double testAccuracy = Double.NaN;
+    private String note = "";
 
     public ProgressBar(PrintStream out, String label, long total) {
         bar = new org.tensorattention.plot.ProgressBar(label, Math.max(1, total), out);
@@ -35,8 +36,9 @@ public final class ProgressBar {
             accSum = 0;
             count = 0;
         }
-        bar.advance(1, averages + "  test " + (Double.isNaN(testAccuracy) ? "-"
-                : String.format(Locale.ROOT, "%.3f", testAccuracy)));
+        note = averages + "  test " + (Double.isNaN(testAccuracy) ? "-"
+                : String.format(Locale.ROOT, "%.3f", testAccuracy));
+        bar.advance(1, note);
     }
 
     public void evaluation(Trainer.Evaluation e) {
@@ -45,6 +47,6 @@ public final class ProgressBar {
 
     /** Ends the line. */
     public void finish() {
-        bar.finish(null);
+        bar.finish(note);
     }
 }
