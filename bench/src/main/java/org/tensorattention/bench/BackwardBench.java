@@ -1,11 +1,10 @@
 package org.tensorattention.bench;
 
-import java.lang.management.ManagementFactory;
-import java.lang.management.ThreadMXBean;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import org.tensorattention.evidence.FmaPeak;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.DType;
@@ -32,7 +31,6 @@ import org.tensorattention.core.TensorAttention;
 public final class BackwardBench {
     private static double[] peaks;
     private static boolean cpuClock;
-    private static final ThreadMXBean CLOCK = ManagementFactory.getThreadMXBean();
 
     private BackwardBench() {
     }
@@ -64,8 +62,8 @@ public final class BackwardBench {
             opt = opt.causal();
         }
         int t = opt.threadCount();
-        double peakF = cpu ? cpuPeak(true) : FmaPeak.floatGflops(t, 50_000_000);
-        double peakD = cpu ? cpuPeak(false) : FmaPeak.doubleGflops(t, 50_000_000);
+        double peakF = cpu ? FmaPeak.cpuGflops(true, 50_000_000) : FmaPeak.gflops(true, t, 50_000_000);
+        double peakD = cpu ? FmaPeak.cpuGflops(false, 50_000_000) : FmaPeak.gflops(false, t, 50_000_000);
         System.out.printf(Locale.ROOT, "order 3, %s mask, %d threads, %s time, median of %d; FMA peak float %.1f,"
                 + " double %.1f GFLOP/s%n%n", mask, t, cpu ? "thread CPU" : "wall", reps, peakF, peakD);
         System.out.println("| dtype | n | d = dv | forward s | backward s | backward / forward | forward GFLOP/s"
@@ -92,11 +90,11 @@ public final class BackwardBench {
         AttentionResult f = null;
         GradientResult g = null;
         for (int r = -1; r < reps; r++) {
-            long c0 = CLOCK.getCurrentThreadCpuTime();
+            long c0 = Clock.cpuNanos();
             f = TensorAttention.forward(q, keys, values, opt);
-            long c1 = CLOCK.getCurrentThreadCpuTime();
+            long c1 = Clock.cpuNanos();
             g = TensorAttention.backward(q, keys, values, dout, f, opt);
-            long c2 = CLOCK.getCurrentThreadCpuTime();
+            long c2 = Clock.cpuNanos();
             if (r >= 0) {
                 fw[r] = cpuClock ? (c1 - c0) * 1e-9 : f.seconds();
                 bw[r] = cpuClock ? (c2 - c1) * 1e-9 : g.seconds();
@@ -109,21 +107,6 @@ public final class BackwardBench {
         double bg = g.flops() / bs * 1e-9;
         System.out.printf(Locale.ROOT, "| %s | %d | %d | %.3f | %.3f | %.2f | %.1f (%.2f) | %.1f (%.2f) |%n",
                 dt.numpyName(), n, d, fs, bs, bs / fs, fg, fg / peak, bg, bg / peak);
-    }
-
-    /** FmaPeak's twelve-chain loop on this thread, timed by its CPU time: GFLOP/s, best of five. */
-    private static double cpuPeak(boolean isFloat) {
-        long iterations = 50_000_000;
-        int lanes = isFloat ? jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.length()
-                : jdk.incubator.vector.DoubleVector.SPECIES_PREFERRED.length();
-        double best = 0;
-        for (int round = 0; round < 5; round++) {
-            long c0 = CLOCK.getCurrentThreadCpuTime();
-            FmaPeak.sink += isFloat ? FmaPeak.floatChains(iterations) : FmaPeak.doubleChains(iterations);
-            double seconds = (CLOCK.getCurrentThreadCpuTime() - c0) * 1e-9;
-            best = Math.max(best, 2.0 * 12 * lanes * iterations / seconds * 1e-9);
-        }
-        return best;
     }
 
     private static Tensor random(Random rnd, int rows, int cols, DType dt) {

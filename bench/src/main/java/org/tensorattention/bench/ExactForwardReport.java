@@ -2,6 +2,7 @@ package org.tensorattention.bench;
 
 import java.util.Locale;
 import java.util.Random;
+import org.tensorattention.evidence.FmaPeak;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Mask;
 import org.tensorattention.core.exact.ExactForward;
@@ -44,10 +45,10 @@ public final class ExactForwardReport {
             System.out.println("load average at end: " + loadAverage());
             return;
         }
-        double peakF1 = FmaPeak.floatGflops(1, 50_000_000);
-        double peakF = FmaPeak.floatGflops(threads, 50_000_000);
-        double peakD1 = FmaPeak.doubleGflops(1, 50_000_000);
-        double peakD = FmaPeak.doubleGflops(threads, 50_000_000);
+        double peakF1 = FmaPeak.gflops(true, 1, 50_000_000);
+        double peakF = FmaPeak.gflops(true, threads, 50_000_000);
+        double peakD1 = FmaPeak.gflops(false, 1, 50_000_000);
+        double peakD = FmaPeak.gflops(false, threads, 50_000_000);
         System.out.printf(Locale.ROOT, "FMA peak GFLOP/s: float %.1f (1 thread) %.1f (%d threads); double %.1f (1 thread) %.1f (%d threads)%n",
                 peakF1, peakF, threads, peakD1, peakD, threads);
         System.out.println();
@@ -62,9 +63,9 @@ public final class ExactForwardReport {
                     double flops = g.exactFlops(Mask.FULL);
                     // n = 2048 costs seconds per call: one timed run after a smaller warm-up.
                     int runs = flops > 1e12 ? 1 : reps;
-                    double before = f32 ? FmaPeak.floatGflops(threads, 5_000_000) : FmaPeak.doubleGflops(threads, 5_000_000);
+                    double before = FmaPeak.gflops(f32, threads, 5_000_000);
                     double seconds = time(g, Mask.FULL, f32, threads, runs);
-                    double after = f32 ? FmaPeak.floatGflops(threads, 5_000_000) : FmaPeak.doubleGflops(threads, 5_000_000);
+                    double after = FmaPeak.gflops(f32, threads, 5_000_000);
                     double near = Math.max(before, after);
                     if (f32) {
                         peakF = Math.max(peakF, near);

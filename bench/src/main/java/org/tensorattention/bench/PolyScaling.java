@@ -4,6 +4,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Random;
+import org.tensorattention.evidence.FmaPeak;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.DType;
@@ -35,7 +36,7 @@ public final class PolyScaling {
     public static void main(String[] args) {
         String what = args.length > 0 ? args[0] : "all";
         int maxLog = args.length > 1 ? Integer.parseInt(args[1]) : 20;
-        PEAK_F64 = FmaPeak.doubleGflops(2, 20_000_000L);
+        PEAK_F64 = FmaPeak.gflops(false, 2, 20_000_000L);
         System.out.printf(Locale.ROOT, "float64 FMA peak measured in this run on 2 threads: %.1f GFLOP/s%n%n", PEAK_F64);
         warmUp();
         if (what.equals("scaling") || what.equals("all")) {

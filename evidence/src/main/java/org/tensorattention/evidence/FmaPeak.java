@@ -71,6 +71,41 @@ public final class FmaPeak {
         return best;
     }
 
+    /**
+     * GFLOP/s of a fixed number of iterations per thread on {@code threads} threads, best of five rounds by
+     * wall time (for benchmarks that want the peak right beside each measurement).
+     */
+    public static double gflops(boolean single, int threads, long iterations) {
+        double best = 0;
+        DoubleAdder sink = new DoubleAdder();
+        for (int round = 0; round < 5; round++) {
+            long t0 = System.nanoTime();
+            Parallel.forEach(threads, threads, task -> sink.add(run(single, iterations)));
+            best = Math.max(best, flops(single, iterations) * threads / ((System.nanoTime() - t0) * 1e-9) / 1e9);
+        }
+        return sink.sum() == 0 ? 0 : best;
+    }
+
+    /**
+     * GFLOP/s of one thread timed by its own CPU time, best of five: what one core gives while the thread
+     * runs, with the time slices other processes take left out.
+     */
+    public static double cpuGflops(boolean single, long iterations) {
+        java.lang.management.ThreadMXBean clock = java.lang.management.ManagementFactory.getThreadMXBean();
+        double best = 0;
+        double sink = 0;
+        for (int round = 0; round < 5; round++) {
+            long c0 = clock.getCurrentThreadCpuTime();
+            sink += run(single, iterations);
+            best = Math.max(best, flops(single, iterations) / ((clock.getCurrentThreadCpuTime() - c0) * 1e-9) / 1e9);
+        }
+        return sink == 0 ? 0 : best;
+    }
+
+    private static double flops(boolean single, long iterations) {
+        return 2.0 * (single ? FS.length() : DS.length()) * CHAINS * (double) iterations;
+    }
+
     private static double run(boolean single, long iters) {
         return single ? floatChains(iters) : doubleChains(iters);
     }
