@@ -55,24 +55,38 @@ public final class TorchPeer {
     private TorchPeer() {
     }
 
-    /** Whether {@code python3 -c "import torch"} succeeds. */
+    /** Whether some python3 can import torch. */
     public static boolean available() {
-        try {
-            Process p = new ProcessBuilder("python3", "-c", "import torch").redirectErrorStream(true).start();
-            p.getInputStream().readAllBytes();
-            return p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0;
-        } catch (IOException e) {
-            return false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return false;
+        return python() != null;
+    }
+
+    /**
+     * The first interpreter that can import torch: python3 on the PATH, else the system's /usr/bin/python3
+     * (where Debian's python3-torch installs, when the PATH leads to another Python).
+     */
+    static String python() {
+        for (String candidate : new String[] {"python3", "/usr/bin/python3"}) {
+            try {
+                Process p = new ProcessBuilder(candidate, "-c", "import torch").redirectErrorStream(true).start();
+                p.getInputStream().readAllBytes();
+                if (p.waitFor(60, TimeUnit.SECONDS) && p.exitValue() == 0) {
+                    return candidate;
+                }
+            } catch (IOException e) {
+                // not there: try the next
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
         }
+        return null;
     }
 
     /** Times the peer at each n; sizes not reached within timeoutSec are left out. */
     public static Outcome time(int[] sizes, int d, int dv, DType dtype, double bound, int reps, int threads,
                                double timeoutSec) {
-        if (!available()) {
+        String python = python();
+        if (python == null) {
             return skipped("skipped: python3 cannot import torch (install Debian's python3-torch to compare)");
         }
         Path script = null;
@@ -83,7 +97,7 @@ public final class TorchPeer {
             for (int n : sizes) {
                 ns.append(ns.length() == 0 ? "" : ",").append(n);
             }
-            Process p = new ProcessBuilder("python3", script.toString(), ns.toString(), Integer.toString(d),
+            Process p = new ProcessBuilder(python, script.toString(), ns.toString(), Integer.toString(d),
                     Integer.toString(dv), Integer.toString(reps), Integer.toString(threads), dtype.numpyName(),
                     Double.toString(bound)).redirectErrorStream(true).start();
             List<String> lines = new ArrayList<>();
