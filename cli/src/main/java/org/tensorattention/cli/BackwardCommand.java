@@ -1,13 +1,11 @@
 package org.tensorattention.cli;
 
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.tensorattention.core.AttentionOptions;
-import org.tensorattention.core.Geometry;
 import org.tensorattention.core.GradientResult;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
@@ -43,18 +41,13 @@ final class BackwardCommand implements Command {
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws Exception {
-        Path input = args.path("input");
-        Path output = args.path("output");
         AttentionOptions options = AttentionFlags.parse(args);
-        Inputs.checkOutput(output);
-        Map<String, Tensor> arrays = Inputs.read(input);
-        Tensor q = Inputs.require(arrays, "q", input);
-        List<List<Tensor>> kv = Inputs.factors(arrays, input);
-        Tensor dout = Inputs.require(arrays, "dout", input);
-        Geometry g = TensorAttention.geometry(q, kv.get(0), kv.get(1));
+        Inputs.Job job = Inputs.open(args);
+        Inputs.Attention a = Inputs.attention(job);
+        Tensor dout = job.require("dout");
         GradientResult r;
         try (Ticker ticker = Ticker.start("backward (" + options.method().label() + ")", err)) {
-            r = TensorAttention.backward(q, kv.get(0), kv.get(1), dout, null, options);
+            r = TensorAttention.backward(a.q(), a.keys(), a.values(), dout, null, options);
         }
         Map<String, Tensor> results = new LinkedHashMap<>();
         results.put("o", r.output());
@@ -65,10 +58,10 @@ final class BackwardCommand implements Command {
         for (int t = 0; t < r.dv().size(); t++) {
             results.put("dv" + (t + 1), r.dv().get(t));
         }
-        Npz.write(output, results);
+        Npz.write(job.output(), results);
         if (args.has("report")) {
             Json.write(args.path("report"),
-                    Reports.attention(name(), g, q, options, r.method(), r.seconds(), r.flops(), r.poly(), r.reason()));
+                    Reports.attention(name(), a.geometry(), a.q(), options, r.method(), r.seconds(), r.flops(), r.poly(), r.reason()));
         }
         return 0;
     }

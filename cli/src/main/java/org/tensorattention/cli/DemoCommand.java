@@ -1,9 +1,8 @@
 package org.tensorattention.cli;
 
 import java.io.PrintStream;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Random;
+import java.util.SplittableRandom;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.DType;
@@ -11,6 +10,7 @@ import org.tensorattention.core.Mask;
 import org.tensorattention.core.Method;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
+import org.tensorattention.evidence.Problems;
 
 /**
  * {@code tensor-attention demo}: a random problem, the exact kernel and the polynomial method on it, and a
@@ -70,14 +70,11 @@ final class DemoCommand implements Command {
             default -> throw new UsageException("demo: --dtype must be float32 or float64");
         };
         AttentionOptions options = AttentionFlags.parse(args);
-        Random rnd = new Random(args.integer("seed", 1));
-        Tensor q = random(rnd, n, d, bound, dtype);
-        List<Tensor> keys = new ArrayList<>();
-        List<Tensor> values = new ArrayList<>();
-        for (int t = 0; t < order - 1; t++) {
-            keys.add(random(rnd, n, d, bound, dtype));
-            values.add(random(rnd, n, dv, bound, dtype));
-        }
+        SplittableRandom rnd = new SplittableRandom(args.integer("seed", 1));
+        Problems problem = Problems.random(rnd, order, n, d, dv, bound, dtype);
+        Tensor q = problem.q();
+        List<Tensor> keys = problem.keys();
+        List<Tensor> values = problem.values();
         out.printf("tensor-attention demo: order %d, n = %d, d = %d, dv = %d, %s, %s mask, entries in [-%s, %s], %d threads%n",
                 order, n, d, dv, dtype.numpyName(), options.mask(), fmt(bound), fmt(bound), options.threadCount());
 
@@ -100,19 +97,13 @@ final class DemoCommand implements Command {
     }
 
     /** A small problem through both methods first, so the timings below are of compiled kernels. */
-    private static void warmUp(Random rnd, int order, int n, int d, int dv, double bound, DType dtype,
+    private static void warmUp(SplittableRandom rnd, int order, int n, int d, int dv, double bound, DType dtype,
                                AttentionOptions options) {
-        Tensor q = random(rnd, n, d, bound, dtype);
-        List<Tensor> keys = new ArrayList<>();
-        List<Tensor> values = new ArrayList<>();
-        for (int t = 0; t < order - 1; t++) {
-            keys.add(random(rnd, n, d, bound, dtype));
-            values.add(random(rnd, n, dv, bound, dtype));
-        }
+        Problems p = Problems.random(rnd, order, n, d, dv, bound, dtype);
         for (int rep = 0; rep < 3; rep++) {
-            TensorAttention.forward(q, keys, values, options.withMethod(Method.EXACT));
+            TensorAttention.forward(p.q(), p.keys(), p.values(), options.withMethod(Method.EXACT));
             try {
-                TensorAttention.forward(q, keys, values, options.withMethod(Method.POLY));
+                TensorAttention.forward(p.q(), p.keys(), p.values(), options.withMethod(Method.POLY));
             } catch (IllegalArgumentException e) {
                 return; // poly refuses this problem; the real call below says why
             }
@@ -121,14 +112,6 @@ final class DemoCommand implements Command {
 
     private static String fmt(double x) {
         return x == Math.rint(x) ? Long.toString((long) x) : Double.toString(x);
-    }
-
-    static Tensor random(Random rnd, int rows, int cols, double bound, DType dtype) {
-        double[] a = new double[rows * cols];
-        for (int i = 0; i < a.length; i++) {
-            a[i] = (2 * rnd.nextDouble() - 1) * bound;
-        }
-        return Tensor.of(a, rows, cols).to(dtype);
     }
 
     static double vinf(List<Tensor> values) {
@@ -158,7 +141,7 @@ final class DemoCommand implements Command {
 
     /** Max error of sampled rows of o against a direct two-pass softmax over every allowed tuple. */
     static double directCheck(Tensor q, List<Tensor> keys, List<Tensor> values, double c, Mask mask, Tensor o,
-                              int rows, Random rnd) {
+                              int rows, SplittableRandom rnd) {
         int n = q.dim(0);
         int d = q.dim(1);
         int dv = values.get(0).dim(1);

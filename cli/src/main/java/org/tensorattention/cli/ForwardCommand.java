@@ -1,14 +1,12 @@
 package org.tensorattention.cli;
 
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
-import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
 import org.tensorattention.io.Json;
@@ -49,24 +47,19 @@ final class ForwardCommand implements Command {
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws Exception {
-        Path input = args.path("input");
-        Path output = args.path("output");
         AttentionOptions options = AttentionFlags.parse(args);
-        Inputs.checkOutput(output);
-        Map<String, Tensor> arrays = Inputs.read(input);
-        Tensor q = Inputs.require(arrays, "q", input);
-        List<List<Tensor>> kv = Inputs.factors(arrays, input);
-        Geometry g = TensorAttention.geometry(q, kv.get(0), kv.get(1));
+        Inputs.Job job = Inputs.open(args);
+        Inputs.Attention a = Inputs.attention(job);
         AttentionResult r;
         try (Ticker ticker = Ticker.start("forward (" + options.method().label() + ")", err)) {
-            r = TensorAttention.forward(q, kv.get(0), kv.get(1), options);
+            r = TensorAttention.forward(a.q(), a.keys(), a.values(), options);
         }
         Map<String, Tensor> results = new LinkedHashMap<>();
         results.put("o", r.output());
-        Npz.write(output, results);
+        Npz.write(job.output(), results);
         if (args.has("report")) {
             Json.write(args.path("report"),
-                    Reports.attention(name(), g, q, options, r.method(), r.seconds(), r.flops(), r.poly(), r.reason()));
+                    Reports.attention(name(), a.geometry(), a.q(), options, r.method(), r.seconds(), r.flops(), r.poly(), r.reason()));
         }
         return 0;
     }

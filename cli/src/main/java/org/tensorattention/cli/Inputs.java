@@ -8,7 +8,9 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Tensor;
+import org.tensorattention.core.TensorAttention;
 import org.tensorattention.io.Npz;
 
 /** Reading the named arrays of a command's input file and writing its results. */
@@ -16,6 +18,32 @@ final class Inputs {
     private static final Pattern FACTOR = Pattern.compile("([kv])(\\d+)");
 
     private Inputs() {
+    }
+
+    /** A command's checked output path and the arrays of its input file. */
+    record Job(Path input, Path output, Map<String, Tensor> arrays) {
+        Tensor require(String name) {
+            return Inputs.require(arrays, name, input);
+        }
+    }
+
+    /** The arrays of an attention call: q, keys, values, and their resolved shape. */
+    record Attention(Tensor q, List<Tensor> keys, List<Tensor> values, Geometry geometry) {
+    }
+
+    /** Checks --output's folder first (before any work), then reads --input. */
+    static Job open(Args args) throws java.io.IOException {
+        Path input = args.path("input");
+        Path output = args.path("output");
+        checkOutput(output);
+        return new Job(input, output, read(input));
+    }
+
+    /** q, k1.., v1.. of the job, validated against each other. */
+    static Attention attention(Job job) {
+        Tensor q = job.require("q");
+        List<List<Tensor>> kv = factors(job.arrays(), job.input());
+        return new Attention(q, kv.get(0), kv.get(1), TensorAttention.geometry(q, kv.get(0), kv.get(1)));
     }
 
     /** Fails early, before any work, when the output's folder is missing. */

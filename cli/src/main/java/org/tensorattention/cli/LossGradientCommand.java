@@ -1,7 +1,6 @@
 package org.tensorattention.cli;
 
 import java.io.PrintStream;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -44,22 +43,19 @@ final class LossGradientCommand implements Command {
 
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws Exception {
-        Path input = args.path("input");
-        Path output = args.path("output");
         AttentionOptions options = AttentionFlags.parse(args);
-        Inputs.checkOutput(output);
-        Map<String, Tensor> arrays = Inputs.read(input);
+        Inputs.Job job = Inputs.open(args);
         List<Tensor> a = new ArrayList<>();
         for (int t = 1; t <= 5; t++) {
-            a.add(Inputs.require(arrays, "a" + t, input));
+            a.add(job.require("a" + t));
         }
-        Tensor x = Inputs.require(arrays, "x", input);
-        Tensor y = Inputs.require(arrays, "y", input);
-        Tensor e = Inputs.require(arrays, "e", input);
-        Tensor scale = arrays.get("scale");
+        Tensor x = job.require("x");
+        Tensor y = job.require("y");
+        Tensor e = job.require("e");
+        Tensor scale = job.arrays().get("scale");
         if (scale != null) {
             if (scale.size() != 1 || !Double.isFinite(scale.get(0))) {
-                throw new UsageException(input + ": 'scale' must be one finite number, got " + scale.describe());
+                throw new UsageException(job.input() + ": 'scale' must be one finite number, got " + scale.describe());
             }
             options = options.withScale(scale.get(0));
         }
@@ -71,7 +67,7 @@ final class LossGradientCommand implements Command {
         DType dt = a.get(0).dtype();
         results.put("loss", Tensor.scalar(r.loss()).to(dt));
         results.put("dx", r.dx());
-        Npz.write(output, results);
+        Npz.write(job.output(), results);
         if (args.has("report")) {
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("command", name());
