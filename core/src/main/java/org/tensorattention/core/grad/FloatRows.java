@@ -22,6 +22,11 @@ final class FloatRows {
     private final int nLast;
     private final float scale;
     private final int cols = BackwardWorker.TILE_COLS;
+    /** d and dv rounded up to whole vectors: the row strides of the float tiles that are vectorised by column. */
+    private final int dp;
+    private final int dvp;
+    /** This key/value problem's last key factor with rows padded to dp (zeros past d). */
+    private final float[] kPadded;
 
     private final float[] qm;
     private final float[] qs;
@@ -45,28 +50,33 @@ final class FloatRows {
         nLast = g.nk()[last];
         scale = (float) job.scale();
         int rows = BackwardWorker.TILE_ROWS;
+        // Widths that are not whole vectors (8 of 16 lanes, 24 ..) are padded with zero columns, so that the
+        // products over columns run in whole vectors instead of their scalar tails.
+        dp = FloatTileMath.paddedWidth(d);
+        dvp = FloatTileMath.paddedWidth(dv);
+        kPadded = pad(f.kLast(), job.keyOffset(last), nLast, d, dp);
         qm = new float[rows * d];
-        qs = new float[rows * d];
+        qs = new float[rows * dp];
         dom = new float[rows * dv];
-        dor = new float[rows * dv];
+        dor = new float[rows * dvp];
         s = new float[rows * cols];
         ds = new float[rows * cols];
-        tPart = new float[rows * d];
+        tPart = new float[rows * dp];
         int padded = (nLast + cols - 1) / cols * cols;
-        gF = new float[padded * d];
-        rF = new float[padded * dv];
+        gF = new float[padded * dp];
+        rF = new float[padded * dvp];
     }
 
     /** Starts the float sums of G and R for keys [jLo, jHi] of the last factor. */
     void begin(int jLo, int jHi) {
-        Arrays.fill(gF, jLo * d, (jHi + 1) * d, 0);
-        Arrays.fill(rF, jLo * dv, (jHi + 1) * dv, 0);
+        Arrays.fill(gF, jLo * dp, (jHi + 1) * dp, 0);
+        Arrays.fill(rF, jLo * dvp, (jHi + 1) * dvp, 0);
     }
 
     /** Adds the float sums of G and R for keys [jLo, jHi] into gAcc and rAcc. */
     void finish(int jLo, int jHi, double[] gAcc, double[] rAcc) {
-        add(gF, jLo * d, gAcc, (jHi + 1 - jLo) * d);
-        add(rF, jLo * dv, rAcc, (jHi + 1 - jLo) * dv);
+        add(gF, jLo, dp, gAcc, d, jHi + 1 - jLo);
+        add(rF, jLo, dvp, rAcc, dv, jHi + 1 - jLo);
     }
 
     /**
@@ -82,17 +92,16 @@ final class FloatRows {
             int qr = qo + (a + r) * d;
             for (int l = 0; l < d; l++) {
                 float x = scale * f.q()[qr + l];
-                qs[r * d + l] = x;
+                qs[r * dp + l] = x;
                 qm[r * d + l] = (float) (x * kp[l]);
             }
             int or = oo + (a + r) * dv;
             for (int l = 0; l < dv; l++) {
                 float x = f.dout()[or + l];
-                dor[r * dv + l] = x;
+                dor[r * dvp + l] = x;
                 dom[r * dv + l] = (float) (x * vp[l]);
             }
         }
-        int kOff = job.keyOffset(last);
         int jLo = mask.lo(last, a);
         int jHi = mask.hi(last, b - 1, nLast);
         int stats = p * nq;
@@ -108,18 +117,30 @@ final class FloatRows {
                 FloatTileMath.weights(s, ds, r * cols, width, from, to, (float) job.lse()[stats + i],
                         (float) job.delta()[stats + i]);
             }
-            Arrays.fill(tPart, 0, rows * d, 0);
-            FloatTileMath.accumulate(ds, cols, f.kLast(), kOff + jb * d, d, tPart, d, rows, width, d);
-            add(tPart, 0, tAcc, rows * d);
-            FloatTileMath.transAccumulate(ds, cols, qs, d, gF, jb * d, d, rows, width, d);
-            FloatTileMath.transAccumulate(s, cols, dor, dv, rF, jb * dv, dv, rows, width, dv);
+            Arrays.fill(tPart, 0, rows * dp, 0);
+            FloatTileMath.accumulate(ds, cols, kPadded, jb * dp, dp, tPart, dp, rows, width, dp);
+            add(tPart, 0, dp, tAcc, d, rows);
+            FloatTileMath.transAccumulate(ds, cols, qs, dp, gF, jb * dp, dp, rows, width, dp);
+            FloatTileMath.transAccumulate(s, cols, dor, dvp, rF, jb * dvp, dvp, rows, width, dvp);
         }
     }
 
-    /** acc[offset + x] += part[offset + x] for x < count. */
-    private static void add(float[] part, int offset, double[] acc, int count) {
-        for (int x = offset; x < offset + count; x++) {
-            acc[x] += part[x];
+    /** acc[row, l] += part[row, l] for count rows from first and l < width; part has row stride ldp >= width. */
+    private static void add(float[] part, int first, int ldp, double[] acc, int width, int count) {
+        for (int row = first; row < first + count; row++) {
+            for (int l = 0; l < width; l++) {
+                acc[row * width + l] += part[row * ldp + l];
+            }
         }
+    }
+
+    /** Rows of k (n x d, from offset) copied with row stride dp, zeros past d; whole blocks of tiles. */
+    private static float[] pad(float[] k, int offset, int n, int d, int dp) {
+        int tiles = (n + BackwardWorker.TILE_COLS - 1) / BackwardWorker.TILE_COLS;
+        float[] padded = new float[tiles * BackwardWorker.TILE_COLS * dp];
+        for (int j = 0; j < n; j++) {
+            System.arraycopy(k, offset + j * d, padded, j * dp, d);
+        }
+        return padded;
     }
 }

@@ -15,6 +15,11 @@ final class FloatTileMath {
     private FloatTileMath() {
     }
 
+    /** A width rounded up to whole vectors. */
+    static int paddedWidth(int width) {
+        return (width + L - 1) / L * L;
+    }
+
     /**
      * C = A B^T where B^T is given transposed: c[r, j] = sum_l a[r, l] * bt[l, j] for r < rows, j < cols,
      * l < inner. Vectorised over j, four rows at a time so that each load of bt feeds four FMAs.

@@ -133,7 +133,12 @@ class ExactBackwardTest {
                 Arguments.of(3, Mask.CAUSAL, 40, new int[] {40, 40}, 5, 7),
                 Arguments.of(3, Mask.window(7, 19), 45, new int[] {45, 80}, 16, 16),
                 Arguments.of(4, Mask.CAUSAL, 12, new int[] {12, 12, 12}, 4, 3),
-                Arguments.of(4, Mask.window(3, 5, 4), 11, new int[] {11, 9, 14}, 6, 2));
+                Arguments.of(4, Mask.window(3, 5, 4), 11, new int[] {11, 9, 14}, 6, 2),
+                // Widths that are not whole float vectors: padded to them in the tiles.
+                Arguments.of(3, Mask.FULL, 40, new int[] {40, 70}, 8, 8),
+                Arguments.of(3, Mask.CAUSAL, 37, new int[] {37, 37}, 4, 12),
+                Arguments.of(3, Mask.window(9, 20), 30, new int[] {30, 30}, 12, 4),
+                Arguments.of(2, Mask.FULL, 70, new int[] {70}, 24, 8));
     }
 
     @ParameterizedTest(name = "order {0} {1} nq={2}")
@@ -285,7 +290,12 @@ class ExactBackwardTest {
                 Arguments.of(2, Mask.window(40), 100, new int[] {130}, 16, 16),
                 Arguments.of(3, Mask.CAUSAL, 50, new int[] {50, 50}, 16, 16),
                 Arguments.of(3, Mask.FULL, 33, new int[] {20, 70}, 5, 19),
-                Arguments.of(4, Mask.window(3, 5, 4), 11, new int[] {11, 9, 14}, 6, 2));
+                Arguments.of(4, Mask.window(3, 5, 4), 11, new int[] {11, 9, 14}, 6, 2),
+                // Widths that are not whole float vectors: padded to them in the tiles.
+                Arguments.of(3, Mask.FULL, 40, new int[] {40, 70}, 8, 8),
+                Arguments.of(3, Mask.CAUSAL, 37, new int[] {37, 37}, 4, 12),
+                Arguments.of(3, Mask.window(9, 20), 30, new int[] {30, 30}, 12, 4),
+                Arguments.of(2, Mask.FULL, 70, new int[] {70}, 24, 8));
     }
 
     @ParameterizedTest(name = "order {0} {1} nq={2}")
