@@ -80,13 +80,13 @@ final class DemoCommand implements Command {
 
         warmUp(rnd, order, Math.min(n, 256), d, dv, bound, dtype, options);
         AttentionResult exact = TensorAttention.forward(q, keys, values, options.withMethod(Method.EXACT));
-        double vinf = vinf(values);
+        double vinf = Problems.vinf(values);
         double checkErr = directCheck(q, keys, values, options.scaleFor(d), options.mask(), exact.output(), checkRows, rnd);
         out.printf("exact  %9.4f s  %8.2f GFLOP/s  (%.3g flops)   max |O - direct sum| over %d rows = %.2e  (Vinf = %.3g)%n",
                 exact.seconds(), exact.gflops(), exact.flops(), Math.min(checkRows, n), checkErr, vinf);
         try {
             AttentionResult poly = TensorAttention.forward(q, keys, values, options.withMethod(Method.POLY));
-            double err2 = maxAbsDiff(poly.output(), exact.output());
+            double err2 = Problems.maxAbsDiff(poly.output(), exact.output());
             out.printf("poly   %9.4f s  degree %d, rank %d, R = %.3g   max |O~ - O| = %.2e <= bound %.2e  (%.1fx faster)%n",
                     poly.seconds(), poly.poly().degree(), poly.poly().rank(), poly.poly().radius(), err2,
                     poly.poly().errorBound(), exact.seconds() / poly.seconds());
@@ -112,31 +112,6 @@ final class DemoCommand implements Command {
 
     private static String fmt(double x) {
         return x == Math.rint(x) ? Long.toString((long) x) : Double.toString(x);
-    }
-
-    static double vinf(List<Tensor> values) {
-        int dv = values.get(0).dim(-1);
-        double best = 0;
-        for (int l = 0; l < dv; l++) {
-            double prod = 1;
-            for (Tensor v : values) {
-                double m = 0;
-                for (int j = 0; j < v.dim(-2); j++) {
-                    m = Math.max(m, Math.abs(v.get(j * dv + l)));
-                }
-                prod *= m;
-            }
-            best = Math.max(best, prod);
-        }
-        return best;
-    }
-
-    static double maxAbsDiff(Tensor a, Tensor b) {
-        double worst = 0;
-        for (int i = 0; i < a.size(); i++) {
-            worst = Math.max(worst, Math.abs(a.get(i) - b.get(i)));
-        }
-        return worst;
     }
 
     /** Max error of sampled rows of o against a direct two-pass softmax over every allowed tuple. */

@@ -15,6 +15,7 @@ import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.GradientResult;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
+import org.tensorattention.core.TestNpz;
 
 /** The golden backward cases of testdata/golden (an independent PyTorch autograd reference). */
 class GoldenGradientTest {
@@ -31,11 +32,11 @@ class GoldenGradientTest {
     }
 
     static Map<String, Tensor> input(String name) throws IOException {
-        return Npz.read(GOLDEN.resolve("cases/" + name + ".in.npz"));
+        return TestNpz.read(GOLDEN.resolve("cases/" + name + ".in.npz"));
     }
 
     static Map<String, Tensor> expected(String name) throws IOException {
-        return Npz.read(GOLDEN.resolve("expected/" + name + ".npz"));
+        return TestNpz.read(GOLDEN.resolve("expected/" + name + ".npz"));
     }
 
     /** |got - want| <= tol * max(1, max |want|), elementwise, shapes equal. */

@@ -1,4 +1,4 @@
-package org.tensorattention.core.grad;
+package org.tensorattention.core;
 
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -14,17 +14,19 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipInputStream;
-import org.tensorattention.core.Tensor;
 
-/** A tiny reader of numpy .npz files for the golden tests: little-endian float32/float64, C order only. */
-final class Npz {
+/**
+ * A tiny reader of numpy .npz files for the golden tests of this module (the io module depends on core, so
+ * core's tests cannot use it): little-endian float32/float64, C or Fortran order.
+ */
+public final class TestNpz {
     private static final Pattern DESCR = Pattern.compile("'descr':\\s*'([<>|]?[a-z]\\d+)'");
     private static final Pattern SHAPE = Pattern.compile("'shape':\\s*\\(([^)]*)\\)");
 
-    private Npz() {
+    private TestNpz() {
     }
 
-    static Map<String, Tensor> read(Path file) throws IOException {
+    public static Map<String, Tensor> read(Path file) throws IOException {
         Map<String, Tensor> arrays = new LinkedHashMap<>();
         try (ZipInputStream zip = new ZipInputStream(Files.newInputStream(file))) {
             for (ZipEntry e = zip.getNextEntry(); e != null; e = zip.getNextEntry()) {
