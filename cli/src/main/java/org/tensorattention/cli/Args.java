@@ -22,6 +22,9 @@ final class Args {
         }
     }
 
+    /** --threads, the same for every command. */
+    static final Option THREADS = Option.value("threads", "N", "worker threads (default: all processors)");
+
     private final String command;
     private final Map<String, String> values = new HashMap<>();
 

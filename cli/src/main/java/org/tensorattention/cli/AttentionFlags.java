@@ -10,13 +10,18 @@ final class AttentionFlags {
     private AttentionFlags() {
     }
 
+    static final Args.Option METHOD = Args.Option.value("method", "exact|poly|auto",
+            "exact softmax, the polynomial method, or the cheaper (default exact)");
+    static final Args.Option EPSILON = Args.Option.value("epsilon", "E",
+            "poly/auto: guaranteed max |O~ - O| <= E * Vinf (default 1e-4)");
+
     static final List<Args.Option> OPTIONS = List.of(
-            Args.Option.value("method", "exact|poly|auto", "exact softmax, the polynomial method, or the cheaper (default exact)"),
-            Args.Option.value("epsilon", "E", "poly/auto: guaranteed max |O~ - O| <= E * Vinf (default 1e-4)"),
+            METHOD,
+            EPSILON,
             Args.Option.value("scale", "C", "score scale c (default 1/d)"),
             Args.Option.flag("causal", "each query sees only keys j_t <= i"),
             Args.Option.value("window", "W1,W2,..", "sliding window per key factor: i - W_t < j_t <= i (implies --causal)"),
-            Args.Option.value("threads", "N", "worker threads (default: all processors)"));
+            Args.THREADS);
 
     static AttentionOptions parse(Args a) {
         Method method;

@@ -50,7 +50,7 @@ final class BenchCommand implements Command {
                 Args.Option.flag("no-torch", "do not try the PyTorch peer"),
                 Args.Option.flag("quick", "tiny sizes, one repetition (a smoke test)"),
                 Args.Option.value("seed", "S", "random seed (default 1)"),
-                Args.Option.value("threads", "N", "worker threads (default: all processors)"));
+                Args.THREADS);
     }
 
     @Override

@@ -50,7 +50,7 @@ final class DemoCommand implements Command {
                 Args.Option.value("epsilon", "E", "error target of the polynomial method (default 1e-4)"),
                 Args.Option.value("check-rows", "R", "rows checked against the direct sum (default 8)"),
                 Args.Option.value("seed", "S", "random seed (default 1)"),
-                Args.Option.value("threads", "N", "worker threads (default: all processors)"));
+                Args.THREADS);
     }
 
     @Override

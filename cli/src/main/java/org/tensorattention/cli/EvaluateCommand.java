@@ -35,7 +35,7 @@ final class EvaluateCommand implements Command {
                 Args.Option.value("checkpoint", "FILE", "checkpoint.npz written by train"),
                 Args.Option.value("sequences", "N", "sequences to draw (default 2000)"),
                 Args.Option.value("seed", "S", "seed of the fresh sequences (default 2024)"),
-                Args.Option.value("threads", "N", "worker threads (default: all processors)"));
+                Args.THREADS);
     }
 
     @Override

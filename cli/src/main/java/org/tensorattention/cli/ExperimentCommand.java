@@ -52,7 +52,7 @@ final class ExperimentCommand {
                     Args.Option.value("masks", "M1,M2,..", "full, causal, window (default all three)"),
                     Args.Option.flag("quick", "60 runs (a smoke test)"),
                     Args.Option.value("seed", "S", "random seed (default 1)"),
-                    Args.Option.value("threads", "N", "worker threads (default: all processors)"));
+                    Args.THREADS);
         }
 
         @Override
@@ -110,7 +110,7 @@ final class ExperimentCommand {
                     Args.Option.value("epsilon", "E", "error target (default 1e-3)"),
                     Args.Option.flag("quick", "few sizes and bounds (a smoke test)"),
                     Args.Option.value("seed", "S", "random seed (default 1)"),
-                    Args.Option.value("threads", "N", "worker threads (default: all processors)"));
+                    Args.THREADS);
         }
 
         @Override
@@ -170,7 +170,7 @@ final class ExperimentCommand {
                     Args.Option.value("epsilon", "E", "the constant accuracy the rank is computed for (default 0.25)"),
                     Args.Option.flag("quick", "small sizes, few instances (a smoke test)"),
                     Args.Option.value("seed", "S", "random seed (default 1)"),
-                    Args.Option.value("threads", "N", "worker threads (default: all processors)"));
+                    Args.THREADS);
         }
 
         @Override

@@ -14,10 +14,13 @@ import org.tensorattention.io.Npz;
 
 /** {@code tensor-attention forward}: O from q, k1.., v1.. in an .npz. */
 final class ForwardCommand implements Command {
+    static final Args.Option OUTPUT = Args.Option.value("output", "OUT.npz", "where the results go (written only on success)");
+    static final Args.Option REPORT = Args.Option.value("report", "FILE.json",
+            "also write what was done: method, seconds, flops, sizes");
     static final List<Args.Option> IO = List.of(
             Args.Option.value("input", "IN.npz", "arrays q, k1 .. k{k-1}, v1 .. v{k-1} (float32 or float64)"),
-            Args.Option.value("output", "OUT.npz", "where the results go (written only on success)"),
-            Args.Option.value("report", "FILE.json", "also write what was done: method, seconds, flops, sizes"));
+            OUTPUT,
+            REPORT);
 
     @Override
     public String name() {

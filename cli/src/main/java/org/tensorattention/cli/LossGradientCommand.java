@@ -35,10 +35,13 @@ final class LossGradientCommand implements Command {
 
     @Override
     public List<Args.Option> options() {
-        List<Args.Option> all = new ArrayList<>(ForwardCommand.IO.subList(1, 3));
-        all.add(0, Args.Option.value("input", "IN.npz", "arrays a1 .. a5, x, y, e and optionally scale"));
-        all.addAll(List.of(AttentionFlags.OPTIONS.get(0), AttentionFlags.OPTIONS.get(1), AttentionFlags.OPTIONS.get(5)));
-        return all;
+        return List.of(
+                Args.Option.value("input", "IN.npz", "arrays a1 .. a5, x, y, e and optionally scale"),
+                ForwardCommand.OUTPUT,
+                ForwardCommand.REPORT,
+                AttentionFlags.METHOD,
+                AttentionFlags.EPSILON,
+                Args.THREADS);
     }
 
     @Override

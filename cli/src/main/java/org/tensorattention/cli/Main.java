@@ -103,6 +103,6 @@ public final class Main {
 
     static String help(Command c) {
         return "usage: tensor-attention " + c.name() + " [OPTIONS]\n\n" + c.usage().strip() + "\n\noptions:\n"
-                + Args.describe(c.options()) + String.format("  %-28s %s%n", "--help", "show this help");
+                + Args.describe(c.options()) + String.format("%-28s %s%n", "  --help", "show this help");
     }
 }

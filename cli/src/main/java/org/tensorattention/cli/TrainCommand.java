@@ -68,7 +68,7 @@ final class TrainCommand implements Command {
                 Args.Option.flag("no-sink", "no sink token in front of the sequences"),
                 Args.Option.flag("fourier", "start the token table from Fourier features of the residue"),
                 Args.Option.value("seed", "S", "seed of initialisation and data (default 1)"),
-                Args.Option.value("threads", "N", "worker threads (default: all processors)"),
+                Args.THREADS,
                 Args.Option.value("output", "DIR", "output folder, created if its parent exists (default " + DEFAULT_OUTPUT + ")"),
                 Args.Option.value("resume", "FILE", "continue training from a checkpoint"),
                 Args.Option.flag("compare", "the Match3 experiment: order 3 vs order 2 at 1x, 2x, 4x width"),
