@@ -66,6 +66,9 @@ public final class Npz {
             throw e;
         } catch (ZipException e) {
             throw new NpzException(file + ": corrupt or truncated zip archive: " + NpzException.reason(e), e);
+        } catch (EOFException e) {
+            // The directory points past the end of the file.
+            throw new NpzException(file + ": corrupt or truncated zip archive: a record runs past the end of the file", e);
         } catch (IllegalArgumentException e) {
             // java.util.zip reports some malformed entry names this way.
             throw new NpzException(file + ": corrupt zip archive: " + e.getMessage(), e);
