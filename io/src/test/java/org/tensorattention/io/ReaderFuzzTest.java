@@ -29,10 +29,11 @@ import org.tensorattention.core.Tensor;
  * memory budget. Seeded, so every run tries the same mutants; the figures are printed.
  */
 class ReaderFuzzTest {
-    static final long SEED = 20_260_101L;
-    static final int MUTANTS = 20_000;
+    /** Both may be changed for a longer search: -Dreader.fuzz.seed=N -Dreader.fuzz.mutants=M. */
+    static final long SEED = Long.getLong("reader.fuzz.seed", 20_260_101L);
+    static final int MUTANTS = Integer.getInteger("reader.fuzz.mutants", 20_000);
     /** A guard for overloaded machines; the run takes about 10 s of CPU time. */
-    static final long TIME_LIMIT_NANOS = 120_000_000_000L;
+    static final long TIME_LIMIT_NANOS = Math.max(120, MUTANTS / 100) * 1_000_000_000L;
     static final long BUDGET = 1 << 20;
     /** The budget, a stored copy of it while reading, and the zip and stream buffers. */
     static final long ALLOCATION_LIMIT = 2 * BUDGET + (2 << 20);
