@@ -2,6 +2,7 @@ package org.tensorattention.io;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.lang.reflect.Array;
 import java.math.BigDecimal;
 import java.math.BigInteger;
 import java.util.Collection;
@@ -57,22 +58,9 @@ public final class Json {
         } else if (v instanceof Collection<?> items) {
             Object[] a = items.toArray();
             array(sb, a.length, i -> a[i], indent);
-        } else if (v instanceof Object[] a) {
-            array(sb, a.length, i -> a[i], indent);
-        } else if (v instanceof double[] a) {
-            array(sb, a.length, i -> a[i], indent);
-        } else if (v instanceof float[] a) {
-            array(sb, a.length, i -> a[i], indent);
-        } else if (v instanceof long[] a) {
-            array(sb, a.length, i -> a[i], indent);
-        } else if (v instanceof int[] a) {
-            array(sb, a.length, i -> a[i], indent);
-        } else if (v instanceof short[] a) {
-            array(sb, a.length, i -> a[i], indent);
-        } else if (v instanceof byte[] a) {
-            array(sb, a.length, i -> a[i], indent);
-        } else if (v instanceof boolean[] a) {
-            array(sb, a.length, i -> a[i], indent);
+        } else if (v.getClass().isArray()) {
+            // Any array, of objects or primitives; Array.get boxes, so a float stays a float.
+            array(sb, Array.getLength(v), i -> Array.get(v, i), indent);
         } else if (v instanceof Integer || v instanceof Long || v instanceof Short || v instanceof Byte
                 || v instanceof BigInteger || v instanceof AtomicInteger || v instanceof AtomicLong) {
             sb.append(v);
