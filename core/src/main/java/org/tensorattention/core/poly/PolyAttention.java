@@ -45,21 +45,29 @@ public final class PolyAttention {
         boolean narrow = q.dtype() == DType.FLOAT32;
         double bound = exactRounding(g, options.mask(), plan.radius()) + (narrow ? FLOAT32_OUTPUT_ROUNDING : 0);
         if (!(bound <= options.epsilon())) {
+            String reach = Double.isFinite(bound) ? String.format(Locale.ROOT, "may reach %.2g Vinf", bound)
+                    : "is unbounded";
             throw new IllegalArgumentException(String.format(Locale.ROOT,
                     "auto cannot keep epsilon %.3g at R = %.3g: poly cannot run (%s) and the exact kernel's float64 "
-                            + "rounding may reach %.2g Vinf; use --method exact for its best effort",
-                    options.epsilon(), plan.radius(), shortReason(plan), bound));
+                            + "rounding%s %s; use --method exact for its best effort",
+                    options.epsilon(), plan.radius(), shortReason(plan), narrow ? " with the float32 output" : "",
+                    reach));
         }
         if (!narrow) {
             AttentionResult r = TensorAttention.exact(q, g, keys, values, options);
             return new AttentionResult(r.output(), r.logSumExp(), r.method(), r.seconds(), r.flops(), null,
-                    "exact: poly " + plan.verdict());
+                    "exact: " + whyNotPoly(plan));
         }
         List<Tensor> wideKeys = keys.stream().map(t -> t.to(DType.FLOAT64)).toList();
         List<Tensor> wideValues = values.stream().map(t -> t.to(DType.FLOAT64)).toList();
         AttentionResult r = TensorAttention.exact(q.to(DType.FLOAT64), g, wideKeys, wideValues, options);
         return new AttentionResult(r.output().to(DType.FLOAT32), r.logSumExp(), r.method(), r.seconds(), r.flops(),
-                null, "exact in float64, rounded to float32: poly " + plan.verdict());
+                null, "exact in float64, rounded to float32: " + whyNotPoly(plan));
+    }
+
+    /** "poly rank .. costs .. vs exact .." when poly could run but costs more, else its refusal. */
+    private static String whyNotPoly(PolyPlan plan) {
+        return plan.feasible() ? "poly " + plan.verdict() : plan.refusal();
     }
 
     /** Rounding a float64 output to float32 moves it by at most 2^-24 |O| <= 2^-24 Vinf (with room for O's error). */
@@ -69,9 +77,15 @@ public final class PolyAttention {
         if (plan.feasible()) {
             return "slower than exact";
         }
+        // The refusal's cause without its advice: after "poly cannot certify ...: ", before " (" or "; ".
         String r = plan.refusal();
         int colon = r.indexOf(": ");
-        return colon < 0 ? r : r.substring(colon + 2).replace("; use the exact method", "");
+        String cause = colon < 0 ? r : r.substring(colon + 2);
+        for (String cut : new String[] {" (", "; "}) {
+            int at = cause.indexOf(cut);
+            cause = at < 0 ? cause : cause.substring(0, at);
+        }
+        return cause;
     }
 
     /**
