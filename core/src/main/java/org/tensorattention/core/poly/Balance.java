@@ -132,11 +132,19 @@ final class Balance {
 
     /** Multiplies column l of rows [0, rows) at off by 2^shift[l]; returns the largest |result|. */
     private static double shiftColumns(double[] a, long off, int rows, int cols, int[] shift) {
+        double[] factor = new double[cols];
+        boolean representable = true;
+        for (int l = 0; l < cols; l++) {
+            factor[l] = Math.scalb(1.0, shift[l]);
+            representable &= shift[l] >= Double.MIN_EXPONENT && shift[l] <= Double.MAX_EXPONENT;
+        }
         double max = 0;
         for (int j = 0; j < rows; j++) {
             int o = (int) (off + (long) j * cols);
             for (int l = 0; l < cols; l++) {
-                a[o + l] = Math.scalb(a[o + l], shift[l]);
+                // A multiply by a normal power of two is exact (one rounding if the result is subnormal) and
+                // much cheaper than scalb, which is kept for shifts past the normal range.
+                a[o + l] = representable ? a[o + l] * factor[l] : Math.scalb(a[o + l], shift[l]);
                 max = Math.max(max, Math.abs(a[o + l]));
             }
         }
@@ -147,8 +155,10 @@ final class Balance {
         if (shift == 0) {
             return;
         }
+        boolean representable = shift >= Double.MIN_EXPONENT && shift <= Double.MAX_EXPONENT;
+        double factor = Math.scalb(1.0, shift);
         for (long i = off; i < off + count; i++) {
-            a[(int) i] = Math.scalb(a[(int) i], shift);
+            a[(int) i] = representable ? a[(int) i] * factor : Math.scalb(a[(int) i], shift);
         }
     }
 

@@ -167,11 +167,7 @@ class ScalingTest {
         }
         for (int i = 0; i < nq; i++) {
             for (int l = 0; l < d; l++) {
-                double keyMax = 1;
-                for (double[][] kt : c.k) {
-                    keyMax *= colMax(kt, l);
-                }
-                double base = dO1[i] * vinf * Math.abs(scale) * keyMax;
+                double base = dO1[i] * vinf * Math.abs(scale) * productOfMaxima(c.k, -1, l);
                 double got = r.dq().get(i * d + l);
                 assertTrue(Math.abs(got - ex.dq()[i][l]) <= (gamma + slack) * base * (1 + 1e-6),
                         "dq[" + i + "," + l + "] " + got + " vs " + ex.dq()[i][l] + ", base " + base);
@@ -179,41 +175,41 @@ class ScalingTest {
         }
         for (int t = 0; t < factors; t++) {
             for (int l = 0; l < d; l++) {
-                double others = 1;
-                for (int u = 0; u < factors; u++) {
-                    if (u != t) {
-                        others *= colMax(c.k[u], l);
-                    }
-                }
                 double sum = 0;
                 for (int i = 0; i < nq; i++) {
                     sum += dO1[i] * Math.abs(c.q[i][l]);
                 }
-                double base = vinf * Math.abs(scale) * others * sum;
-                for (int j = 0; j < c.k[t].length; j++) {
-                    double got = r.dk().get(t).get(j * d + l);
-                    assertTrue(Math.abs(got - ex.dk()[t][j][l]) <= (gamma + slack) * base * (1 + 1e-6),
-                            "dk" + (t + 1) + "[" + j + "," + l + "] " + got + " vs " + ex.dk()[t][j][l]);
-                }
+                double base = vinf * Math.abs(scale) * productOfMaxima(c.k, t, l) * sum;
+                assertColumn("dk" + (t + 1), r.dk().get(t), ex.dk()[t], l, (gamma + slack) * base * (1 + 1e-6));
             }
             for (int l = 0; l < dv; l++) {
-                double others = 1;
-                for (int u = 0; u < factors; u++) {
-                    if (u != t) {
-                        others *= colMax(c.v[u], l);
-                    }
-                }
                 double sum = 0;
                 for (int i = 0; i < nq; i++) {
                     sum += Math.abs(dO[i][l]);
                 }
-                double base = sum * others;
-                for (int j = 0; j < c.v[t].length; j++) {
-                    double got = r.dv().get(t).get(j * dv + l);
-                    assertTrue(Math.abs(got - ex.dv()[t][j][l]) <= (weight + slack) * base * (1 + 1e-6),
-                            "dv" + (t + 1) + "[" + j + "," + l + "] " + got + " vs " + ex.dv()[t][j][l]);
-                }
+                double base = sum * productOfMaxima(c.v, t, l);
+                assertColumn("dv" + (t + 1), r.dv().get(t), ex.dv()[t], l, (weight + slack) * base * (1 + 1e-6));
             }
+        }
+    }
+
+    /** prod_{u != skip} max_j |m_u[j, l]| (skip = -1: every factor). */
+    static double productOfMaxima(double[][][] m, int skip, int l) {
+        double prod = 1;
+        for (int u = 0; u < m.length; u++) {
+            if (u != skip) {
+                prod *= colMax(m[u], l);
+            }
+        }
+        return prod;
+    }
+
+    /** |got - want| <= tol in every row of column l. */
+    static void assertColumn(String name, Tensor got, double[][] want, int l, double tol) {
+        int w = want[0].length;
+        for (int j = 0; j < want.length; j++) {
+            double x = got.get(j * w + l);
+            assertTrue(Math.abs(x - want[j][l]) <= tol, name + "[" + j + "," + l + "] " + x + " vs " + want[j][l]);
         }
     }
 
