@@ -258,6 +258,70 @@ class ScalingTest {
     }
 
     @Test
+    void columnsThatReachNoScoreAndAZeroScaleStayExact() {
+        // Column 0: q is zero against keys 1e100 (their features alone would overflow); column 1: k2 is zero
+        // against q 1e150 and k1 1e100. Neither reaches a score, but dq[:, 0] and dk2[:, 1] are nonzero.
+        Random rnd = new Random(107);
+        Case c = random(rnd, 3, 6, new int[] {6, 6}, 3, 2, 1);
+        for (int i = 0; i < 6; i++) {
+            c.q[i][0] = 0;
+            c.k[0][i][0] *= 1e100;
+            c.k[1][i][0] *= 1e100;
+            c.q[i][1] *= 1e150;
+            c.k[0][i][1] *= 1e100;
+            c.k[1][i][1] = 0;
+        }
+        Tensor dout = BruteForce.tensor(BruteForce.random(rnd, 6, 2, 1));
+        for (Mask mask : masks(3)) {
+            AttentionOptions o = AttentionOptions.defaults().withMask(mask).withEpsilon(1e-6);
+            checkForward(c, o);
+            checkBackward(c, dout, o);
+            // Scale 0: every score is 0, uniform weights.
+            checkForward(c, o.withScale(0));
+            checkBackward(c, dout, o.withScale(0));
+        }
+    }
+
+    @Test
+    void problemsOfVeryDifferentMagnitudesInOneBatchAreBalancedEachOnItsOwn() {
+        // Batch entry 0: q ~ 1e-100 with keys ~ 1e50; entry 1: entries ~ 1. One shift per batch entry would
+        // leave one of them out of range.
+        Random rnd = new Random(108);
+        Case small = random(rnd, 3, 6, new int[] {6, 6}, 2, 2, 1);
+        Case tiny = new Case(scaled(small.q, 1e-100), new double[][][] {scaled(small.k[0], 1e50),
+                scaled(small.k[1], 1e50)}, small.v);
+        Case unit = random(rnd, 3, 6, new int[] {6, 6}, 2, 2, 1);
+        Tensor q = stack(tiny.q, unit.q);
+        List<Tensor> keys = List.of(stack(tiny.k[0], unit.k[0]), stack(tiny.k[1], unit.k[1]));
+        List<Tensor> values = List.of(stack(tiny.v[0], unit.v[0]), stack(tiny.v[1], unit.v[1]));
+        for (Mask mask : masks(3)) {
+            AttentionOptions o = AttentionOptions.defaults().withMask(mask).withEpsilon(1e-6).withMethod(Method.POLY);
+            AttentionResult r = TensorAttention.forward(q, keys, values, o);
+            Case[] parts = {tiny, unit};
+            for (int b = 0; b < 2; b++) {
+                double[] row = new double[6 * 2];
+                for (int i = 0; i < row.length; i++) {
+                    row[i] = r.output().get(b * row.length + i);
+                }
+                double err = forwardError(parts[b], Tensor.of(row, 6, 2), 0.5, mask);
+                assertTrue(err <= r.poly().errorBound() + referenceSlack(parts[b]), "batch " + b + ": " + err);
+            }
+        }
+    }
+
+    /** Two (rows, cols) matrices as one (2, rows, cols) tensor. */
+    static Tensor stack(double[][] a, double[][] b) {
+        int rows = a.length;
+        int cols = a[0].length;
+        double[] flat = new double[2 * rows * cols];
+        for (int i = 0; i < rows; i++) {
+            System.arraycopy(a[i], 0, flat, i * cols, cols);
+            System.arraycopy(b[i], 0, flat, (rows + i) * cols, cols);
+        }
+        return Tensor.of(flat, 2, rows, cols);
+    }
+
+    @Test
     void rowsThatSeeNoTupleGiveZerosForward() {
         // Window (2, 2), q 9 rows, k1 3 rows, k2 5 rows: rows 4..8 see no j1.
         Random rnd = new Random(103);
