@@ -30,13 +30,18 @@ class ScalingTest {
     /** One problem given as matrices, with its tensors. */
     record Case(double[][] q, double[][][] k, double[][][] v) {
         PolyForwardTest.Problem problem() {
+            return problem(DType.FLOAT64);
+        }
+
+        /** The tensors in dtype (float32: the matrices must hold float32 values already). */
+        PolyForwardTest.Problem problem(DType dtype) {
             List<Tensor> keys = new ArrayList<>();
             List<Tensor> values = new ArrayList<>();
             for (int t = 0; t < k.length; t++) {
-                keys.add(BruteForce.tensor(k[t]));
-                values.add(BruteForce.tensor(v[t]));
+                keys.add(BruteForce.tensor(k[t]).to(dtype));
+                values.add(BruteForce.tensor(v[t]).to(dtype));
             }
-            return new PolyForwardTest.Problem(BruteForce.tensor(q), keys, values);
+            return new PolyForwardTest.Problem(BruteForce.tensor(q).to(dtype), keys, values);
         }
 
         /** Vinf = max_l prod_t max_j |V_t[j, l]|. */
@@ -125,7 +130,11 @@ class ScalingTest {
 
     /** Runs poly forward and checks it against the reference within its reported bound; returns that bound. */
     static double checkForward(Case c, AttentionOptions o) {
-        PolyForwardTest.Problem pr = c.problem();
+        return checkForward(c, o, DType.FLOAT64);
+    }
+
+    static double checkForward(Case c, AttentionOptions o, DType dtype) {
+        PolyForwardTest.Problem pr = c.problem(dtype);
         AttentionResult r = pr.run(o.withMethod(Method.POLY));
         assertEquals(Method.POLY, r.method());
         double scale = o.scaleFor(c.q[0].length);
@@ -456,7 +465,7 @@ class ScalingTest {
                     Case base = random(rnd, order, n, nk, d, dv, 0.3 + 1.7 * rnd.nextDouble());
                     double c0 = 1.0 / d;
                     double scale = (rnd.nextBoolean() ? 1 : -1) * Math.pow(10, -60 + 120 * rnd.nextDouble());
-                    Case c = rescale(rnd, base, c0 / Math.abs(scale));
+                    Case c = rescale(rnd, base, c0 / Math.abs(scale), 150, 20);
                     double eps = epsilons[rnd.nextInt(epsilons.length)];
                     AttentionOptions o = AttentionOptions.defaults().withMask(mask).withScale(scale).withEpsilon(eps);
                     Tensor dout = BruteForce.tensor(scaled(BruteForce.random(rnd, n, dv, 1),
@@ -484,12 +493,51 @@ class ScalingTest {
         assertTrue(accepted >= cases * 0.6, accepted + " of " + cases + " accepted");
     }
 
+    /** The same for float32 inputs (factors 1e-12 .. 1e12, within float32's range), forward: the bound counts the final rounding. */
+    @Test
+    void float32CertificateHoldsOrRefusesUnderRandomRescalings() {
+        Random rnd = new Random(2025);
+        double[] epsilons = {1e-2, 1e-4, 1e-6};
+        int cases = 0;
+        int accepted = 0;
+        for (int order = 2; order <= 4; order++) {
+            for (Mask mask : masks(order)) {
+                for (int rep = 0; rep < 4; rep++) {
+                    int n = 3 + rnd.nextInt(4);
+                    int d = 1 + rnd.nextInt(3);
+                    int[] nk = new int[order - 1];
+                    java.util.Arrays.fill(nk, n);
+                    Case base = random(rnd, order, n, nk, d, 2, 0.3 + 1.2 * rnd.nextDouble());
+                    double scale = (rnd.nextBoolean() ? 1 : -1) * Math.pow(10, -6 + 12 * rnd.nextDouble());
+                    Case wide = rescale(rnd, base, 1.0 / d / Math.abs(scale), 12, 5);
+                    double[][][] k = new double[order - 1][][];
+                    double[][][] v = new double[order - 1][][];
+                    for (int t = 0; t < order - 1; t++) {
+                        k[t] = rounded(wide.k[t]);
+                        v[t] = rounded(wide.v[t]);
+                    }
+                    Case c = new Case(rounded(wide.q), k, v);
+                    AttentionOptions o = AttentionOptions.defaults().withMask(mask).withScale(scale)
+                            .withEpsilon(epsilons[rnd.nextInt(epsilons.length)]);
+                    cases++;
+                    try {
+                        checkForward(c, o, DType.FLOAT32);
+                        accepted++;
+                    } catch (IllegalArgumentException e) {
+                        assertTrue(e.getMessage().startsWith("poly ") && e.getMessage().contains("epsilon"), e.getMessage());
+                    }
+                }
+            }
+        }
+        assertTrue(accepted >= cases * 0.6, accepted + " of " + cases + " accepted");
+    }
+
     /**
      * Per column l, q[:, l] times 10^a and each key column times 10^{b_t} with a + sum_t b_t = log10(ratio), every
-     * exponent within [-150, 150]: the products q_l prod_t k_tl, hence the scores, are those of the base case
-     * times ratio. Values get a random magnitude per factor.
+     * exponent within [-span, span]: the products q_l prod_t k_tl, hence the scores, are those of the base case
+     * times ratio. Values get a random magnitude 10^-valueSpan .. 10^valueSpan per factor.
      */
-    static Case rescale(Random rnd, Case base, double ratio) {
+    static Case rescale(Random rnd, Case base, double ratio, double span, double valueSpan) {
         int d = base.q[0].length;
         int factors = base.k.length;
         double total = Math.log10(ratio);
@@ -498,7 +546,7 @@ class ScalingTest {
         double[][][] v = new double[factors][][];
         for (int t = 0; t < factors; t++) {
             k[t] = scaled(base.k[t], 1);
-            v[t] = scaled(base.v[t], Math.pow(10, -20 + 40 * rnd.nextDouble()));
+            v[t] = scaled(base.v[t], Math.pow(10, valueSpan * (2 * rnd.nextDouble() - 1)));
         }
         for (int l = 0; l < d; l++) {
             double[] b = new double[factors];
@@ -506,10 +554,10 @@ class ScalingTest {
             do {
                 a = total;
                 for (int t = 0; t < factors; t++) {
-                    b[t] = -150 + 300 * rnd.nextDouble();
+                    b[t] = span * (2 * rnd.nextDouble() - 1);
                     a -= b[t];
                 }
-            } while (Math.abs(a) > 150);
+            } while (Math.abs(a) > span);
             for (double[] row : q) {
                 row[l] *= Math.pow(10, a);
             }
