@@ -82,6 +82,12 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
      */
     static PolyPlan of(double radius, Geometry g, Mask mask, double epsilon, DType dtype, int threads,
                        double memoryCap, boolean compareCost, double magnitude) {
+        return of(radius, g, mask, epsilon, dtype, threads, memoryCap, compareCost, magnitude, 1);
+    }
+
+    /** As {@link #of}, with values below 2^valueBits in absolute value. */
+    static PolyPlan of(double radius, Geometry g, Mask mask, double epsilon, DType dtype, int threads,
+                       double memoryCap, boolean compareCost, double magnitude, int valueBits) {
         int k = g.order();
         int d = g.d();
         double exact = g.exactFlops(mask);
@@ -127,14 +133,14 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
                 break;
             }
             double r = Multisets.rankAsDouble(d, p.degree());
-            if (log2Range(p, magnitude, rows, k) > MAX_LOG2_RANGE) {
+            if (log2Range(p, magnitude, rows, k, valueBits) > MAX_LOG2_RANGE) {
                 return refused(radius, epsilon, exact, String.format(Locale.ROOT,
                         "poly cannot certify epsilon %.3g at R = %.3g: its degree-%d features would pass 2^%d, "
                                 + "out of float64 range; use the exact method", epsilon, radius, p.degree(),
                         MAX_LOG2_RANGE));
             }
             eta = rounding(rows, r, p.degree(), d, k, p.absoluteSum(), eR)
-                    + underflow(log2Range(p, magnitude, rows, k), r, p.degree(), k, eR);
+                    + underflow(log2Range(p, magnitude, rows, k, valueBits), r, p.degree(), k, eR);
             if (p.delta() + eta <= target) {
                 break;
             }
@@ -212,10 +218,10 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
 
     /**
      * log2 of the largest magnitude the kernel forms on balanced data (entries at most magnitude, values below
-     * 2): a query coefficient |a_j m^j mult(L)| <= |a_j| 2^j j!, times the query monomial, times k - 1 states,
-     * each a sum of at most rows key monomials times values.
+     * 2^valueBits): a query coefficient |a_j m^j mult(L)| <= |a_j| 2^j j!, times the query monomial, times
+     * k - 1 states, each a sum of at most rows key monomials times values.
      */
-    static double log2Range(ExpPolynomial p, double magnitude, int rows, int k) {
+    static double log2Range(ExpPolynomial p, double magnitude, int rows, int k, int valueBits) {
         double[] a = p.coefficients();
         double coefficient = 0;
         double logFactorial = 0;
@@ -226,7 +232,7 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
             }
         }
         double monomial = p.degree() * Math.max(0, Math.log(magnitude) / Math.log(2));
-        double state = Math.log(2.0 * Math.max(1, rows)) / Math.log(2) + monomial;
+        double state = valueBits + Math.log(Math.max(1, rows)) / Math.log(2) + monomial;
         return coefficient + monomial + (k - 1) * state;
     }
 

@@ -331,6 +331,49 @@ class ScalingTest {
     }
 
     @Test
+    void decoderFoldsATinyScaleIntoItsData() {
+        // Entries +-1e10 with scale 1e-30, one token at a time: c^j would underflow for j >= 11.
+        Random rnd = new Random(109);
+        int n = 6;
+        int d = 3;
+        double[][] q = new double[n][d];
+        double[][][] k = new double[2][n][d];
+        for (int i = 0; i < n; i++) {
+            for (int l = 0; l < d; l++) {
+                q[i][l] = rnd.nextBoolean() ? 1e10 : -1e10;
+                k[0][i][l] = rnd.nextBoolean() ? 1e10 : -1e10;
+                k[1][i][l] = rnd.nextBoolean() ? 1e10 : -1e10;
+            }
+        }
+        Case c = new Case(q, k, new double[][][] {BruteForce.random(rnd, n, 2, 1), BruteForce.random(rnd, n, 2, 1)});
+        double eps = 1e-8;
+        PolyDecoder dec = new PolyDecoder(3, d, 2, 1e-30, 3 * (1 + 1e-12), eps, n);
+        double[][] ref = BruteForce.forward(c.q, c.k, c.v, 1e-30, Mask.CAUSAL);
+        for (int i = 0; i < n; i++) {
+            double[] o = dec.append(q[i], new double[][] {k[0][i], k[1][i]}, new double[][] {c.v[0][i], c.v[1][i]});
+            for (int l = 0; l < 2; l++) {
+                assertTrue(Math.abs(o[l] - ref[i][l]) <= eps * c.vinf() + referenceSlack(c), "token " + i + ": "
+                        + o[l] + " vs " + ref[i][l]);
+            }
+        }
+    }
+
+    @Test
+    void decoderRefusesTokensPastItsFloat64RangeInsteadOfReturningNaN() {
+        // q ~ 1e-100 against keys ~ 1e50: scores below 1, but a decoder cannot balance one token against later
+        // ones, and k^L would overflow.
+        PolyDecoder dec = new PolyDecoder(3, 2, 1, Double.NaN, 2, 1e-6, 8);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> dec.append(
+                new double[] {1e-100, -1e-100}, new double[][] {{1e50, 1e50}, {-1e50, 1e50}},
+                new double[][] {{1}, {1}}));
+        assertTrue(e.getMessage().startsWith("token 0 has an entry") && e.getMessage().contains("certificate covers"),
+                e.getMessage());
+        assertEquals(0, dec.tokens());
+        double[] ok = dec.append(new double[] {0.5, -0.5}, new double[][] {{1, 1}, {-1, 1}}, new double[][] {{2}, {3}});
+        assertEquals(6, ok[0], 1e-12);
+    }
+
+    @Test
     void rowsThatSeeNoTupleGiveZerosForward() {
         // Window (2, 2), q 9 rows, k1 3 rows, k2 5 rows: rows 4..8 see no j1.
         Random rnd = new Random(103);
