@@ -242,23 +242,26 @@ class ScalingTest {
         }
     }
 
+    /** Order 3, n rows: q and the keys +-magnitude with random signs, values in [-1, 1]. */
+    static Case plusMinus(Random rnd, int n, int d, double magnitude) {
+        double[][][] m = new double[3][n][d];
+        for (int i = 0; i < n; i++) {
+            for (int l = 0; l < d; l++) {
+                for (double[][] a : m) {
+                    a[i][l] = rnd.nextBoolean() ? magnitude : -magnitude;
+                }
+            }
+        }
+        return new Case(m[0], new double[][][] {m[1], m[2]},
+                new double[][][] {BruteForce.random(rnd, n, 2, 1), BruteForce.random(rnd, n, 2, 1)});
+    }
+
     @Test
     void hugeEntriesWithATinyScaleKeepEveryPolynomialTerm() {
         // Entries +-1e10, scale 1e-30: each term of a score is +-1, scores +-1 or +-3. c^j underflows for
         // j >= 11, so the scale must be folded into the data rather than into the coefficients.
         Random rnd = new Random(102);
-        int n = 6;
-        int d = 3;
-        double[][] q = new double[n][d];
-        double[][][] k = new double[2][n][d];
-        for (int i = 0; i < n; i++) {
-            for (int l = 0; l < d; l++) {
-                q[i][l] = rnd.nextBoolean() ? 1e10 : -1e10;
-                k[0][i][l] = rnd.nextBoolean() ? 1e10 : -1e10;
-                k[1][i][l] = rnd.nextBoolean() ? 1e10 : -1e10;
-            }
-        }
-        Case c = new Case(q, k, new double[][][] {BruteForce.random(rnd, n, 2, 1), BruteForce.random(rnd, n, 2, 1)});
+        Case c = plusMinus(rnd, 6, 3, 1e10);
         for (Mask mask : masks(3)) {
             AttentionOptions o = AttentionOptions.defaults().withScale(1e-30).withMask(mask).withEpsilon(1e-8);
             double bound = checkForward(c, o);
@@ -336,16 +339,9 @@ class ScalingTest {
         Random rnd = new Random(109);
         int n = 6;
         int d = 3;
-        double[][] q = new double[n][d];
-        double[][][] k = new double[2][n][d];
-        for (int i = 0; i < n; i++) {
-            for (int l = 0; l < d; l++) {
-                q[i][l] = rnd.nextBoolean() ? 1e10 : -1e10;
-                k[0][i][l] = rnd.nextBoolean() ? 1e10 : -1e10;
-                k[1][i][l] = rnd.nextBoolean() ? 1e10 : -1e10;
-            }
-        }
-        Case c = new Case(q, k, new double[][][] {BruteForce.random(rnd, n, 2, 1), BruteForce.random(rnd, n, 2, 1)});
+        Case c = plusMinus(rnd, n, d, 1e10);
+        double[][] q = c.q;
+        double[][][] k = c.k;
         double eps = 1e-8;
         PolyDecoder dec = new PolyDecoder(3, d, 2, 1e-30, 3 * (1 + 1e-12), eps, n);
         double[][] ref = BruteForce.forward(c.q, c.k, c.v, 1e-30, Mask.CAUSAL);
