@@ -18,7 +18,8 @@ import org.tensorattention.core.poly.PolyAttention;
  * <p>q is (..., H, n, d); each key K_t is (..., G, n_t, d) and each value V_t is (..., G, n_t, dv), with the
  * same leading shape for all keys and values. Leading dimensions are independent problems; a key dimension of
  * 1 broadcasts, and the last leading dimension may group heads (H a multiple of G: query head h reads key
- * head h / (H / G)). The order k is {@code keys.size() + 1}. Computation runs in q's dtype.
+ * head h / (H / G)). The order k is {@code keys.size() + 1}. The exact method computes in q's dtype; poly,
+ * and auto's exact fallback, in float64; results come back in q's dtype.
  */
 public final class TensorAttention {
     private TensorAttention() {
