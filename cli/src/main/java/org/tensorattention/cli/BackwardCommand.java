@@ -9,8 +9,6 @@ import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.GradientResult;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
-import org.tensorattention.io.Json;
-import org.tensorattention.io.Npz;
 
 /** {@code tensor-attention backward}: O and the gradients of q, keys and values from dout. */
 final class BackwardCommand implements Command {
@@ -42,26 +40,32 @@ final class BackwardCommand implements Command {
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws Exception {
         AttentionOptions options = AttentionFlags.parse(args);
-        Inputs.Job job = Inputs.open(args);
-        Inputs.Attention a = Inputs.attention(job);
-        Tensor dout = job.require("dout");
-        GradientResult r;
-        try (Ticker ticker = Ticker.start("backward (" + options.method().label() + ")", err)) {
-            r = TensorAttention.backward(a.q(), a.keys(), a.values(), dout, null, options);
-        }
-        Map<String, Tensor> results = new LinkedHashMap<>();
-        results.put("o", r.output());
-        results.put("dq", r.dq());
-        for (int t = 0; t < r.dk().size(); t++) {
-            results.put("dk" + (t + 1), r.dk().get(t));
-        }
-        for (int t = 0; t < r.dv().size(); t++) {
-            results.put("dv" + (t + 1), r.dv().get(t));
-        }
-        Npz.write(job.output(), results);
-        if (args.has("report")) {
-            Json.write(args.path("report"),
-                    Reports.attention(name(), a.geometry(), a.q(), options, r.method(), r.seconds(), r.flops(), r.poly(), r.reason()));
+        try (Inputs.Job job = Inputs.open(args, out)) {
+            Inputs.Attention a = Inputs.attention(job);
+            Tensor dout = job.require("dout");
+            Map<String, Long> sizes = new LinkedHashMap<>();
+            sizes.put("o", Inputs.outputElements(a.q(), a.values().get(0)));
+            sizes.put("dq", (long) a.q().size());
+            for (int t = 0; t < a.keys().size(); t++) {
+                sizes.put("dk" + (t + 1), (long) a.keys().get(t).size());
+                sizes.put("dv" + (t + 1), (long) a.values().get(t).size());
+            }
+            Inputs.requireRoom(a.q().dtype(), sizes);
+            GradientResult r;
+            try (Ticker ticker = Ticker.start("backward (" + options.method().label() + ")", err)) {
+                r = TensorAttention.backward(a.q(), a.keys(), a.values(), dout, null, options);
+            }
+            Map<String, Tensor> results = new LinkedHashMap<>();
+            results.put("o", r.output());
+            results.put("dq", r.dq());
+            for (int t = 0; t < r.dk().size(); t++) {
+                results.put("dk" + (t + 1), r.dk().get(t));
+            }
+            for (int t = 0; t < r.dv().size(); t++) {
+                results.put("dv" + (t + 1), r.dv().get(t));
+            }
+            job.output().writeNpz(results);
+            job.report(Reports.attention(name(), a.geometry(), a.q(), options, r.method(), r.seconds(), r.flops(), r.poly(), r.reason()));
         }
         return 0;
     }

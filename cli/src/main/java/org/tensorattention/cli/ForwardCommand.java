@@ -9,8 +9,6 @@ import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
-import org.tensorattention.io.Json;
-import org.tensorattention.io.Npz;
 
 /** {@code tensor-attention forward}: O from q, k1.., v1.. in an .npz. */
 final class ForwardCommand implements Command {
@@ -51,18 +49,17 @@ final class ForwardCommand implements Command {
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws Exception {
         AttentionOptions options = AttentionFlags.parse(args);
-        Inputs.Job job = Inputs.open(args);
-        Inputs.Attention a = Inputs.attention(job);
-        AttentionResult r;
-        try (Ticker ticker = Ticker.start("forward (" + options.method().label() + ")", err)) {
-            r = TensorAttention.forward(a.q(), a.keys(), a.values(), options);
-        }
-        Map<String, Tensor> results = new LinkedHashMap<>();
-        results.put("o", r.output());
-        Npz.write(job.output(), results);
-        if (args.has("report")) {
-            Json.write(args.path("report"),
-                    Reports.attention(name(), a.geometry(), a.q(), options, r.method(), r.seconds(), r.flops(), r.poly(), r.reason()));
+        try (Inputs.Job job = Inputs.open(args, out)) {
+            Inputs.Attention a = Inputs.attention(job);
+            Inputs.requireRoom(a.q().dtype(), Map.of("o", Inputs.outputElements(a.q(), a.values().get(0))));
+            AttentionResult r;
+            try (Ticker ticker = Ticker.start("forward (" + options.method().label() + ")", err)) {
+                r = TensorAttention.forward(a.q(), a.keys(), a.values(), options);
+            }
+            Map<String, Tensor> results = new LinkedHashMap<>();
+            results.put("o", r.output());
+            job.output().writeNpz(results);
+            job.report(Reports.attention(name(), a.geometry(), a.q(), options, r.method(), r.seconds(), r.flops(), r.poly(), r.reason()));
         }
         return 0;
     }

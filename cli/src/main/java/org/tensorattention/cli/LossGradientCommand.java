@@ -9,8 +9,6 @@ import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.DType;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.grad.LossGradient;
-import org.tensorattention.io.Json;
-import org.tensorattention.io.Npz;
 
 /** {@code tensor-attention loss-gradient}: the training loss L(X) and dL/dX. */
 final class LossGradientCommand implements Command {
@@ -47,31 +45,30 @@ final class LossGradientCommand implements Command {
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws Exception {
         AttentionOptions options = AttentionFlags.parse(args);
-        Inputs.Job job = Inputs.open(args);
-        List<Tensor> a = new ArrayList<>();
-        for (int t = 1; t <= 5; t++) {
-            a.add(job.require("a" + t));
-        }
-        Tensor x = job.require("x");
-        Tensor y = job.require("y");
-        Tensor e = job.require("e");
-        Tensor scale = job.arrays().get("scale");
-        if (scale != null) {
-            if (scale.size() != 1 || !Double.isFinite(scale.get(0))) {
-                throw new UsageException(job.input() + ": 'scale' must be one finite number, got " + scale.describe());
+        try (Inputs.Job job = Inputs.open(args, out)) {
+            List<Tensor> a = new ArrayList<>();
+            for (int t = 1; t <= 5; t++) {
+                a.add(job.require("a" + t));
             }
-            options = options.withScale(scale.get(0));
-        }
-        LossGradient.Result r;
-        try (Ticker ticker = Ticker.start("loss-gradient (" + options.method().label() + ")", err)) {
-            r = LossGradient.compute(a, x, y, e, options);
-        }
-        Map<String, Tensor> results = new LinkedHashMap<>();
-        DType dt = a.get(0).dtype();
-        results.put("loss", Tensor.scalar(r.loss()).to(dt));
-        results.put("dx", r.dx());
-        Npz.write(job.output(), results);
-        if (args.has("report")) {
+            Tensor x = job.require("x");
+            Tensor y = job.require("y");
+            Tensor e = job.require("e");
+            Tensor scale = job.arrays().get("scale");
+            if (scale != null) {
+                if (scale.size() != 1 || !Double.isFinite(scale.get(0))) {
+                    throw new UsageException(job.input() + ": 'scale' must be one finite number, got " + scale.describe());
+                }
+                options = options.withScale(scale.get(0));
+            }
+            LossGradient.Result r;
+            try (Ticker ticker = Ticker.start("loss-gradient (" + options.method().label() + ")", err)) {
+                r = LossGradient.compute(a, x, y, e, options);
+            }
+            Map<String, Tensor> results = new LinkedHashMap<>();
+            DType dt = a.get(0).dtype();
+            results.put("loss", Tensor.scalar(r.loss()).to(dt));
+            results.put("dx", r.dx());
+            job.output().writeNpz(results);
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("command", name());
             j.put("method", r.method().label());
@@ -83,7 +80,7 @@ final class LossGradientCommand implements Command {
             j.put("loss", r.loss());
             j.put("reason", r.reason());
             Reports.putPoly(j, r.poly());
-            Json.write(args.path("report"), j);
+            job.report(j);
         }
         return 0;
     }
