@@ -13,12 +13,9 @@ import java.awt.geom.Line2D;
 import java.awt.geom.Path2D;
 import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import javax.imageio.ImageIO;
 
 /**
  * A line plot written as a PNG: title, axis labels, linear or log-log axes, named series with markers and a
@@ -175,13 +172,7 @@ public final class LinePlot {
 
     /** Writes the plot as a PNG file. */
     public void write(Path file) {
-        try {
-            if (!ImageIO.write(render(), "png", file.toFile())) {
-                throw new IllegalStateException("no PNG writer available");
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        Panels.writePng(render(), file);
     }
 
     /** Draws the plot into a new image. */
