@@ -58,9 +58,31 @@ public final class Main extends Base {
     }
 
     public static void main(String[] argv) {
+        useLauncherStderr();
         int status = run(argv, System.in, System.out, System.err);
         System.out.flush();
         System.exit(status);
+    }
+
+    /**
+     * The launcher starts the JVM with stderr in a file (to drop the JVM's incubator notice) and passes the
+     * caller's stderr as another descriptor: write there, through the same open file (so that appends, offsets
+     * and terminals behave as for fd 2).
+     */
+    private static void useLauncherStderr() {
+        String fd = System.getProperty("tensorattention.stderr.fd");
+        if (fd == null) {
+            return;
+        }
+        try {
+            java.io.FileDescriptor d = new java.io.FileDescriptor();
+            java.lang.reflect.Field f = java.io.FileDescriptor.class.getDeclaredField("fd");
+            f.setAccessible(true); // opened to us by the jar's manifest (Add-Opens java.base/java.io)
+            f.setInt(d, Integer.parseInt(fd));
+            System.setErr(new PrintStream(new java.io.FileOutputStream(d), true, StandardCharsets.UTF_8));
+        } catch (ReflectiveOperationException | RuntimeException e) {
+            // Messages then reach the caller when the JVM ends, through the launcher.
+        }
     }
 
     /** Runs one command line; returns the exit status instead of exiting (tests call this). */
