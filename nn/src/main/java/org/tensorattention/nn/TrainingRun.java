@@ -122,13 +122,29 @@ public final class TrainingRun {
         Checkpoint.save(t, dir.resolve("checkpoint.npz"));
     }
 
+    /** The checkpoint's numeric form of a configuration, with whole numbers as integers. */
+    private static Map<String, Object> readable(Map<String, Double> numbers) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        numbers.forEach((k, v) -> r.put(k, v == Math.rint(v) && Math.abs(v) < 1e15 ? (Object) (long) (double) v : v));
+        return r;
+    }
+
     /** Everything a run reports: configuration, per-step loss and accuracy, evaluations, final figures. */
     public static Map<String, Object> metrics(Result r) {
         Trainer t = r.trainer();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", r.name());
-        m.put("model", t.model().config().toNumbers());
-        m.put("train", t.config().toNumbers());
+        ModelConfig mc = t.model().config();
+        Map<String, Object> model = readable(mc.toNumbers());
+        model.put("activation", mc.activation().name().toLowerCase(java.util.Locale.ROOT));
+        model.put("method", mc.method().label());
+        for (String flag : new String[] {"positions", "sink", "fourier"}) {
+            model.computeIfPresent(flag, (k, v) -> ((Number) v).doubleValue() != 0);
+        }
+        m.put("model", model);
+        Map<String, Object> train = readable(t.config().toNumbers());
+        train.put("task", t.config().task().label());
+        m.put("train", train);
         m.put("task", t.config().task().label());
         m.put("method", t.model().config().method().label());
         m.put("parameters", t.model().parameterCount());
