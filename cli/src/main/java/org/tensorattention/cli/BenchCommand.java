@@ -26,8 +26,9 @@ final class BenchCommand extends Base {
         }
     }
 
-    @Option(names = "--output", paramLabel = "DIR", description = "folder for the CSV and PNG files (default: ${DEFAULT-VALUE})")
-    Path output;
+
+    @Mixin
+    EvidenceFlags.Common common;
 
     @Option(names = "--exact-n", paramLabel = "N1,N2,..", split = ",", description = "sizes for the exact kernel (default: ${DEFAULT-VALUE})")
     int[] exactN;
@@ -78,29 +79,18 @@ final class BenchCommand extends Base {
     @Option(names = "--no-torch", description = "do not try the PyTorch peer")
     boolean noTorch;
 
-    @Option(names = "--quick", description = "tiny sizes, one repetition (a smoke test)")
-    boolean quick;
 
-    @Option(names = "--seed", paramLabel = "S", description = "random seed (default: ${DEFAULT-VALUE})")
-    long seed;
 
-    @Mixin
-    Flags.Threads threads;
-
-    @Mixin
-    Flags.Quiet quiet;
 
     @Override
     int run() {
-        boolean q = quick;
         BenchConfig cfg = new BenchConfig(
-                q && !EvidenceFlags.given(spec, "--exact-n") ? new int[] {8, 12, 16} : exactN,
-                q && !EvidenceFlags.given(spec, "--poly-n") ? new int[] {128, 256} : polyN,
+                common.quick(spec, "--exact-n") ? new int[] {8, 12, 16} : exactN,
+                common.quick(spec, "--poly-n") ? new int[] {128, 256} : polyN,
                 order, d, dv == null ? d : dv, dtype, masks.mask(), bound, epsilon, !noBackward,
-                q && !EvidenceFlags.given(spec, "--warmup") ? 0 : warmup,
-                q && !EvidenceFlags.given(spec, "--reps") ? 1 : reps, pointSeconds,
-                q && !EvidenceFlags.given(spec, "--peak-seconds") ? 0.01 : peakSeconds,
-                !noTorch && !q, threads.count(), seed, output);
+                common.quick(spec, "--warmup") ? 0 : warmup, common.quick(spec, "--reps") ? 1 : reps, pointSeconds,
+                common.quick(spec, "--peak-seconds") ? 0.01 : peakSeconds,
+                !noTorch && !common.quick, common.threads.count(), common.seed, common.output);
         new Bench(cfg, out, err).run();
         return 0;
     }

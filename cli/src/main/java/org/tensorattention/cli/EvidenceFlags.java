@@ -78,6 +78,33 @@ final class EvidenceFlags {
         }
     }
 
+    /**
+     * The options every evidence command has: the output folder (its default from the command's configuration
+     * record), --quick, --seed, --threads and --quiet.
+     */
+    static final class Common {
+        @picocli.CommandLine.Option(names = "--output", paramLabel = "DIR",
+                description = "folder for the CSV and PNG files (default: ${DEFAULT-VALUE})")
+        java.nio.file.Path output;
+
+        @picocli.CommandLine.Option(names = "--quick", description = "small sizes, few repetitions (a smoke test)")
+        boolean quick;
+
+        @picocli.CommandLine.Option(names = "--seed", paramLabel = "S", description = "random seed (default: ${DEFAULT-VALUE})")
+        long seed;
+
+        @picocli.CommandLine.Mixin
+        Flags.Threads threads;
+
+        @picocli.CommandLine.Mixin
+        Flags.Quiet quiet;
+
+        /** --quick, unless the option was given: then the user's value wins. */
+        boolean quick(CommandSpec spec, String option) {
+            return quick && !given(spec, option);
+        }
+    }
+
     /** Shortest form that reads back as the same double. */
     static String number(double x) {
         return x == Math.rint(x) && Math.abs(x) < 1e15 ? Long.toString((long) x) : Double.toString(x);

@@ -40,8 +40,9 @@ final class ExperimentCommand extends Base {
             }
         }
 
-        @Option(names = "--output", paramLabel = "DIR", description = "folder for the CSV and PNG files (default: ${DEFAULT-VALUE})")
-        Path output;
+
+        @Mixin
+        EvidenceFlags.Common common;
 
         @Option(names = "--runs", paramLabel = "N", description = "random problems (default: ${DEFAULT-VALUE})")
         int runs;
@@ -72,23 +73,14 @@ final class ExperimentCommand extends Base {
         @Option(names = "--masks", paramLabel = "M1,M2,..", split = ",", description = "full, causal, window (default: ${DEFAULT-VALUE})")
         String[] masks;
 
-        @Option(names = "--quick", description = "60 runs (a smoke test)")
-        boolean quick;
 
-        @Option(names = "--seed", paramLabel = "S", description = "random seed (default: ${DEFAULT-VALUE})")
-        long seed;
 
-        @Mixin
-        Flags.Threads threads;
-
-        @Mixin
-        Flags.Quiet quiet;
 
         @Override
         int run() {
             ErrorExperiment.Config cfg = new ErrorExperiment.Config(
-                    quick && !EvidenceFlags.given(spec, "--runs") ? 60 : runs, nMin, nMax, d, dv, orders, epsilons, bounds,
-                    masks, threads.count(), seed, output);
+                    common.quick(spec, "--runs") ? 60 : runs, nMin, nMax, d, dv, orders, epsilons, bounds,
+                    masks, common.threads.count(), common.seed, common.output);
             ErrorExperiment.Report r = ErrorExperiment.run(cfg, out, err);
             return r.violations() == 0 ? 0 : 1;
         }
@@ -110,8 +102,9 @@ final class ExperimentCommand extends Base {
             }
         }
 
-        @Option(names = "--output", paramLabel = "DIR", description = "folder for the CSV and PNG files (default: ${DEFAULT-VALUE})")
-        Path output;
+
+        @Mixin
+        EvidenceFlags.Common common;
 
         @Option(names = "--sizes", paramLabel = "N1,N2,..", split = ",", description = "n for the crossover (default: ${DEFAULT-VALUE})")
         int[] sizes;
@@ -144,20 +137,11 @@ final class ExperimentCommand extends Base {
         @Option(names = "--epsilon", paramLabel = "E", converter = Flags.Finite.class, description = "error target (default: ${DEFAULT-VALUE})")
         double epsilon;
 
-        @Option(names = "--quick", description = "few sizes and bounds (a smoke test)")
-        boolean quick;
 
-        @Option(names = "--seed", paramLabel = "S", description = "random seed (default: ${DEFAULT-VALUE})")
-        long seed;
 
-        @Mixin
-        Flags.Threads threads;
-
-        @Mixin
-        Flags.Quiet quiet;
 
         private boolean quick(String option) {
-            return quick && !EvidenceFlags.given(spec, option);
+            return common.quick(spec, option);
         }
 
         @Override
@@ -168,7 +152,7 @@ final class ExperimentCommand extends Base {
                     quick("--exact-n") ? new int[] {24, 32} : exactN,
                     quick("--poly-n") ? new int[] {64} : polyN,
                     order, d, dv == null ? d : dv, epsilon, quick("--poly-seconds") ? 0.05 : polySeconds,
-                    threads.count(), seed, output);
+                    common.threads.count(), common.seed, common.output);
             ThresholdExperiment.run(cfg, out, err);
             return 0;
         }
@@ -192,8 +176,9 @@ final class ExperimentCommand extends Base {
             }
         }
 
-        @Option(names = "--output", paramLabel = "DIR", description = "folder for the CSV and PNG files (default: ${DEFAULT-VALUE})")
-        Path output;
+
+        @Mixin
+        EvidenceFlags.Common common;
 
         @Option(names = "--sizes", paramLabel = "N1,N2,..", split = ",", description = "n (default: ${DEFAULT-VALUE})")
         int[] sizes;
@@ -213,24 +198,15 @@ final class ExperimentCommand extends Base {
                 description = "the constant accuracy the rank is computed for (default: ${DEFAULT-VALUE})")
         double epsilon;
 
-        @Option(names = "--quick", description = "small sizes, few instances (a smoke test)")
-        boolean quick;
 
-        @Option(names = "--seed", paramLabel = "S", description = "random seed (default: ${DEFAULT-VALUE})")
-        long seed;
 
-        @Mixin
-        Flags.Threads threads;
-
-        @Mixin
-        Flags.Quiet quiet;
 
         @Override
         int run() {
             HardnessExperiment.Config cfg = new HardnessExperiment.Config(
-                    quick && !EvidenceFlags.given(spec, "--sizes") ? new int[] {8, 16} : sizes,
-                    quick && !EvidenceFlags.given(spec, "--instances") ? 4 : instances, dFactor, density, epsilon,
-                    threads.count(), seed, output);
+                    common.quick(spec, "--sizes") ? new int[] {8, 16} : sizes,
+                    common.quick(spec, "--instances") ? 4 : instances, dFactor, density, epsilon,
+                    common.threads.count(), common.seed, common.output);
             HardnessExperiment.Report r = HardnessExperiment.run(cfg, out, err);
             return r.wrong() == 0 ? 0 : 1;
         }
