@@ -166,7 +166,8 @@ public final class Main extends Base {
                 return "unknown option " + first + help;
             }
             if (!spec.subcommands().isEmpty()) {
-                return "unknown command '" + first + "'" + help;
+                String what = spec.usageMessage().synopsisSubcommandLabel().toLowerCase(Locale.ROOT);
+                return "unknown " + what + " '" + first + "'" + help;
             }
             return "unexpected argument '" + first + "' (options start with --)" + help;
         }
