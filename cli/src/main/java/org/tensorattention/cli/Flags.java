@@ -1,6 +1,5 @@
 package org.tensorattention.cli;
 
-import java.nio.file.Path;
 import org.tensorattention.core.DType;
 import org.tensorattention.core.Mask;
 import org.tensorattention.io.Progress;
@@ -91,10 +90,5 @@ final class Flags {
             }
             return causal ? Mask.CAUSAL : Mask.FULL;
         }
-    }
-
-    /** --output DIR of the commands that write a folder of results. */
-    static Path folder(String name) {
-        return Path.of(name);
     }
 }

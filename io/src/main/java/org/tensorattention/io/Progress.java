@@ -163,11 +163,14 @@ public final class Progress {
         if (out == null) {
             return;
         }
-        String s = render(now, note);
+        String s = render(now, note, true);
         drawn = true;
         if (mode.terminal()) {
             // One column spare: a line that fills the last column wraps on some terminals.
             int width = mode.columns() - 1;
+            if (s.length() > width) {
+                s = render(now, note, false); // the count says what the bar does; the note matters more
+            }
             if (s.length() > width) {
                 s = s.substring(0, width);
             }
@@ -180,6 +183,10 @@ public final class Progress {
     }
 
     String render(long now, String note) {
+        return render(now, note, true);
+    }
+
+    private String render(long now, String note, boolean withBar) {
         double fraction = done / total;
         int filled = (int) Math.round(fraction * BAR);
         double elapsed = (now - start) * 1e-9;
@@ -187,8 +194,9 @@ public final class Progress {
         String count = total == Math.rint(total) && done == Math.rint(done)
                 ? String.format(Locale.ROOT, "%d/%d", (long) done, (long) total)
                 : String.format(Locale.ROOT, "%3.0f%%", 100 * fraction);
-        return String.format(Locale.ROOT, "%s [%s%s] %s  elapsed %s  eta %s%s", label, "#".repeat(filled),
-                ".".repeat(BAR - filled), count, clock(elapsed), eta, note == null || note.isEmpty() ? "" : "  " + note);
+        String bar = withBar ? " [" + "#".repeat(filled) + ".".repeat(BAR - filled) + "]" : "";
+        return String.format(Locale.ROOT, "%s%s %s  elapsed %s  eta %s%s", label, bar, count, clock(elapsed), eta,
+                note == null || note.isEmpty() ? "" : "  " + note);
     }
 
     /** Seconds as m:ss (or h:mm:ss past an hour). */
