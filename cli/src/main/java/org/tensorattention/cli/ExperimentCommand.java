@@ -5,7 +5,6 @@ import java.util.Map;
 import org.tensorattention.evidence.ErrorExperiment;
 import org.tensorattention.evidence.HardnessExperiment;
 import org.tensorattention.evidence.ThresholdExperiment;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -14,7 +13,7 @@ import picocli.CommandLine.Option;
 @Command(name = "experiment", mixinStandardHelpOptions = true, synopsisSubcommandLabel = "EXPERIMENT",
         header = "the measurements behind the claims: error, threshold, hardness",
         description = "Runs one experiment; each writes CSV and PNG files into its --output folder.",
-        subcommands = {CommandLine.HelpCommand.class, ExperimentCommand.Error.class, ExperimentCommand.Threshold.class,
+        subcommands = {HelpCommand.class, ExperimentCommand.Error.class, ExperimentCommand.Threshold.class,
             ExperimentCommand.Hardness.class})
 final class ExperimentCommand extends Base {
     /** No experiment named: the list, and exit 2. */

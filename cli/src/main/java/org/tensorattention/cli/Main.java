@@ -24,7 +24,7 @@ import picocli.CommandLine.Model.OptionSpec;
         header = "tensor-attention: higher-order softmax attention",
         synopsisSubcommandLabel = "COMMAND",
         footer = "%nSee tensor-attention COMMAND --help (or tensor-attention help COMMAND) for a command's options.",
-        subcommands = {CommandLine.HelpCommand.class, DemoCommand.class, ForwardCommand.class, BackwardCommand.class,
+        subcommands = {HelpCommand.class, DemoCommand.class, ForwardCommand.class, BackwardCommand.class,
             LossGradientCommand.class, TrainCommand.class, EvaluateCommand.class, BenchCommand.class,
             ExperimentCommand.class})
 public final class Main extends Base {

@@ -186,6 +186,9 @@ class BadInputTest {
             String a = stdout(dashHelp);
             assertTrue(a.contains("Usage: tensor-attention " + name), name + ": " + a);
             assertEquals(a, stdout(helpWord), "help " + name + " and " + name + " --help agree");
+            List<String> fromTheTop = new ArrayList<>(List.of("help"));
+            fromTheTop.addAll(List.of(words));
+            assertEquals(a, stdout(fromTheTop), "help " + name + " from the top");
         }
     }
 
