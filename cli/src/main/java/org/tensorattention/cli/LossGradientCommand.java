@@ -43,6 +43,7 @@ final class LossGradientCommand extends Base {
             Tensor e = job.require("e");
             Tensor scale = job.optional("scale");
             job.finish("a1", err);
+            Inputs.requireRoom(a.get(0).dtype(), Map.of("dx", (long) x.size()));
             if (scale != null) {
                 if (scale.size() != 1 || !Double.isFinite(scale.get(0))) {
                     throw new UsageException(job.input + ": 'scale' must be one finite number, got " + scale.describe());
