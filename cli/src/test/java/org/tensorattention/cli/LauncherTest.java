@@ -114,15 +114,21 @@ class LauncherTest {
         ProcessBuilder pb = launch(launcher);
         pb.command(args);
         Process p = pb.redirectOutput(out.toFile()).redirectError(err.toFile()).start();
-        // Wait for the first periodic checkpoint: training is under way.
         Path checkpoint = dir.resolve("checkpoint.npz");
-        for (int i = 0; i < 6000 && !Files.exists(checkpoint) && p.isAlive(); i++) {
-            Thread.sleep(20);
+        try {
+            // Wait for the first periodic checkpoint: training is under way.
+            for (int i = 0; i < 6000 && !Files.exists(checkpoint) && p.isAlive(); i++) {
+                Thread.sleep(20);
+            }
+            assertTrue(Files.exists(checkpoint), "a periodic checkpoint: " + text(err));
+            // As a terminal does: SIGINT to the whole process group (setsid made the launcher its leader).
+            OutputsTest.sh("kill", "-INT", "--", "-" + p.pid());
+            assertEquals(130, p.waitFor(), text(err));
+        } finally {
+            if (p.isAlive()) {
+                new ProcessBuilder("kill", "-KILL", "--", "-" + p.pid()).start().waitFor();
+            }
         }
-        assertTrue(Files.exists(checkpoint), "a periodic checkpoint: " + text(err));
-        // As a terminal does: SIGINT to the whole process group (setsid made the launcher its leader).
-        OutputsTest.sh("kill", "-INT", "--", "-" + p.pid());
-        assertEquals(130, p.waitFor(), text(err));
 
         String progress = text(err);
         assertFalse(progress.contains("\r"), "progress into a file has no carriage returns: " + progress);
