@@ -1,0 +1,2 @@
+def warm_up(wait=False):
+    pass
