@@ -9,7 +9,9 @@ warms the kernels up in the background on a tiny problem; TENSOR_ATTENTION_WARMU
 """
 
 from ._api import AttentionResult, GradientResult, backward, forward, loss_gradient
-from ._warmup import warm_up
+from ._warmup import start as _start_warmup, warm_up
+
+_start_warmup()
 
 __all__ = ["forward", "backward", "loss_gradient", "AttentionResult", "GradientResult", "vector_path",
            "warm_up"]
