@@ -5,7 +5,7 @@ java.nio buffer (no copy) and bulk-copied into a Java array (the copy), and resu
 from the Java array straight into a freshly allocated numpy array."""
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import List, Optional
 
 import jpype
@@ -160,8 +160,8 @@ def _window_widths(window, factors):
 @dataclass
 class AttentionResult:
     """What forward returns: the output and an account of what ran."""
-    output: np.ndarray
-    lse: Optional[np.ndarray]
+    output: np.ndarray = field(repr=False)
+    lse: Optional[np.ndarray] = field(repr=False)
     method: str
     seconds: float
     flops: float
@@ -175,10 +175,10 @@ class AttentionResult:
 @dataclass
 class GradientResult:
     """What backward returns: dL/dq, dL/dk_t, dL/dv_t, the forward output and an account of what ran."""
-    output: np.ndarray
-    dq: np.ndarray
-    dk: List[np.ndarray]
-    dv: List[np.ndarray]
+    output: np.ndarray = field(repr=False)
+    dq: np.ndarray = field(repr=False)
+    dk: List[np.ndarray] = field(repr=False)
+    dv: List[np.ndarray] = field(repr=False)
     method: str
     seconds: float
     flops: float

@@ -1,9 +1,10 @@
-"""Background warm-up: the JIT compiles the Vector API kernels on tiny problems while the caller gets ready.
+"""Background warm-up: the JIT compiles the Vector API kernels on small problems while the caller gets ready.
 
-Until C2 has compiled them the kernels run interpreted, tens of times slower (docs/PYTHON.md has the figures),
-so the first real call of a fresh process would pay seconds. A daemon thread runs a few hundred tiny forward
-and backward calls (float32 and float64, orders 2 and 3) on one library thread; the first real call waits for
-it to finish, which costs less than running cold. TENSOR_ATTENTION_WARMUP=0 turns it off."""
+Until C2 has compiled them the kernels run interpreted, many times slower (docs/PYTHON.md has the figures), so
+the first real call of a fresh process would pay seconds. A daemon thread runs 20 forward and backward calls on
+one library thread for each of float32 and float64, orders 3 and 2, in that order. A call waits for the phase of
+its own dtype and order, since a cold call costs more than the rest of that phase. TENSOR_ATTENTION_WARMUP=0
+turns it off."""
 
 import atexit
 import os
