@@ -192,8 +192,10 @@ class GradientResult:
 def _poly_fields(info):
     if info is None:
         return {}
+    bound = float(info.errorBound())
+    # The backward reports NaN: the forward's guarantee does not carry over to gradients.
     return dict(degree=int(info.degree()), rank=int(info.rank()), radius=float(info.radius()),
-                error_bound=float(info.errorBound()))
+                error_bound=None if math.isnan(bound) else bound)
 
 
 def java_forward(jq, jkeys, jvalues, opts):
