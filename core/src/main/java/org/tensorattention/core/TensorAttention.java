@@ -28,7 +28,10 @@ public final class TensorAttention {
     public static AttentionResult forward(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
         Geometry g = geometry(q, keys, values);
         options.mask().checkOrder(g.order());
-        if (options.method() != Method.EXACT) {
+        if (options.method() == Method.POLY) {
+            Vectorization.require("the polynomial method");
+        }
+        if (options.method() != Method.EXACT && Vectorization.AVAILABLE) {
             return PolyAttention.forward(q, keys, values, g, options);
         }
         return exact(q, g, keys, values, options);
@@ -52,7 +55,8 @@ public final class TensorAttention {
         }
         double seconds = (System.nanoTime() - start) * 1e-9;
         return new AttentionResult(out, lse, Method.EXACT, seconds, g.exactFlops(options.mask()), null,
-                "exact requested");
+                Vectorization.say(options.method() == Method.AUTO
+                        ? "exact: the polynomial method needs the Vector API" : "exact requested"));
     }
 
     /**
@@ -71,6 +75,7 @@ public final class TensorAttention {
                     + " but the output has shape " + Tensor.shapeString(expected));
         }
         requireFinite("dout", dout);
+        Vectorization.require("the backward pass");
         return Backward.run(q, keys, values, dout, forward, g, options);
     }
 
