@@ -9,9 +9,6 @@ import tempfile
 import threading
 from pathlib import Path
 
-import jpype
-import jpype.nio  # noqa: F401  (registers convertToDirectBuffer)
-
 _lock = threading.RLock()
 _started = False
 
@@ -116,6 +113,7 @@ def find_jdk():
 
 def _jpype_jar():
     """JPype's own Java half: next to the module in a pip install, under /usr/share/java in Debian's package."""
+    import jpype
     for c in (Path(jpype.__file__).resolve().parent.parent / "org.jpype.jar", Path("/usr/share/java/org.jpype.jar")):
         if c.is_file():
             return str(c)
@@ -127,6 +125,7 @@ def _quiet_start(*args, **kwargs):
 
     The JVM writes them to file descriptor 2 directly, so Python's sys.stderr cannot filter them: fd 2 goes
     to a temporary file for the start and everything else in it is passed on."""
+    import jpype
     sys.stderr.flush()
     saved = os.dup(2)
     with tempfile.TemporaryFile() as tmp:
@@ -147,6 +146,8 @@ def start():
     global _started
     if _started:
         return
+    import jpype
+    import jpype.nio  # noqa: F401  (convertToDirectBuffer, used by _api)
     with _lock:
         if _started:
             return
