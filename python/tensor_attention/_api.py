@@ -157,11 +157,9 @@ def _window_widths(window, factors):
     return [int(window)] * factors
 
 
-@dataclass
-class AttentionResult:
-    """What forward returns: the output and an account of what ran."""
-    output: np.ndarray = field(repr=False)
-    lse: Optional[np.ndarray] = field(repr=False)
+@dataclass(kw_only=True)
+class _Account:
+    """What ran: the method, kernel seconds, model flops, and for poly its degree, rank, R and bound."""
     method: str
     seconds: float
     flops: float
@@ -172,21 +170,20 @@ class AttentionResult:
     reason: str = ""
 
 
-@dataclass
-class GradientResult:
+@dataclass(kw_only=True)
+class AttentionResult(_Account):
+    """What forward returns: the output, the log-sum-exp (exact only) and an account of what ran."""
+    output: np.ndarray = field(repr=False)
+    lse: Optional[np.ndarray] = field(repr=False)
+
+
+@dataclass(kw_only=True)
+class GradientResult(_Account):
     """What backward returns: dL/dq, dL/dk_t, dL/dv_t, the forward output and an account of what ran."""
     output: np.ndarray = field(repr=False)
     dq: np.ndarray = field(repr=False)
     dk: List[np.ndarray] = field(repr=False)
     dv: List[np.ndarray] = field(repr=False)
-    method: str
-    seconds: float
-    flops: float
-    degree: Optional[int] = None
-    rank: Optional[int] = None
-    radius: Optional[float] = None
-    error_bound: Optional[float] = None
-    reason: str = ""
 
 
 def _poly_fields(info):

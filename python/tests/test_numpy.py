@@ -34,13 +34,21 @@ def _tuples(order):
     return N ** (order - 1)
 
 
-@pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("mask", MASKS)
-@pytest.mark.parametrize("order", [2, 3, 4])
+def every_case(test):
+    """Orders 2 to 4, every mask, every layout."""
+    for name, values in (("layout", LAYOUTS), ("mask", MASKS), ("order", [2, 3, 4])):
+        test = pytest.mark.parametrize(name, values)(test)
+    return test
+
+
+def _case(order, mask, layout, seed):
+    rng = np.random.default_rng(seed)
+    return rng, problem(rng, order, *LAYOUTS[layout], N, D, DV), _mask(mask, order)
+
+
+@every_case
 def test_forward_matches_reference(order, mask, layout):
-    rng = np.random.default_rng(order * 100 + len(layout))
-    q, keys, values = problem(rng, order, *LAYOUTS[layout], N, D, DV)
-    m = _mask(mask, order)
+    _, (q, keys, values), m = _case(order, mask, layout, order * 100 + len(layout))
     r = ta.forward(q, keys, values, **m)
     o, lse = ref_forward(q, keys, values, **m)
     assert r.method == "exact"
@@ -53,13 +61,9 @@ def test_forward_matches_reference(order, mask, layout):
     assert r.degree is None and r.rank is None and r.radius is None and r.error_bound is None
 
 
-@pytest.mark.parametrize("layout", LAYOUTS)
-@pytest.mark.parametrize("mask", MASKS)
-@pytest.mark.parametrize("order", [2, 3, 4])
+@every_case
 def test_backward_matches_autograd(order, mask, layout):
-    rng = np.random.default_rng(order * 10 + len(mask))
-    q, keys, values = problem(rng, order, *LAYOUTS[layout], N, D, DV)
-    m = _mask(mask, order)
+    rng, (q, keys, values), m = _case(order, mask, layout, order * 10 + len(mask))
     dout = rng.uniform(-1, 1, q.shape[:-1] + (DV,))
     o, dq, dk, dv = ref_gradients(q, keys, values, dout, **m)
     g = ta.backward(q, keys, values, dout, **m)
