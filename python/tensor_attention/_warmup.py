@@ -1,10 +1,10 @@
 """Background warm-up: the JIT compiles the Vector API kernels on small problems while the caller gets ready.
 
 Until C2 has compiled them the kernels run interpreted, many times slower (docs/PYTHON.md has the figures), so
-the first real call of a fresh process would pay seconds. A daemon thread runs 20 forward and backward calls on
-one library thread for each of float32 and float64, orders 3 and 2, in that order. A call waits for the phase of
-its own dtype and order, since a cold call costs more than the rest of that phase. TENSOR_ATTENTION_WARMUP=0
-turns it off."""
+the first real call of a fresh process would pay seconds. A daemon thread runs 20 rounds of forward and
+backward calls on two small shapes, on one library thread, for each of float32 and float64, orders 3 and 2,
+in that order. A call waits for the phase of its own dtype and order, since a cold call costs more than the
+rest of that phase. TENSOR_ATTENTION_WARMUP=0 turns it off."""
 
 import atexit
 import os
@@ -15,8 +15,9 @@ import numpy as np
 from . import _api
 
 ROUNDS = 20
-N = 96
-D = 64
+# (n, d): at least one key block and one 4-vector value stripe on AVX-512 (so the main loops compile), and a
+# narrow head (so the remainder loops compile before a small model first needs them).
+SHAPES = ((96, 64), (40, 16))
 # The order of the phases is the order of need: float32 (training) before float64, order 3 before 2.
 PHASES = [(np.dtype(dt), order) for dt in (np.float32, np.float64) for order in (3, 2)]
 _thread = None
@@ -24,10 +25,9 @@ _stop = threading.Event()
 _ready = {phase: threading.Event() for phase in PHASES}
 
 
-def _problem(dtype, order):
+def _problem(dtype, order, n, d):
     rng = np.random.default_rng(0)
-    # n and d at least one key block and one 4-vector value stripe on AVX-512, so the main loops compile too.
-    arrays = [_api.to_java(rng.uniform(-1, 1, (N, D)).astype(dtype)) for _ in range(2 * order)]
+    arrays = [_api.to_java(rng.uniform(-1, 1, (n, d)).astype(dtype)) for _ in range(2 * order)]
     return arrays[0], arrays[1:order], arrays[order:2 * order - 1], arrays[-1]
 
 
@@ -35,12 +35,13 @@ def _run():
     try:
         opts = _api.options(threads=1)
         for phase in PHASES:
-            q, ks, vs, dout = _problem(*phase)
+            problems = [_problem(*phase, n, d) for n, d in SHAPES]
             for _ in range(ROUNDS):
-                if _stop.is_set():
-                    return
-                r = _api.java_forward(q, ks, vs, opts)
-                _api.java_backward(q, ks, vs, dout, r, opts)
+                for q, ks, vs, dout in problems:
+                    if _stop.is_set():
+                        return
+                    r = _api.java_forward(q, ks, vs, opts)
+                    _api.java_backward(q, ks, vs, dout, r, opts)
             _ready[phase].set()
     finally:
         for e in _ready.values():
