@@ -231,7 +231,7 @@ def forward(q, keys, values, *, causal=False, window=None, scale=None, method="e
     1/sqrt(d), or None for 1/d. Returns output (dtype of q), lse (float64, exact only), method, seconds
     (kernel time), flops, and for poly degree, rank, radius and error_bound."""
     q, keys, values = _inputs(q, keys, values)
-    _warmup.wait(q.dtype, len(keys) + 1)
+    _warmup.settle()
     opts = options(causal, _window_widths(window, len(keys)), scale, method, epsilon, threads, q.shape[-1])
     r = java_forward(to_java(q), [to_java(k) for k in keys], [to_java(v) for v in values], opts)
     return forward_result(r)
@@ -241,7 +241,7 @@ def backward(q, keys, values, dout, *, causal=False, window=None, scale=None, me
              threads=0):
     """Gradients of L given dout = dL/dO (shape of the output): dq, dk (a list), dv (a list), and output."""
     q, keys, values = _inputs(q, keys, values)
-    _warmup.wait(q.dtype, len(keys) + 1)
+    _warmup.settle()
     dout = _array("dout", dout, q.dtype)
     opts = options(causal, _window_widths(window, len(keys)), scale, method, epsilon, threads, q.shape[-1])
     g = java_backward(to_java(q), [to_java(k) for k in keys], [to_java(v) for v in values], to_java(dout), None,
@@ -256,7 +256,7 @@ def loss_gradient(a1, a2, a3, a4, a5, x, y, e, *, scale=None, method="exact", ep
     a = [_array(f"a{t + 1}", m) for t, m in enumerate((a1, a2, a3, a4, a5))]
     dt = a[0].dtype
     a = [m.astype(dt, copy=False) for m in a]
-    _warmup.wait(dt, 3)
+    _warmup.settle()
     x, y, e = (_array(n, m, dt) for n, m in (("x", x), ("y", y), ("e", e)))
     opts = options(False, None, scale, method, epsilon, threads, a[0].shape[-1] if a[0].ndim else 1)
     with call():

@@ -1,10 +1,10 @@
 """Background warm-up: the JIT compiles the Vector API kernels on small problems while the caller gets ready.
 
 Until C2 has compiled them the kernels run interpreted, many times slower (docs/PYTHON.md has the figures), so
-the first real call of a fresh process would pay seconds. A daemon thread runs 20 rounds of forward and
-backward calls on two small shapes, on one library thread, for each of float32 and float64, orders 3 and 2,
-in that order. A call waits for the phase of its own dtype and order, since a cold call costs more than the
-rest of that phase. TENSOR_ATTENTION_WARMUP=0 turns it off."""
+the first real call of a fresh process would pay seconds. From import on, a daemon thread runs forward and
+backward calls on small problems, on one library thread: float32 then float64, order 3 then 2, a wide and a
+narrow head, 20 rounds each. The first API call stops it (see settle). TENSOR_ATTENTION_WARMUP=0 turns it
+off."""
 
 import atexit
 import os
@@ -15,14 +15,14 @@ import numpy as np
 from . import _api
 
 ROUNDS = 20
-# (n, d): at least one key block and one 4-vector value stripe on AVX-512 (so the main loops compile), and a
-# narrow head (so the remainder loops compile before a small model first needs them).
+# (n, d): at least one key block and one 4-vector value stripe on AVX-512 (so the main loops compile), then a
+# narrow head (so the remainder loops compile before a small model needs them). The order is the order of
+# need: float32 (training) before float64, order 3 before 2, the wide shape first.
 SHAPES = ((96, 64), (40, 16))
-# The order of the phases is the order of need: float32 (training) before float64, order 3 before 2.
-PHASES = [(np.dtype(dt), order) for dt in (np.float32, np.float64) for order in (3, 2)]
+PHASES = [(np.dtype(dt), order, shape) for dt in (np.float32, np.float64) for order in (3, 2) for shape in SHAPES]
 _thread = None
 _stop = threading.Event()
-_ready = {phase: threading.Event() for phase in PHASES}
+_done = threading.Event()
 
 
 def _problem(dtype, order, n, d):
@@ -34,18 +34,15 @@ def _problem(dtype, order, n, d):
 def _run():
     try:
         opts = _api.options(threads=1)
-        for phase in PHASES:
-            problems = [_problem(*phase, n, d) for n, d in SHAPES]
+        for dtype, order, (n, d) in PHASES:
+            q, ks, vs, dout = _problem(dtype, order, n, d)
             for _ in range(ROUNDS):
-                for q, ks, vs, dout in problems:
-                    if _stop.is_set():
-                        return
-                    r = _api.java_forward(q, ks, vs, opts)
-                    _api.java_backward(q, ks, vs, dout, r, opts)
-            _ready[phase].set()
+                if _stop.is_set():
+                    return
+                r = _api.java_forward(q, ks, vs, opts)
+                _api.java_backward(q, ks, vs, dout, r, opts)
     finally:
-        for e in _ready.values():
-            e.set()
+        _done.set()
 
 
 def _launch():
@@ -68,21 +65,19 @@ def _finish():
     _thread.join()
 
 
-def wait(dtype=None, order=None):
-    """Blocks until the warm-up has compiled the kernels of this dtype and order (all when not given); every
-    API call does this first, since a cold call costs more than the rest of the warm-up."""
-    if _thread is None:
-        return
-    key = (np.dtype(dtype), order) if dtype is not None else None
-    for phase, event in _ready.items():
-        if key is None or phase == key:
-            event.wait()
+def settle():
+    """Every API call comes here first. The caller's own call warms the JIT as well as the background would, so
+    the warm-up stops after its current small call and leaves the cores to the caller: the first call never
+    waits for more than one small call, and finds compiled whatever the warm-up reached."""
+    if _thread is not None and not _done.is_set():
+        _stop.set()
+        _done.wait()
 
 
 def warm_up(wait_for_it=True):
-    """Starts the warm-up now if it has not run (TENSOR_ATTENTION_WARMUP=0 keeps it from starting on import) and
-    by default waits for it."""
+    """Starts the warm-up if it has not run (TENSOR_ATTENTION_WARMUP=0 keeps it from starting on import) and by
+    default waits until it has run through: for benchmarks, or before a first call that must be fast."""
     if _thread is None:
         _launch()
     if wait_for_it:
-        wait()
+        _done.wait()

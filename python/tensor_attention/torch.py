@@ -9,7 +9,6 @@ gradients out. CPU tensors of float32 or float64 only."""
 
 import math
 
-import numpy as np
 import torch
 from torch import nn
 
@@ -68,7 +67,7 @@ def attention(q, keys, values, *, causal=False, window=None, scale=None, method=
         raise ValueError(f"{len(keys)} key tensors but {len(values)} value tensors: each k<t> needs a v<t>")
     opts = _api.options(causal, _api._window_widths(window, len(keys)), scale, method, epsilon, threads,
                         q.shape[-1] if q.dim() else 1)
-    _warmup.wait(np.float32 if q.dtype == torch.float32 else np.float64, len(keys) + 1)
+    _warmup.settle()
     return Attention.apply((len(keys), opts), q, *keys, *values)
 
 
