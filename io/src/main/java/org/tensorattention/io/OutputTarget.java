@@ -15,10 +15,6 @@ import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Map;
 import java.util.Objects;
-import java.util.zip.CRC32;
-import java.util.zip.CheckedOutputStream;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 import org.tensorattention.core.Tensor;
 
 /**
@@ -110,7 +106,8 @@ public final class OutputTarget implements AutoCloseable {
 
     /** A file output without stdout, for files a command names itself (e.g. inside an output folder). */
     public static OutputTarget of(Path file) throws NpzException {
-        return of(file.toString(), null);
+        String name = file.toString();
+        return of(name.equals("-") ? "./-" : name, null); // a Path named "-" is a file, not stdout
     }
 
     /** The name the user gave, for messages. */
@@ -193,26 +190,7 @@ public final class OutputTarget implements AutoCloseable {
 
     /** An uncompressed .npz (as numpy.savez writes), streamed, so that pipes and stdout can take it too. */
     public void writeNpz(Map<String, Tensor> arrays) throws NpzException {
-        write(out -> {
-            ZipOutputStream zip = new ZipOutputStream(out);
-            for (Map.Entry<String, Tensor> e : arrays.entrySet()) {
-                Tensor tensor = e.getValue();
-                // A stored entry states its size and CRC before its data: a stream cannot be rewound to patch them.
-                CheckedOutputStream crc = new CheckedOutputStream(OutputStream.nullOutputStream(), new CRC32());
-                Npy.write(crc, tensor);
-                long length = Npy.fileLength(tensor);
-                ZipEntry entry = new ZipEntry(e.getKey() + ".npy");
-                entry.setTimeLocal(java.time.LocalDateTime.of(1980, 1, 1, 0, 0));
-                entry.setMethod(ZipEntry.STORED);
-                entry.setSize(length);
-                entry.setCompressedSize(length);
-                entry.setCrc(crc.getChecksum().getValue());
-                zip.putNextEntry(entry);
-                Npy.write(zip, tensor);
-                zip.closeEntry();
-            }
-            zip.finish(); // not close: write() owns the stream
-        });
+        write(out -> Npz.write(out, arrays, false, name));
     }
 
     /** Gives up an output that will not be written: its temporary file goes. Idempotent. */
