@@ -8,6 +8,7 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.tensorattention.core.Validation;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
@@ -43,7 +44,7 @@ final class Inputs {
     static Attention attention(Job job) {
         Tensor q = job.require("q");
         List<List<Tensor>> kv = factors(job.arrays(), job.input());
-        return new Attention(q, kv.get(0), kv.get(1), TensorAttention.geometry(q, kv.get(0), kv.get(1)));
+        return new Attention(q, kv.get(0), kv.get(1), Validation.geometry(q, kv.get(0), kv.get(1)));
     }
 
     /** Fails early, before any work, when the output's folder is missing. */

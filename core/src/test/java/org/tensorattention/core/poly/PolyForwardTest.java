@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.tensorattention.core.Geometry;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.DType;
@@ -72,7 +73,7 @@ class PolyForwardTest {
     }
 
     static int[] concat(int[] lead, int... tail) {
-        return TensorAttention.concat(lead, tail);
+        return Geometry.concat(lead, tail);
     }
 
     static double maxDiff(Tensor a, Tensor b) {

@@ -1,13 +1,11 @@
-package org.tensorattention.core.grad;
+package org.tensorattention.core.loss;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -19,26 +17,6 @@ import org.tensorattention.core.DType;
 import org.tensorattention.core.Tensor;
 
 class LossGradientTest {
-
-    @ParameterizedTest(name = "{0}")
-    @ValueSource(strings = {"lg-basic", "lg-scaled"})
-    void matchesGolden(String name) throws IOException {
-        Map<String, Tensor> in = GoldenGradientTest.input(name);
-        Map<String, Tensor> want = GoldenGradientTest.expected(name);
-        List<Tensor> a = new ArrayList<>();
-        for (int t = 1; t <= 5; t++) {
-            a.add(in.get("a" + t));
-        }
-        AttentionOptions opt = AttentionOptions.defaults();
-        if (in.containsKey("scale")) {
-            opt = opt.withScale(in.get("scale").get(0));
-        }
-        LossGradient.Result r = LossGradient.compute(a, in.get("x"), in.get("y"), in.get("e"), opt);
-        double tol = 1e-8;
-        double wantLoss = want.get("loss").get(0);
-        assertEquals(wantLoss, r.loss(), tol * Math.max(1, Math.abs(wantLoss)));
-        GoldenGradientTest.assertWithin("dx", want.get("dx"), r.dx(), tol);
-    }
 
     /** A tiny loss problem kept as matrices, evaluated with explicit Kronecker products. */
     record Tiny(double[][][] a, double[][] x, double[][] y, double[][] e, double c) {
