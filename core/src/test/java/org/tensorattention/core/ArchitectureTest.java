@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.PrintWriter;
+import java.lang.module.ModuleDescriptor;
+import java.lang.module.ModuleFinder;
 import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -131,5 +133,19 @@ class ArchitectureTest {
             }
         }
         assertTrue(pkg.containsKey(ROOT + ".cpu"), "the cpu backend uses no kernel package: " + pkg);
+    }
+
+    @Test
+    void theModuleExportsOnlyTheApi() {
+        ModuleDescriptor m = ModuleFinder.of(Path.of("target", "classes")).find(ROOT).orElseThrow().descriptor();
+        Set<String> exported = new TreeSet<>();
+        for (ModuleDescriptor.Exports e : m.exports()) {
+            assertTrue(!e.isQualified(), e.toString());
+            exported.add(e.source());
+        }
+        assertEquals(Set.of(ROOT, ROOT + ".loss"), exported);
+        // Optional: without the module the exact forward runs its scalar kernel.
+        assertTrue(m.requires().stream().anyMatch(r -> r.name().equals("jdk.incubator.vector")
+                && r.modifiers().contains(ModuleDescriptor.Requires.Modifier.STATIC)), m.requires().toString());
     }
 }

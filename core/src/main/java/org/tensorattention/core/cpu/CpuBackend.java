@@ -11,6 +11,7 @@ import org.tensorattention.core.GradientResult;
 import org.tensorattention.core.Method;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.Validation;
+import org.tensorattention.core.Vectorization;
 import org.tensorattention.core.exact.ExactForward;
 import org.tensorattention.core.grad.ExactBackward;
 import org.tensorattention.core.poly.PolyAttention;
@@ -43,13 +44,13 @@ public final class CpuBackend implements Backend {
     @Override
     public AttentionResult forward(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
         Plan plan = plan(q, keys, values, options);
+        if (plan.method() == Method.EXACT && !plan.fallback()) {
+            return ExactForward.run(q, plan.g(), keys, values, options);
+        }
         if (plan.method() == Method.POLY) {
             return PolyAttention.forward(plan.poly(), plan.g(), options, plan.reason());
         }
-        if (plan.fallback()) {
-            return PolyAttention.exactWithinEpsilon(q, keys, values, plan.g(), options, plan.poly().plan());
-        }
-        return ExactForward.run(q, plan.g(), keys, values, options);
+        return PolyAttention.exactWithinEpsilon(q, keys, values, plan.g(), options, plan.poly().plan());
     }
 
     @Override
@@ -57,6 +58,7 @@ public final class CpuBackend implements Backend {
                                    AttentionResult forward, AttentionOptions options) {
         Geometry g = validate(q, keys, values, options);
         Validation.requireDout(q, g, dout);
+        Vectorization.require("the backward pass");
         if (options.method() == Method.AUTO && forward != null && forward.method() == Method.EXACT
                 && forward.logSumExp() != null) {
             // The forward already resolved auto to exact: reuse its choice, output and log-sum-exp.
@@ -88,8 +90,12 @@ public final class CpuBackend implements Backend {
      */
     private static Plan resolve(Tensor q, List<Tensor> keys, List<Tensor> values, Geometry g,
                                 AttentionOptions options) {
-        if (options.method() == Method.EXACT) {
-            return new Plan(g, Method.EXACT, false, null, "exact requested");
+        if (options.method() == Method.POLY) {
+            Vectorization.require("the polynomial method");
+        }
+        if (options.method() == Method.EXACT || !Vectorization.AVAILABLE) {
+            return new Plan(g, Method.EXACT, false, null, options.method() == Method.AUTO
+                    ? "exact: the polynomial method needs the Vector API" : "exact requested");
         }
         PolyAttention.Prepared call = PolyAttention.prepare(q, keys, values, g, options);
         PolyPlan p = call.plan();
