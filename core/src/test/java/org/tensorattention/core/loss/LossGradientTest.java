@@ -163,20 +163,25 @@ class LossGradientTest {
         AttentionOptions opt = AttentionOptions.defaults();
         List<Tensor> badA3 = new ArrayList<>(a);
         badA3.set(2, Tensor.zeros(DType.FLOAT64, 3, 2));
-        assertMessage("a3", () -> LossGradient.compute(badA3, x, y, e, opt));
-        assertMessage("x", () -> LossGradient.compute(a, Tensor.zeros(DType.FLOAT64, 2, 3), y, e, opt));
-        assertMessage("y", () -> LossGradient.compute(a, x, Tensor.zeros(DType.FLOAT64, 3, 2), e, opt));
-        assertMessage("e", () -> LossGradient.compute(a, x, y, Tensor.zeros(DType.FLOAT64, 4, 5), opt));
-        assertMessage("a1 .. a5", () -> LossGradient.compute(a.subList(0, 4), x, y, e, opt));
-        assertMessage("mask", () -> LossGradient.compute(a, x, y, e, opt.causal()));
+        assertNames("a3", () -> LossGradient.compute(badA3, x, y, e, opt));
+        assertNames("x", () -> LossGradient.compute(a, Tensor.zeros(DType.FLOAT64, 2, 3), y, e, opt));
+        assertNames("y", () -> LossGradient.compute(a, x, Tensor.zeros(DType.FLOAT64, 3, 2), e, opt));
+        assertNames("e", () -> LossGradient.compute(a, x, y, Tensor.zeros(DType.FLOAT64, 4, 5), opt));
+        assertMessage("loss-gradient needs a1 .. a5, got 4 arrays", () -> LossGradient.compute(a.subList(0, 4), x, y, e, opt));
+        assertMessage("loss-gradient takes no mask", () -> LossGradient.compute(a, x, y, e, opt.causal()));
         Tensor nan = BruteForce.tensor(tiny.e);
         nan.doubles()[3] = Double.NaN;
-        assertMessage("e", () -> LossGradient.compute(a, x, y, nan, opt));
+        assertNames("e", () -> LossGradient.compute(a, x, y, nan, opt));
     }
 
-    private static void assertMessage(String needle, org.junit.jupiter.api.function.Executable call) {
+    /** The one-line message begins with the array's name: "x has shape ..", not merely a letter somewhere. */
+    private static void assertNames(String array, org.junit.jupiter.api.function.Executable call) {
+        assertMessage(array + " ", call);
+    }
+
+    private static void assertMessage(String prefix, org.junit.jupiter.api.function.Executable call) {
         IllegalArgumentException ex = assertThrows(IllegalArgumentException.class, call);
-        assertTrue(ex.getMessage().contains(needle) && !ex.getMessage().contains("\n"),
-                "message '" + ex.getMessage() + "' should name " + needle);
+        assertTrue(ex.getMessage().startsWith(prefix) && !ex.getMessage().contains("\n"),
+                "message '" + ex.getMessage() + "' should begin with '" + prefix + "'");
     }
 }

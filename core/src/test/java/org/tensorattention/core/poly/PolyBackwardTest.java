@@ -205,8 +205,15 @@ class PolyBackwardTest {
             GradientResult r = PolyBackward.run(pr.q(), pr.keys(), pr.values(), dout, g, o);
             ExactGradient ex = ExactGradient.of(pr, dout, 0.5, mask);
             double scale = Math.max(1, ex.maxAbs());
-            double diff = PolyForwardTest.maxDiff(r.dk().get(1), BruteForce.tensor(ex.dk[1])) / scale;
-            assertTrue(diff < 1e-5, mask + ": " + diff);
+            // All 2k - 1 gradients: dq, and dk_t, dv_t of every factor.
+            double diff = PolyForwardTest.maxDiff(r.dq(), BruteForce.tensor(ex.dq)) / scale;
+            assertTrue(diff < 1e-5, mask + " dq: " + diff);
+            for (int t = 0; t < ex.dk.length; t++) {
+                diff = PolyForwardTest.maxDiff(r.dk().get(t), BruteForce.tensor(ex.dk[t])) / scale;
+                assertTrue(diff < 1e-5, mask + " dk" + (t + 1) + ": " + diff);
+                diff = PolyForwardTest.maxDiff(r.dv().get(t), BruteForce.tensor(ex.dv[t])) / scale;
+                assertTrue(diff < 1e-5, mask + " dv" + (t + 1) + ": " + diff);
+            }
             assertEquals(Method.POLY, r.method());
         }
     }
