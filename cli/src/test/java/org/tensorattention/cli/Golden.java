@@ -1,12 +1,9 @@
 package org.tensorattention.cli;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
+import com.google.gson.Gson;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /** The golden cases of testdata/golden/manifest.json (read with a JSON parser). */
@@ -32,16 +29,7 @@ record Golden(String name, String kind, List<String> opts, double tol) {
     }
 
     static List<Golden> all() throws IOException {
-        List<Golden> cases = new ArrayList<>();
-        for (JsonElement e : JsonParser.parseString(Files.readString(DIR.resolve("manifest.json"))).getAsJsonArray()) {
-            JsonObject o = e.getAsJsonObject();
-            List<String> opts = new ArrayList<>();
-            for (JsonElement opt : o.getAsJsonArray("opts")) {
-                opts.add(opt.getAsString());
-            }
-            cases.add(new Golden(o.get("name").getAsString(), o.get("kind").getAsString(), List.copyOf(opts),
-                    o.get("tol").getAsDouble()));
-        }
-        return cases;
+        // Gson fills records by their component names: name, kind, opts, tol.
+        return List.of(new Gson().fromJson(Files.readString(DIR.resolve("manifest.json")), Golden[].class));
     }
 }

@@ -45,7 +45,9 @@ public final class CpuBackend implements Backend {
     public AttentionResult forward(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
         Plan plan = plan(q, keys, values, options);
         if (plan.method() == Method.EXACT && !plan.fallback()) {
-            return ExactForward.run(q, plan.g(), keys, values, options);
+            AttentionResult r = ExactForward.run(q, plan.g(), keys, values, options);
+            return new AttentionResult(r.output(), r.logSumExp(), r.method(), r.seconds(), r.flops(), null,
+                    plan.reason());
         }
         if (plan.method() == Method.POLY) {
             return PolyAttention.forward(plan.poly(), plan.g(), options, plan.reason());
