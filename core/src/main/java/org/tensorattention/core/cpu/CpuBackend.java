@@ -47,7 +47,7 @@ public final class CpuBackend implements Backend {
         if (plan.method() == Method.EXACT && !plan.fallback()) {
             AttentionResult r = ExactForward.run(q, plan.g(), keys, values, options);
             return new AttentionResult(r.output(), r.logSumExp(), r.method(), r.seconds(), r.flops(), null,
-                    plan.reason());
+                    Vectorization.say(plan.reason()));
         }
         if (plan.method() == Method.POLY) {
             return PolyAttention.forward(plan.poly(), plan.g(), options, plan.reason());
