@@ -27,7 +27,7 @@ class _Java:
         self.Options = J("org.tensorattention.core.AttentionOptions")
         self.Mask = J("org.tensorattention.core.Mask")
         self.Method = J("org.tensorattention.core.Method")
-        self.LossGradient = J("org.tensorattention.core.grad.LossGradient")
+        self.LossGradient = J("org.tensorattention.core.loss.LossGradient")
         self.Arrays = J("java.util.Arrays")
         self.native = J("java.nio.ByteOrder").nativeOrder()
         self.IllegalArgument = J("java.lang.IllegalArgumentException")

@@ -23,7 +23,7 @@ import java.util.zip.ZipFile;
 import org.tensorattention.core.DType;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Tensor;
-import org.tensorattention.core.TensorAttention;
+import org.tensorattention.core.Validation;
 import org.tensorattention.io.Json;
 import org.tensorattention.io.Npz;
 import org.tensorattention.io.NpzException;
@@ -262,7 +262,7 @@ final class Inputs {
                     + job.input + " has " + factors + (factors == 1 ? " key factor" : " key factors")
                     + " (order " + (factors + 1) + "): give one width per factor");
         }
-        Geometry g = TensorAttention.geometry(q, kv.get(0), kv.get(1));
+        Geometry g = Validation.geometry(q, kv.get(0), kv.get(1));
         return new Attention(q, kv.get(0), kv.get(1), g);
     }
 

@@ -7,7 +7,7 @@ import java.util.Map;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.DType;
 import org.tensorattention.core.Tensor;
-import org.tensorattention.core.grad.LossGradient;
+import org.tensorattention.core.loss.LossGradient;
 import org.tensorattention.io.Progress;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;

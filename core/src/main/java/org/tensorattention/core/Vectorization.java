@@ -35,7 +35,7 @@ public final class Vectorization {
     }
 
     /** A reason string with the scalar path said, when it ran. */
-    static String say(String reason) {
+    public static String say(String reason) {
         return AVAILABLE ? reason : reason + " (scalar kernel: no " + FLAG + ")";
     }
 }

@@ -9,6 +9,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.tensorattention.core.TensorAttention;
+import org.tensorattention.core.Backend;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.io.Npz;
 import org.tensorattention.io.OutputTarget;
@@ -89,10 +91,10 @@ public final class Checkpoint {
     }
 
     static Loaded fromArrays(Map<String, Tensor> arrays, int threads) {
-        return fromArrays(arrays, threads, AttentionKernel.LIBRARY);
+        return fromArrays(arrays, threads, TensorAttention.backend());
     }
 
-    static Loaded fromArrays(Map<String, Tensor> arrays, int threads, AttentionKernel kernel) {
+    static Loaded fromArrays(Map<String, Tensor> arrays, int threads, Backend backend) {
         Tensor version = arrays.get("format_version");
         if (version == null) {
             throw new IllegalArgumentException("not a training checkpoint (no 'format_version' array)");
@@ -105,7 +107,7 @@ public final class Checkpoint {
         used.add("format_version");
         ModelConfig mc = ModelConfig.fromNumbers(numbers(arrays, "model.", used));
         TrainConfig tc = TrainConfig.fromNumbers(numbers(arrays, "train.", used));
-        Transformer model = new Transformer(mc, threads, kernel);
+        Transformer model = new Transformer(mc, threads, backend);
         AdamW opt = AdamW.standard(model.params(), tc.weightDecay());
         List<Param> params = model.params();
         for (int p = 0; p < params.size(); p++) {

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.tensorattention.core.Validation;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.BruteForce;
@@ -137,7 +138,7 @@ class FiniteAnswersTest {
             Tensor qt = tensor(q, DType.FLOAT32);
             List<Tensor> kt = tensors(k, DType.FLOAT64);
             List<Tensor> vt = tensors(v, DType.FLOAT64);
-            ExactRange range = ExactRange.forward(qt, kt, vt, TensorAttention.geometry(qt, kt, vt), 1.0 / 3);
+            ExactRange range = ExactRange.forward(qt, kt, vt, Validation.geometry(qt, kt, vt), 1.0 / 3);
             assertTrue(range.rebalanced());
             assertEquals(qExponent < 0 ? DType.FLOAT32 : DType.FLOAT64, range.compute());
             AttentionResult r = TensorAttention.forward(qt, kt, vt, AttentionOptions.defaults());
@@ -197,7 +198,7 @@ class FiniteAnswersTest {
         double[][][] v = {matrix(rnd, 5, 2, 10), matrix(rnd, 4, 2, 10)};
         for (DType dt : DType.values()) {
             ExactRange range = ExactRange.forward(tensor(q, dt), tensors(k, dt), tensors(v, dt),
-                    TensorAttention.geometry(tensor(q, dt), tensors(k, dt), tensors(v, dt)), 1.0 / 3);
+                    Validation.geometry(tensor(q, dt), tensors(k, dt), tensors(v, dt)), 1.0 / 3);
             assertFalse(range.rebalanced(), dt.toString());
             assertEquals(1.0 / 3, range.kernelScale());
         }

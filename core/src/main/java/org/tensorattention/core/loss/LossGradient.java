@@ -1,14 +1,16 @@
-package org.tensorattention.core.grad;
+package org.tensorattention.core.loss;
 
 import java.util.List;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
+import org.tensorattention.core.Backend;
 import org.tensorattention.core.DType;
 import org.tensorattention.core.GradientResult;
 import org.tensorattention.core.Mask;
 import org.tensorattention.core.Method;
 import org.tensorattention.core.Tensor;
-import org.tensorattention.core.TensorAttention;
+import org.tensorattention.core.Validation;
+import org.tensorattention.core.cpu.CpuBackend;
 
 /**
  * The training loss of SPEC.md section 3:
@@ -44,6 +46,12 @@ public final class LossGradient {
      * @param options scale (NaN: 1/d), method and epsilon; the mask must be full
      */
     public static Result compute(List<Tensor> a, Tensor x, Tensor y, Tensor e, AttentionOptions options) {
+        return compute(CpuBackend.INSTANCE, a, x, y, e, options);
+    }
+
+    /** The same, with the attention forward and backward on the given backend. */
+    public static Result compute(Backend backend, List<Tensor> a, Tensor x, Tensor y, Tensor e,
+                                 AttentionOptions options) {
         if (a.size() != 5) {
             throw new IllegalArgumentException("loss-gradient needs a1 .. a5, got " + a.size() + " arrays");
         }
@@ -72,11 +80,11 @@ public final class LossGradient {
         }
         requireShape("e", e, n, dv);
         for (int t = 0; t < 5; t++) {
-            TensorAttention.requireFinite("a" + (t + 1), a.get(t));
+            Validation.requireFinite("a" + (t + 1), a.get(t));
         }
-        TensorAttention.requireFinite("x", x);
-        TensorAttention.requireFinite("y", y);
-        TensorAttention.requireFinite("e", e);
+        Validation.requireFinite("x", x);
+        Validation.requireFinite("y", y);
+        Validation.requireFinite("e", e);
 
         DType dt = a.get(0).dtype();
         int w = d * d;
@@ -89,7 +97,7 @@ public final class LossGradient {
         List<Tensor> values = List.of(expandLeft(f64(a.get(3)), n, d).to(dt), expandRight(f64(a.get(4)), n, d).to(dt));
         AttentionOptions opt = options.withScale(options.scaleFor(d));
 
-        AttentionResult fw = TensorAttention.forward(qPrime, keys, values, opt);
+        AttentionResult fw = backend.forward(qPrime, keys, values, opt);
         double[] oPrime = f64(fw.output());
         double[] residual = Dense.times(oPrime, ys, n, w, dv);
         double loss = 0;
@@ -99,7 +107,7 @@ public final class LossGradient {
         }
         loss *= 0.5;
         double[] doPrime = Dense.timesTransposed(residual, ys, n, dv, w);
-        GradientResult gr = TensorAttention.backward(qPrime, keys, values, Tensor.of(doPrime, n, w).to(dt), fw, opt);
+        GradientResult gr = backend.backward(qPrime, keys, values, Tensor.of(doPrime, n, w).to(dt), fw, opt);
         double[] dx = Dense.transposedTimes(a1, f64(gr.dq()), n, d, w);
         double extraFlops = 2.0 * n * d * w * 2 + 2.0 * n * w * dv * 2;
         return new Result(loss, Tensor.of(dx, d, w).to(dt), gr.method(), fw.seconds() + gr.seconds(),

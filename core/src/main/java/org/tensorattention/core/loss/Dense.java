@@ -1,4 +1,4 @@
-package org.tensorattention.core.grad;
+package org.tensorattention.core.loss;
 
 /** The few plain dense products the loss gradient needs around its attention call (float64, row-major). */
 final class Dense {
