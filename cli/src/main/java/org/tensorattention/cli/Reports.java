@@ -28,7 +28,10 @@ final class Reports {
         j.put("dv", g.dv());
         j.put("problems", g.problems());
         j.put("dtype", q.dtype().numpyName());
-        j.put("mask", o.mask().toString());
+        j.put("mask", o.mask().kind().name().toLowerCase(java.util.Locale.ROOT));
+        if (o.mask().windows().length > 0) {
+            j.put("window", java.util.Arrays.stream(o.mask().windows()).asLongStream().toArray());
+        }
         j.put("scale", o.scaleFor(g.d()));
         j.put("threads", o.threadCount());
         j.put("reason", reason);
