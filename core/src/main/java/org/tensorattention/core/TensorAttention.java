@@ -29,7 +29,10 @@ public final class TensorAttention {
     public static AttentionResult forward(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
         Geometry g = geometry(q, keys, values);
         options.mask().checkOrder(g.order());
-        if (options.method() != Method.EXACT) {
+        if (options.method() == Method.POLY) {
+            Vectorization.require("the polynomial method");
+        }
+        if (options.method() != Method.EXACT && Vectorization.AVAILABLE) {
             return PolyAttention.forward(q, keys, values, g, options);
         }
         return exact(q, g, keys, values, options);
@@ -38,7 +41,14 @@ public final class TensorAttention {
     /** The exact kernel on an already validated call (also what auto falls back to). */
     public static AttentionResult exact(Tensor q, Geometry g, List<Tensor> keys, List<Tensor> values,
                                         AttentionOptions options) {
-        return ExactForward.run(q, g, keys, values, options);
+        AttentionResult r = ExactForward.run(q, g, keys, values, options);
+        if (Vectorization.AVAILABLE) {
+            return r;
+        }
+        String why = options.method() == Method.AUTO
+                ? "exact: the polynomial method needs the Vector API" : r.reason();
+        return new AttentionResult(r.output(), r.logSumExp(), r.method(), r.seconds(), r.flops(), r.poly(),
+                Vectorization.say(why));
     }
 
     /**
@@ -57,6 +67,7 @@ public final class TensorAttention {
                     + " but the output has shape " + Tensor.shapeString(expected));
         }
         requireFinite("dout", dout);
+        Vectorization.require("the backward pass");
         return Backward.run(q, keys, values, dout, forward, g, options);
     }
 

@@ -17,7 +17,7 @@ import org.tensorattention.io.Progress;
 import org.tensorattention.plot.LinePlot;
 
 /**
- * {@code tensor-attention experiment error}: the polynomial method's certificate max |O~ - O| <= eps * Vinf,
+ * {@code tensor-attention experiment error}: the polynomial method's certificate max |O~ - O| &lt;= eps * Vinf,
  * checked on many small random problems across orders, masks, targets eps and entry bounds B. The reference
  * O is the exact kernel in float64. Writes error.csv and error.png (measured error against the bound, log-log,
  * with the line y = x: every point must lie below it).

@@ -27,7 +27,7 @@ public final class HardnessExperiment {
      * @param instances instances per n (alternately planted and not)
      * @param dFactor   d = ceil(dFactor * log2 n)
      * @param density   probability of each bit
-     * @param epsilon   the constant accuracy the rank is computed for (max |O~ - O| <= epsilon, Vinf = 1 here)
+     * @param epsilon   the constant accuracy the rank is computed for (max |O~ - O| &lt;= epsilon, Vinf = 1 here)
      */
     public record Config(int[] sizes, int instances, double dFactor, double density, double epsilon, int threads,
                          long seed, Path output) {
