@@ -27,8 +27,14 @@ public final class TensorAttention {
 
     /** Computes O for the given queries, keys and values. */
     public static AttentionResult forward(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
+        if (options.layout() == AttentionOptions.Layout.BSHD) {
+            AttentionResult r = forward(Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys), Layouts.toBhsd("v", values),
+                    options.withLayout(AttentionOptions.Layout.BHSD));
+            return new AttentionResult(Layouts.toBshd(r.output()), r.logSumExp() == null ? null
+                    : Layouts.lseToBshd(r.logSumExp()), r.method(), r.seconds(), r.flops(), r.poly(), r.reason());
+        }
         Geometry g = geometry(q, keys, values);
-        options.mask().checkOrder(g.order());
+        options = resolve(g, options);
         if (options.method() == Method.POLY) {
             Vectorization.require("the polynomial method");
         }
@@ -59,8 +65,11 @@ public final class TensorAttention {
      */
     public static GradientResult backward(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
                                           AttentionResult forward, AttentionOptions options) {
+        if (options.layout() == AttentionOptions.Layout.BSHD) {
+            return Layouts.backward(q, keys, values, dout, forward, options);
+        }
         Geometry g = geometry(q, keys, values);
-        options.mask().checkOrder(g.order());
+        options = resolve(g, options);
         int[] expected = concat(leading(q), g.nq(), g.dv());
         if (!Arrays.equals(dout.shape(), expected)) {
             throw new IllegalArgumentException("dout has shape " + Tensor.shapeString(dout.shape())
@@ -69,6 +78,18 @@ public final class TensorAttention {
         requireFinite("dout", dout);
         Vectorization.require("the backward pass");
         return Backward.run(q, keys, values, dout, forward, g, options);
+    }
+
+    /**
+     * The options as the kernels take them: the mask checked against the order, aligned bottom-right (query i
+     * at position nk_t - nq + i) and checked to keep the monotone-interval contract.
+     */
+    public static AttentionOptions resolve(Geometry g, AttentionOptions options) {
+        Mask mask = options.mask();
+        mask.checkOrder(g.order());
+        Mask aligned = mask.aligned(g.nq(), g.nk());
+        aligned.checkMonotone(g.nq(), g.nk());
+        return aligned == mask ? options : options.withMask(aligned);
     }
 
     /**
