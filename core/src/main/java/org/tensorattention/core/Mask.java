@@ -197,7 +197,7 @@ public sealed interface Mask permits Mask.Full, Mask.Window, Mask.Banded {
      * Unchanged when nq = nk_t for every factor or when already shifted.
      */
     default Mask aligned(int nq, int[] nk) {
-        if (isShifted() || intervals() instanceof Full) {
+        if (isShifted() || intervals() instanceof Full || nq == 0) {
             return this;
         }
         int[] off = new int[nk.length];

@@ -92,6 +92,14 @@ public final class TensorAttention {
         return aligned == mask ? options : options.withMask(aligned);
     }
 
+    /** As {@link #geometry(Tensor, List, List)}, for arrays in the given layout (bshd: seq and heads swapped). */
+    public static Geometry geometry(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions.Layout layout) {
+        if (layout == AttentionOptions.Layout.BSHD) {
+            return geometry(Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys), Layouts.toBhsd("v", values));
+        }
+        return geometry(q, keys, values);
+    }
+
     /**
      * Checks that q, keys and values fit together and resolves their leading dimensions.
      *

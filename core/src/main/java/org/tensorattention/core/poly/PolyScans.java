@@ -15,8 +15,9 @@ final class PolyScans {
     static String unsupported(Mask mask) {
         return switch (mask) {
             case Mask.Full f -> null;
-            case Mask.Window w when w.isShifted() ->
-                    "poly runs a causal or window mask only with as many queries as keys (its prefix sums start at row 0)";
+            case Mask.Window w when w.isShifted() && java.util.Arrays.stream(w.offsets()).anyMatch(x -> x != 0) ->
+                    "poly runs a causal or window mask only with query i at position i (as many queries as keys: its prefix"
+                            + " sums start at row 0)";
             case Mask.Window w -> mixed(w) ? "poly runs a window only when every width is finite" : null;
             case Mask.Banded b -> "poly does not run a pair band (it would need one prefix sum per band offset)";
         };
