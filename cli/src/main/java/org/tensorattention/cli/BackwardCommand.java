@@ -35,6 +35,7 @@ final class BackwardCommand extends Base {
             Inputs.Attention a = Inputs.attention(job, options);
             Tensor dout = job.require("dout");
             job.finish("q", err);
+            // The library checks o before any work; the gradients come on top of it.
             Map<String, Long> sizes = new LinkedHashMap<>();
             sizes.put("o", Inputs.outputElements(a.q(), a.values().get(0)));
             sizes.put("dq", (long) a.q().size());

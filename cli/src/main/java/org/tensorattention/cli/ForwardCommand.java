@@ -38,7 +38,6 @@ final class ForwardCommand extends Base {
         try (Inputs.Job job = Inputs.open(name(), files, in, out)) {
             Inputs.Attention a = Inputs.attention(job, options);
             job.finish("q", err);
-            Inputs.requireRoom(a.q().dtype(), Map.of("o", Inputs.outputElements(a.q(), a.values().get(0))));
             AttentionResult r;
             try (Progress.Running p = Progress.whileRunning("forward (" + options.method().label() + ")", err)) {
                 r = a.packed() ? Packed.forward(a.q(), a.keys(), a.values(), a.cuQ(), a.cuK(), options)

@@ -226,14 +226,14 @@ class OutputsTest {
         Path in = tmp.resolve("wide.npz");
         Npz.write(in, a);
         String line = refused(run("forward", "--input", in.toString(), "--output", tmp.resolve("o.npz").toString()));
-        assertTrue(line.contains("1600000000 elements") && line.contains("heap"), line);
+        assertTrue(line.contains("(40000, 40000)") && line.contains("heap"), line);
 
         n = 65_536; // 2^32 elements: more than a Java array holds
         a.put("q", Tensor.of(new double[n], n, 1));
         a.put("v1", Tensor.of(new double[n], 1, n));
         Npz.write(in, a);
         line = refused(run("forward", "--input", in.toString(), "--output", tmp.resolve("o.npz").toString()));
-        assertTrue(line.contains("4294967296 elements"), line);
+        assertTrue(line.contains("the output o") && line.contains("65536"), line);
         onlyFiles(tmp, "wide.npz");
     }
 }
