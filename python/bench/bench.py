@@ -77,6 +77,8 @@ def main():
     ap.add_argument("--chunk", type=int, default=64, help="queries per chunk in chunked torch")
     ap.add_argument("--naive-max-n", type=int, default=512,
                     help="largest n for naive torch (its n x n^2 weights take 4 n^3 bytes, twice with autograd)")
+    ap.add_argument("--fb-max-n", type=int, default=1024,
+                    help="largest n for the forward + backward arms (on a loaded machine they take long)")
     args = ap.parse_args()
     threads = os.cpu_count()
     torch.set_num_threads(threads)
@@ -95,24 +97,26 @@ def main():
             res = {}
             res["fwd"], rs = timed(lambda: ta.forward(q, [k1, k2], [v1, v2], threads=threads), args.calls)
             res["fwd_kernel"] = statistics.median(r.seconds for r in rs)
-            # The backward kernel's own seconds, given the forward as the torch path gives it.
-            opts = _api.options(threads=threads)
-            jq, jk, jv, jd = (_api.to_java(q), [_api.to_java(k1), _api.to_java(k2)],
-                              [_api.to_java(v1), _api.to_java(v2)], _api.to_java(dout))
-            jr = _api.java_forward(jq, jk, jv, opts)
-            _, gs = timed(lambda: _api.java_backward(jq, jk, jv, jd, jr, opts), args.calls)
-            res["bwd_kernel"] = statistics.median(float(g.seconds()) for g in gs)
-
-            def lib_fb():
-                attention(tq[0], tq[1:3], tq[3:5], threads=threads).backward(tdout)
-            res["fb"], _ = timed(lib_fb, args.calls)
+            fb = n <= args.fb_max_n
+            if fb:
+                # The backward kernel's own seconds, given the forward as the torch path gives it.
+                opts = _api.options(threads=threads)
+                jq, jk, jv, jd = (_api.to_java(q), [_api.to_java(k1), _api.to_java(k2)],
+                                  [_api.to_java(v1), _api.to_java(v2)], _api.to_java(dout))
+                jr = _api.java_forward(jq, jk, jv, opts)
+                _, gs = timed(lambda: _api.java_backward(jq, jk, jv, jd, jr, opts), args.calls)
+                res["bwd_kernel"] = statistics.median(float(g.seconds()) for g in gs)
+                res["fb"], _ = timed(
+                    lambda: attention(tq[0], tq[1:3], tq[3:5], threads=threads).backward(tdout), args.calls)
             with torch.no_grad():
                 res["chunk_fwd"], _ = timed(lambda: torch_forward(*tq, chunk=args.chunk), args.calls)
-            res["chunk_fb"], _ = timed(lambda: torch_forward_backward(*tq, tdout, chunk=args.chunk), args.calls)
+            if fb:
+                res["chunk_fb"], _ = timed(lambda: torch_forward_backward(*tq, tdout, chunk=args.chunk), args.calls)
             if n <= args.naive_max_n:
                 with torch.no_grad():
                     res["naive_fwd"], _ = timed(lambda: torch_forward(*tq), args.calls)
-                res["naive_fb"], _ = timed(lambda: torch_forward_backward(*tq, tdout), args.calls)
+                if fb:
+                    res["naive_fb"], _ = timed(lambda: torch_forward_backward(*tq, tdout), args.calls)
             rows.append((n, d, res))
             print(f"n={n} d={d}: " + ", ".join(f"{k} {v:.4f}" for k, v in res.items()), flush=True)
     print(f"# load after: {os.getloadavg()[0]:.2f}\n")
@@ -123,10 +127,12 @@ def main():
     print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n, d, r in rows:
         over = (r["fwd"] - r["fwd_kernel"]) / r["fwd"]
-        bover = (r["fb"] - r["fwd_kernel"] - r["bwd_kernel"]) / r["fb"]
+        fb = "fb" in r
+        ratio = lambda a, b: f"{r[a] / r[b]:.1f}x" if a in r and b in r else "-"
+        bover = f"{100 * (r['fb'] - r['fwd_kernel'] - r['bwd_kernel']) / r['fb']:.1f}%" if fb else "-"
         print(f"| {n} | {d} | {r['fwd']:.3f} | {r['fwd_kernel']:.3f} | {100 * over:.1f}% | {r['chunk_fwd']:.3f} "
-              f"| {na(r, 'naive_fwd')} | {r['chunk_fwd'] / r['fwd']:.1f}x | {r['fb']:.3f} | {r['chunk_fb']:.3f} "
-              f"| {na(r, 'naive_fb')} | {r['chunk_fb'] / r['fb']:.1f}x | {100 * bover:.1f}% |")
+              f"| {na(r, 'naive_fwd')} | {ratio('chunk_fwd', 'fwd')} | {na(r, 'fb')} | {na(r, 'chunk_fb')} "
+              f"| {na(r, 'naive_fb')} | {ratio('chunk_fb', 'fb')} | {bover} |")
     return 0
 
 
