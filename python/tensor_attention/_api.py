@@ -159,11 +159,9 @@ def _offsets(cu_seqlens, cu_seqlens_q, cu_seqlens_k):
     """(cuQ, cuK) as Java int arrays, or None when the batch is not packed."""
     if cu_seqlens is not None and (cu_seqlens_q is not None or cu_seqlens_k is not None):
         raise ValueError("give cu_seqlens or cu_seqlens_q and cu_seqlens_k, not both")
-    if cu_seqlens is not None:
-        cu_seqlens_q = cu_seqlens_k = cu_seqlens
     if (cu_seqlens_q is None) != (cu_seqlens_k is None):
         raise ValueError("cu_seqlens_q and cu_seqlens_k go together")
-    if cu_seqlens_q is None:
+    if cu_seqlens is None and cu_seqlens_q is None:
         return None
 
     def ints(name, a):
@@ -172,6 +170,9 @@ def _offsets(cu_seqlens, cu_seqlens_q, cu_seqlens_k):
             raise ValueError(f"{name} must be one dimension of int offsets, got {a.dtype} of shape {a.shape}")
         return jpype.JInt[:]([int(x) for x in a])
 
+    if cu_seqlens is not None:
+        shared = ints("cu_seqlens", cu_seqlens)  # one array: the library's messages then say cu_seqlens
+        return shared, shared
     return ints("cu_seqlens_q", cu_seqlens_q), ints("cu_seqlens_k", cu_seqlens_k)
 
 
