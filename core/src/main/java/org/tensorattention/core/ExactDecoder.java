@@ -55,6 +55,14 @@ public final class ExactDecoder {
         return n;
     }
 
+    /**
+     * Appends m tokens' keys and values (k_t (m, d), v_t (m, dv)) without computing their outputs: a cache
+     * restored from elsewhere, or whose outputs are not needed.
+     */
+    public void cache(List<Tensor> keys, List<Tensor> values) {
+        store(keys, values, keys.isEmpty() ? 0 : keys.get(0).dim(0));
+    }
+
     /** Appends one token and returns its output row (dv values). */
     public double[] append(double[] q, double[][] keys, double[][] values) {
         List<Tensor> ks = new ArrayList<>();
@@ -68,11 +76,25 @@ public final class ExactDecoder {
 
     /** Appends m tokens (q (m, d), k_t (m, d), v_t (m, dv)) and returns their outputs (m, dv) and lse (m). */
     public AttentionResult prefill(Tensor q, List<Tensor> keys, List<Tensor> values) {
+        int m = q.dim(0);
+        if (q.rank() != 2 || q.dim(1) != d) {
+            throw new IllegalArgumentException("q must be (" + m + ", " + d + "), got " + Tensor.shapeString(q.shape()));
+        }
+        store(keys, values, m);
+        List<Tensor> ks = new ArrayList<>();
+        List<Tensor> vs = new ArrayList<>();
+        for (int t = 0; t < factors; t++) {
+            ks.add(Tensor.of(Arrays.copyOf(k[t], n * d), n, d).to(dtype));
+            vs.add(Tensor.of(Arrays.copyOf(v[t], n * dv), n, dv).to(dtype));
+        }
+        return TensorAttention.forward(q.to(dtype), ks, vs, options);
+    }
+
+    private void store(List<Tensor> keys, List<Tensor> values, int m) {
         if (keys.size() != factors || values.size() != factors) {
             throw new IllegalArgumentException("the decoder has " + factors + " key factors, got " + keys.size()
                     + " keys and " + values.size() + " values");
         }
-        int m = q.dim(0);
         for (int t = 0; t < factors; t++) {
             if (keys.get(t).rank() != 2 || keys.get(t).dim(0) != m || keys.get(t).dim(1) != d
                     || values.get(t).rank() != 2 || values.get(t).dim(0) != m || values.get(t).dim(1) != dv) {
@@ -95,12 +117,5 @@ public final class ExactDecoder {
             System.arraycopy(values.get(t).to(DType.FLOAT64).doubles(), 0, v[t], n * dv, m * dv);
         }
         n = size;
-        List<Tensor> ks = new ArrayList<>();
-        List<Tensor> vs = new ArrayList<>();
-        for (int t = 0; t < factors; t++) {
-            ks.add(Tensor.of(Arrays.copyOf(k[t], n * d), n, d).to(dtype));
-            vs.add(Tensor.of(Arrays.copyOf(v[t], n * dv), n, dv).to(dtype));
-        }
-        return TensorAttention.forward(q.to(dtype), ks, vs, options);
     }
 }
