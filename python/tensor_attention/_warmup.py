@@ -67,11 +67,10 @@ def _finish():
 
 def settle():
     """Every API call comes here first. The caller's own call warms the JIT as well as the background would, so
-    the warm-up stops after its current small call and leaves the cores to the caller: the first call never
-    waits for more than one small call, and finds compiled whatever the warm-up reached."""
-    if _thread is not None and not _done.is_set():
-        _stop.set()
-        _done.wait()
+    the warm-up stops after its current small call and leaves the cores to the caller. The call does not wait
+    for that small call (under load even one can take seconds while still interpreted); it finds compiled
+    whatever the warm-up reached."""
+    _stop.set()
 
 
 def warm_up(wait_for_it=True):
