@@ -132,6 +132,26 @@ public sealed interface Mask permits Mask.Full, Mask.Window, Mask.Banded {
         }
     }
 
+    /** The interval shape as a tag, for callers that still branch on it (new code switches on the type). */
+    @Deprecated
+    enum Kind { FULL, CAUSAL, WINDOW }
+
+    /** The tag of {@link #intervals()}: full, causal (every width unbounded) or window. */
+    @Deprecated
+    default Kind kind() {
+        return switch (intervals()) {
+            case Full f -> Kind.FULL;
+            case Window w -> w.causal() ? Kind.CAUSAL : Kind.WINDOW;
+            case Banded b -> throw new IllegalStateException("a band inside a band");
+        };
+    }
+
+    /** The window widths (empty unless {@link #kind()} is WINDOW). */
+    @Deprecated
+    default int[] windows() {
+        return intervals() instanceof Window w && !w.causal() ? w.widths().clone() : new int[0];
+    }
+
     /** A sliding window, one width per key factor (implies causal). */
     static Mask window(int... widths) {
         if (widths.length == 0) {
