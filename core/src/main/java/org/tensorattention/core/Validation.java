@@ -175,4 +175,24 @@ public final class Validation {
         }
         requireFinite("dout", dout);
     }
+
+    /** As {@link #geometry(Tensor, List, List)}, for arrays in the given layout (bshd: seq and heads swapped). */
+    public static Geometry geometry(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions.Layout layout) {
+        if (layout == AttentionOptions.Layout.BSHD) {
+            return geometry(Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys), Layouts.toBhsd("v", values));
+        }
+        return geometry(q, keys, values);
+    }
+
+    /**
+     * The options as the kernels take them: the mask checked against the order, aligned bottom-right (query i
+     * at position nk_t - nq + i) and checked to keep the monotone-interval contract.
+     */
+    public static AttentionOptions align(Geometry g, AttentionOptions options) {
+        Mask mask = options.mask();
+        mask.checkOrder(g.order());
+        Mask aligned = mask.aligned(g.nq(), g.nk());
+        aligned.checkMonotone(g.nq(), g.nk());
+        return aligned == mask ? options : options.withMask(aligned);
+    }
 }

@@ -165,7 +165,7 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
             int span = spanLength(g.d(), paddedWidth(g.dv()));
             for (int s0 = kernel.firstKey() / span * span; s0 <= kernel.lastKey(); s0 += span) {
                 kernel.span(s0, s0 + span - 1);
-                tuples.walk(p, i0, i1 - 1, kernel);
+                tuples.walk(p, i0, i1 - 1, s0, s0 + span - 1, kernel);
             }
             kernel.finish(out, lse);
         });
@@ -182,7 +182,7 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
     }
 
     @Override
-    public void visit(double[] outerKeys, double[] outerValues, int firstRow, int lastRow) {
+    public void visit(double[] outerKeys, double[] outerValues, int firstRow, int lastRow, int innerLo, int innerHi) {
         int rf = firstRow - i0;
         int rl = lastRow - i0;
         int rEnd = rf + (rl - rf + R) / R * R;
@@ -196,8 +196,8 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
             int inHi = Integer.MAX_VALUE;
             for (int r = r0; r < r0 + R; r++) {
                 // Rows past lastRow sit in the last group only as padding: they attend to nothing.
-                lo[r] = r <= rl ? Math.max(rowLo[r], spanLo) : 0;
-                hi[r] = r <= rl ? Math.min(rowHi[r], spanHi) : -1;
+                lo[r] = r <= rl ? Math.max(rowLo[r], Math.max(spanLo, innerLo)) : 0;
+                hi[r] = r <= rl ? Math.min(rowHi[r], Math.min(spanHi, innerHi)) : -1;
                 if (lo[r] > hi[r]) {
                     inLo = Integer.MAX_VALUE;
                     continue;
