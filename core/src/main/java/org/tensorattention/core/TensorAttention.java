@@ -142,7 +142,7 @@ public final class TensorAttention {
         long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
         if (bytes > free) {
             throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
-                    "the output o of shape %s (%s) needs %.1f GB, more than the %.1f GB of heap left (raise -Xmx)",
+                    "the output o of shape %s (%s) needs %.1f GB, more than the %.1f GB of heap left (raise -Xmx through JAVA_OPTS)",
                     Tensor.shapeString(outShape), q.dtype().numpyName(), bytes / 1e9, free / 1e9));
         }
         int width = Math.max(d, outShape[outShape.length - 1]);

@@ -96,6 +96,20 @@ class FiniteAnswersTest {
     }
 
     @Test
+    void float64OuterKeyProductsBelowFloat64() {
+        // Order 4: k1 k2 is 2^-1200, 0 in float64, which would make every score 0 (uniform weights, silently
+        // wrong) while q k1 k2 k3 is a few units.
+        Random rnd = new Random(7);
+        double[][] q = matrix(rnd, 5, 2, 600);
+        double[][][] k = {matrix(rnd, 4, 2, -600), matrix(rnd, 3, 2, -600), matrix(rnd, 4, 2, 602)};
+        double[][][] v = {matrix(rnd, 4, 3, 0), matrix(rnd, 3, 3, 0), matrix(rnd, 4, 3, 0)};
+        AttentionResult r = TensorAttention.forward(tensor(q, DType.FLOAT64), tensors(k, DType.FLOAT64),
+                tensors(v, DType.FLOAT64), AttentionOptions.defaults().withScale(1));
+        double[][] ref = BruteForce.forward(q, k, v, 1, Mask.FULL);
+        assertTrue(BruteForce.maxDiff(r.output(), ref) <= 1e-13 * vinf(v));
+    }
+
+    @Test
     void float64ScoresPastFloat64AreRefused() {
         // Entries 1e103: every score term is about 1e309 / 3, past float64; no rebalancing changes a score.
         double[][] q = {{1e103, 1e103, 1e103}, {-1e103, 1e103, 1e103}};
