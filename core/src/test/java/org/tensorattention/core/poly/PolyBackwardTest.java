@@ -36,7 +36,7 @@ class PolyBackwardTest {
     }
 
     /** L = sum dO ∘ O~ with the polynomial held fixed, for central differences. */
-    private static double loss(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o, ExpPolynomial p) {
+    static double loss(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o, ExpPolynomial p) {
         Geometry g = Validation.geometry(pr.q(), pr.keys(), pr.values());
         double[] out = PolyAttention.compute(PolyAttention.Inputs.of(pr.q(), pr.keys(), pr.values(), g, o), g, o, p);
         double s = 0;
@@ -46,7 +46,7 @@ class PolyBackwardTest {
         return s;
     }
 
-    private static double checkAgainstDifferences(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o,
+    static double checkAgainstDifferences(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o,
                                                   Tensor analytic, Tensor input, ExpPolynomial p) {
         double h = 1e-5;
         double[] x = input.doubles();
