@@ -175,8 +175,7 @@ final class MaskedBackward {
         int first = lo;
         for (int t = 0; t < factors; t++) {
             int head = lo == 0 ? PolyScans.keysBefore(mask, t, 0, g.nk()[t]) : 0;
-            last[t] = window ? Math.max(-head, 1 - PolyScans.width(mask, t)) : -head;
-            last[t] = Math.min(last[t], lo);
+            last[t] = lo - (window ? Math.min(head, PolyScans.width(mask, t) - 1) : head);
             first = Math.min(first, last[t]);
         }
         for (int i = ext - 1; i >= first; i--) {
