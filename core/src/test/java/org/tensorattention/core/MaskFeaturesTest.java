@@ -350,10 +350,8 @@ class MaskFeaturesTest {
     @Test
     void polyRefusesWhatItCannotScanAndAutoFallsBack() {
         Problem square = Problem.random(3, 20, new int[] {20, 20}, 3, 2);
-        Problem tall = Problem.random(4, 8, new int[] {20, 20}, 3, 2);
-        for (var c : List.of(
-                new Object[] {square, Mask.CAUSAL.withBand(4), "band"},
-                new Object[] {tall, Mask.CAUSAL, "as many queries as keys"})) {
+        for (var c : List.<Object[]>of(
+                new Object[] {square, Mask.CAUSAL.withBand(4), "band"})) {
             Problem pr = (Problem) c[0];
             Mask mask = (Mask) c[1];
             AttentionOptions o = AttentionOptions.defaults().withMask(mask);

@@ -17,7 +17,9 @@ import org.tensorattention.core.Parallel;
  * each state: causal, G_t(j) = sum_{i >= j} dS_t(i), a reverse prefix sum; window, the sum over
  * i in [j, j + w_t), so the row leaving the window is taken off again, which needs the states at i + w_t:
  * a second, lagging set of states per factor. Key row j then gets dV_t[j] = U_t[j] G_t(j) and
- * dU_t[j] = G_t(j) V_t[j] + Gz_t(j), chained through the feature map into dK_t[j].
+ * dU_t[j] = G_t(j) V_t[j] + Gz_t(j), chained through the feature map into dK_t[j]. Query i stands at
+ * i + offset_t against factor t, so row i adds key i + offset_t; keys before row 0's (offset_t > 0) are
+ * finished by rows below 0 that hold no query.
  *
  * <p>Problems split into chunks of rows that run in parallel ({@link #problem}), forward sweeps first, then
  * reverse sweeps. A causal chunk starts from the prefix of the key moments before it, and the state gradient
@@ -167,14 +169,28 @@ final class MaskedBackward {
         double[] dphi = new double[rank];
         double[] dvRow = new double[dvp];
         int qo = (int) g.qOffset(p);
-        for (int i = ext - 1; i >= lo; i--) {
-            System.arraycopy(gN, i * dvp, gNi, 0, dvp);
-            fm.queryRow(in.q(), qo + i * d, phi);
-            for (int t = 0; t < factors; t++) {
-                RowGradients.stateGradient(phi, gNi, gD[i], 1, s, z, t, rank, dvp, gs[t], gz[t]);
+        // The first chunk's sweep goes on below row 0 while keys before row 0's own (offset_t > 0) still
+        // have queries that see them: rows i < 0 add no query, only finish key i + offset_t.
+        int[] last = new int[factors];
+        int first = lo;
+        for (int t = 0; t < factors; t++) {
+            int head = lo == 0 ? PolyScans.keysBefore(mask, t, 0, g.nk()[t]) : 0;
+            last[t] = lo - (window ? Math.min(head, PolyScans.width(mask, t) - 1) : head);
+            first = Math.min(first, last[t]);
+        }
+        for (int i = ext - 1; i >= first; i--) {
+            if (i >= lo) {
+                System.arraycopy(gN, i * dvp, gNi, 0, dvp);
+                fm.queryRow(in.q(), qo + i * d, phi);
+                for (int t = 0; t < factors; t++) {
+                    RowGradients.stateGradient(phi, gNi, gD[i], 1, s, z, t, rank, dvp, gs[t], gz[t]);
+                }
             }
             if (window) {
                 for (int t = 0; t < factors; t++) {
+                    if (i < last[t]) {
+                        continue;
+                    }
                     int gone = i + PolyScans.width(mask, t);
                     if (gone == ext - 1) {
                         lagS[t] = copy(finalS);
@@ -188,9 +204,10 @@ final class MaskedBackward {
                 }
             }
             for (int t = 0; t < factors && i < hi; t++) {
-                if (i < g.nk()[t]) {
-                    int ko = (int) (g.keyOffset(p, t) + (long) i * d);
-                    int vo = (int) (g.valueOffset(p, t) + (long) i * dv);
+                long key = (long) i + PolyScans.offset(mask, t);
+                if (i >= last[t] && key >= 0 && key < g.nk()[t]) {
+                    int ko = (int) (g.keyOffset(p, t) + key * d);
+                    int vo = (int) (g.valueOffset(p, t) + key * dv);
                     fm.keyRow(in.k()[t], ko, phi);
                     System.arraycopy(in.v()[t], vo, vrow, 0, dv);
                     RowGradients.keyGradient(phi, vrow, gs[t], gz[t], rank, dvp, dphi, dvRow);
@@ -202,10 +219,12 @@ final class MaskedBackward {
             }
             if (i > lo) {
                 retreat(s, z, i);
+            }
+            if (i > first) {
                 if (window) {
                     for (int t = 0; t < factors; t++) {
                         int pos = i + PolyScans.width(mask, t);
-                        if (pos < ext) {
+                        if (i > last[t] && pos < ext) {
                             retreat(lagS[t], lagZ[t], pos);
                         }
                     }
@@ -238,7 +257,7 @@ final class MaskedBackward {
         }
         double[][][] startS = new double[chunks][factors][];
         double[][][] startZ = new double[chunks][factors][];
-        if (PolyScans.causal(mask) && chunks > 1) {
+        if (PolyScans.causal(mask)) {
             // Start states: key moments of the chunks before, by chunk totals and a prefix.
             double[][][] totS = new double[chunks][factors][];
             double[][][] totZ = new double[chunks][factors][];
@@ -247,9 +266,11 @@ final class MaskedBackward {
                 int t = task % factors;
                 double[] s = new double[rank * dvp];
                 double[] z = new double[rank];
+                // As the forward scan: the keys before each chunk's first row, the first chunk's before row 0.
                 int nk = g.nk()[t];
+                int from = c == 0 ? 0 : PolyScans.keysBefore(mask, t, bound[c - 1], nk);
                 PolyForward.keyMomentsSerial(fm, in.k()[t], g.keyOffset(p, t), in.v()[t], g.valueOffset(p, t),
-                        g.dv(), Math.min(bound[c], nk), Math.min(bound[c + 1], nk), s, z);
+                        g.dv(), from, PolyScans.keysBefore(mask, t, bound[c], nk), s, z);
                 totS[c][t] = s;
                 totZ[c][t] = z;
             });
@@ -257,10 +278,10 @@ final class MaskedBackward {
                 double[] s = new double[rank * dvp];
                 double[] z = new double[rank];
                 for (int c = 0; c < chunks; c++) {
-                    startS[c][t] = s.clone();
-                    startZ[c][t] = z.clone();
                     PolyForward.add(s, totS[c][t]);
                     PolyForward.add(z, totZ[c][t]);
+                    startS[c][t] = s.clone();
+                    startZ[c][t] = z.clone();
                 }
             }
         }
@@ -295,8 +316,9 @@ final class MaskedBackward {
             int c = task / factors;
             int t = task % factors;
             int nk = g.nk()[t];
-            int a = Math.min(bound[c], nk);
-            int b = Math.min(bound[c + 1], nk);
+            // Chunk c's key rows: those its rows add, and for the first chunk those before row 0.
+            int a = c == 0 ? 0 : PolyScans.keysBefore(mask, t, bound[c], nk);
+            int b = PolyScans.keysBefore(mask, t, bound[c + 1], nk);
             if (b > a) {
                 PolyBackward.keyPass(fm, in.k()[t], g.keyOffset(p, t) + (long) a * g.d(), in.v()[t],
                         g.valueOffset(p, t) + (long) a * g.dv(), b - a, g.dv(), laterS[c][t], laterZ[c][t], dk[t],
@@ -317,13 +339,14 @@ final class MaskedBackward {
         }
         for (int t = 0; t < factors; t++) {
             int nk = g.nk()[t];
-            if (pos < nk) {
-                addKey(t, pos, -1, s[t], z[t]);
+            long key = (long) pos + PolyScans.offset(mask, t);
+            if (key >= 0 && key < nk) {
+                addKey(t, (int) key, -1, s[t], z[t]);
             }
             if (PolyScans.windowed(mask)) {
-                int back = pos - PolyScans.width(mask, t);
+                long back = key - PolyScans.width(mask, t);
                 if (back >= 0 && back < nk) {
-                    addKey(t, back, 1, s[t], z[t]);
+                    addKey(t, (int) back, 1, s[t], z[t]);
                 }
             }
         }
@@ -332,9 +355,10 @@ final class MaskedBackward {
     /** Moves factor t's state from query i - 1 to query i (as the forward scan does). */
     private void advance(int t, int i, double[] s, double[] z) {
         int nk = g.nk()[t];
+        long pos = (long) i + PolyScans.offset(mask, t);
         if (PolyScans.causal(mask)) {
-            if (i < nk) {
-                addKey(t, i, 1, s, z);
+            if (pos >= 0 && pos < nk) {
+                addKey(t, (int) pos, 1, s, z);
             }
             return;
         }
@@ -343,15 +367,15 @@ final class MaskedBackward {
             Arrays.fill(s, 0);
             Arrays.fill(z, 0);
             PolyForward.keyMomentsSerial(fm, in.k()[t], g.keyOffset(p, t), in.v()[t], g.valueOffset(p, t), dv,
-                    Math.max(0, i - w + 1), Math.min(i + 1, nk), s, z);
+                    (int) Math.max(0, Math.min(nk, pos - w + 1)), (int) Math.max(0, Math.min(pos + 1, nk)), s, z);
             return;
         }
-        if (i < nk) {
-            addKey(t, i, 1, s, z);
+        if (pos >= 0 && pos < nk) {
+            addKey(t, (int) pos, 1, s, z);
         }
-        int gone = i - w;
+        long gone = pos - w;
         if (gone >= 0 && gone < nk) {
-            addKey(t, gone, -1, s, z);
+            addKey(t, (int) gone, -1, s, z);
         }
     }
 

@@ -14,9 +14,11 @@ import org.tensorattention.core.Parallel;
  *   <li>causal: chunks of query rows; each chunk's start state (the prefix of key moments before it) comes
  *       from block totals of the chunks before it, then each chunk scans its rows, adding one key row per
  *       factor and reading out one query row.</li>
- *   <li>window: the state over (i - w_t, i] slides (add row i, remove row i - w_t) and is recomputed from
+ *   <li>window: the state over (p - w_t, p] slides (add key p, remove key p - w_t) and is recomputed from
  *       scratch every w_t rows, so rounding never builds up over more than 2 w_t rows.</li>
  * </ul>
+ * Query i stands at p = i + offset_t against factor t ({@link PolyScans}); a query that sees no tuple keeps
+ * o = 0.
  */
 final class PolyForward {
     private PolyForward() {
@@ -193,9 +195,11 @@ final class PolyForward {
                 int t = task % factors;
                 double[] s = new double[rank * dvp];
                 double[] z = new double[rank];
+                // Chunk c's start state holds the keys before its first row: the first chunk's also those before row 0.
                 int nk = g.nk()[t];
+                int from = c == 0 ? 0 : PolyScans.keysBefore(mask, t, bound[c - 1], nk);
                 keyMomentsSerial(fm, k[t], g.keyOffset(p, t), v[t], g.valueOffset(p, t), g.dv(),
-                        Math.min(bound[c], nk), Math.min(bound[c + 1], nk), s, z);
+                        from, PolyScans.keysBefore(mask, t, bound[c], nk), s, z);
                 totS[c][t] = s;
                 totZ[c][t] = z;
             });
@@ -203,10 +207,10 @@ final class PolyForward {
                 double[] s = new double[rank * dvp];
                 double[] z = new double[rank];
                 for (int c = 0; c < chunks; c++) {
-                    startS[c][t] = s.clone();
-                    startZ[c][t] = z.clone();
                     add(s, totS[c][t]);
                     add(z, totZ[c][t]);
+                    startS[c][t] = s.clone();
+                    startZ[c][t] = z.clone();
                 }
             }
         }
@@ -275,9 +279,10 @@ final class PolyForward {
         /** Moves factor t's state from query i - 1 to query i. */
         private void advance(int t, int i, int lo, double[] s, double[] z) {
             int nk = g.nk()[t];
+            long pos = (long) i + PolyScans.offset(mask, t);
             if (PolyScans.causal(mask)) {
-                if (i < nk) {
-                    addKey(t, i, 1, s, z);
+                if (pos >= 0 && pos < nk) {
+                    addKey(t, (int) pos, 1, s, z);
                 }
                 return;
             }
@@ -286,15 +291,15 @@ final class PolyForward {
                 java.util.Arrays.fill(s, 0);
                 java.util.Arrays.fill(z, 0);
                 keyMomentsSerial(fm, k[t], g.keyOffset(p, t), v[t], g.valueOffset(p, t), dv,
-                        Math.max(0, i - w + 1), Math.min(i + 1, nk), s, z);
+                        (int) Math.max(0, Math.min(nk, pos - w + 1)), (int) Math.max(0, Math.min(pos + 1, nk)), s, z);
                 return;
             }
-            if (i < nk) {
-                addKey(t, i, 1, s, z);
+            if (pos >= 0 && pos < nk) {
+                addKey(t, (int) pos, 1, s, z);
             }
-            int gone = i - w;
+            long gone = pos - w;
             if (gone >= 0 && gone < nk) {
-                addKey(t, gone, -1, s, z);
+                addKey(t, (int) gone, -1, s, z);
             }
         }
 

@@ -4,8 +4,9 @@ import org.tensorattention.core.Mask;
 
 /**
  * The masks the polynomial method's scans run: full, causal (a running prefix per factor) and a window with a
- * finite width per factor (a prefix with keys leaving), all with query i at position i. Anything else is
- * refused by {@link #unsupported} before a scan starts.
+ * finite width per factor (a prefix with keys leaving). Query i stands at position i + offset_t against key
+ * factor t (bottom-right alignment gives offset_t = nk_t - nq), so row i adds key i + offset_t when it exists.
+ * A pair band is refused by {@link #unsupported} before a scan starts.
  */
 final class PolyScans {
     private PolyScans() {
@@ -15,9 +16,6 @@ final class PolyScans {
     static String unsupported(Mask mask) {
         return switch (mask) {
             case Mask.Full f -> null;
-            case Mask.Window w when w.isShifted() && java.util.Arrays.stream(w.offsets()).anyMatch(x -> x != 0) ->
-                    "poly runs a causal or window mask only with query i at position i (as many queries as keys: its prefix"
-                            + " sums start at row 0)";
             case Mask.Window w -> mixed(w) ? "poly runs a window only when every width is finite" : null;
             case Mask.Banded b -> "poly does not run a pair band (it would need one prefix sum per band offset)";
         };
@@ -37,6 +35,16 @@ final class PolyScans {
 
     static int width(Mask mask, int t) {
         return ((Mask.Window) mask).width(t);
+    }
+
+    /** Query i's position against factor t is i + offset(mask, t). */
+    static int offset(Mask mask, int t) {
+        return ((Mask.Window) mask).offset(t);
+    }
+
+    /** The key rows of factor t (nk of them) that query i's prefix holds before row i adds its own: [0, this). */
+    static int keysBefore(Mask mask, int t, int i, int nk) {
+        return (int) Math.max(0, Math.min(nk, (long) i + offset(mask, t)));
     }
 
     static int[] widths(Mask mask) {

@@ -36,7 +36,7 @@ class PolyBackwardTest {
     }
 
     /** L = sum dO ∘ O~ with the polynomial held fixed, for central differences. */
-    private static double loss(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o, ExpPolynomial p) {
+    static double loss(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o, ExpPolynomial p) {
         Geometry g = Validation.geometry(pr.q(), pr.keys(), pr.values());
         double[] out = PolyAttention.compute(PolyAttention.Inputs.of(pr.q(), pr.keys(), pr.values(), g, o), g, o, p);
         double s = 0;
@@ -46,7 +46,7 @@ class PolyBackwardTest {
         return s;
     }
 
-    private static double checkAgainstDifferences(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o,
+    static double checkAgainstDifferences(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o,
                                                   Tensor analytic, Tensor input, ExpPolynomial p) {
         double h = 1e-5;
         double[] x = input.doubles();
@@ -123,20 +123,7 @@ class PolyBackwardTest {
         double gamma = 2 * (delta + plan.polynomial().derivativeDelta()) / (1 - delta) + weight;
         double vinf = pr.vinf();
         double c = 1.0 / d;
-        for (int i = 0; i < n; i++) {
-            double dO1 = 0;
-            for (int l = 0; l < dv; l++) {
-                dO1 += Math.abs(dout.get(i * dv + l));
-            }
-            for (int l = 0; l < d; l++) {
-                double keyMax = 1;
-                for (Tensor k : pr.keys()) {
-                    keyMax *= columnMax(k, l);
-                }
-                double bound = gamma * dO1 * vinf * c * keyMax;
-                assertTrue(Math.abs(r.dq().get(i * d + l) - ex.dq[i][l]) <= bound * (1 + 1e-6) + 1e-13, "dq bound");
-            }
-        }
+        assertQueryGradientBound(pr, dout, r.dq(), ex.dq, gamma * vinf * c);
         for (int t = 0; t < order - 1; t++) {
             for (int l = 0; l < dv; l++) {
                 double others = 1;
@@ -181,6 +168,27 @@ class PolyBackwardTest {
             double scale = Math.max(1, one.dk().get(t).maxAbs());
             assertTrue(PolyForwardTest.maxDiff(one.dk().get(t), many.dk().get(t)) < 1e-10 * scale, "dk" + t);
             assertTrue(PolyForwardTest.maxDiff(one.dv().get(t), many.dv().get(t)) < 1e-10 * scale, "dv" + t);
+        }
+    }
+
+    /** |dQ~ - dQ|[i,l] <= factor |dO_i|_1 prod_t max|K_t[:,l]| (factor = gamma Vinf |c|, docs/POLY.md). */
+    static void assertQueryGradientBound(PolyForwardTest.Problem pr, Tensor dout, Tensor dq, double[][] exact,
+                                         double factor) {
+        int d = pr.q().dim(-1);
+        int dv = dout.dim(-1);
+        for (int i = 0; i < exact.length; i++) {
+            double dO1 = 0;
+            for (int l = 0; l < dv; l++) {
+                dO1 += Math.abs(dout.get(i * dv + l));
+            }
+            for (int l = 0; l < d; l++) {
+                double keyMax = 1;
+                for (Tensor k : pr.keys()) {
+                    keyMax *= columnMax(k, l);
+                }
+                double bound = factor * dO1 * keyMax;
+                assertTrue(Math.abs(dq.get(i * d + l) - exact[i][l]) <= bound * (1 + 1e-6) + 1e-13, "dq bound");
+            }
         }
     }
 
