@@ -28,6 +28,7 @@ public final class TensorAttention {
     public static AttentionResult forward(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
         Geometry g = geometry(q, keys, values);
         options.mask().checkOrder(g.order());
+        requireWholeProblem(options);
         if (options.method() != Method.EXACT) {
             return PolyAttention.forward(q, keys, values, g, options);
         }
@@ -65,6 +66,7 @@ public final class TensorAttention {
                                           AttentionResult forward, AttentionOptions options) {
         Geometry g = geometry(q, keys, values);
         options.mask().checkOrder(g.order());
+        requireWholeProblem(options);
         int[] expected = concat(leading(q), g.nq(), g.dv());
         if (!Arrays.equals(dout.shape(), expected)) {
             throw new IllegalArgumentException("dout has shape " + Tensor.shapeString(dout.shape())
@@ -177,6 +179,13 @@ public final class TensorAttention {
             map[p] = flat;
         }
         return map;
+    }
+
+    /** The polynomial method's prefix sums start at row 0: a shifted mask (a slice) is for the exact kernel. */
+    private static void requireWholeProblem(AttentionOptions options) {
+        if (options.mask().isShifted() && options.method() != Method.EXACT) {
+            throw new IllegalArgumentException("a shifted mask runs on the exact method only");
+        }
     }
 
     private static void requireMatrix(String name, Tensor t) {
