@@ -1,0 +1,171 @@
+package org.tensorattention.spark;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+import org.tensorattention.core.AttentionOptions;
+import org.tensorattention.core.DType;
+import org.tensorattention.core.Mask;
+import org.tensorattention.core.Method;
+import org.tensorattention.core.Tensor;
+import org.tensorattention.io.Npz;
+
+/** The --spark command line: golden cases, Parquet in and out, and bad input. */
+class SparkCliTest {
+    private static final Path GOLDEN = Path.of("..", "testdata", "golden");
+
+    @TempDir
+    Path tmp;
+
+    /** A golden case of a command that runs on Spark. */
+    record Golden(String name, String kind, List<String> opts, double tol) {
+        @Override
+        public String toString() {
+            return name;
+        }
+    }
+
+    static Stream<Golden> golden() throws Exception {
+        List<Golden> cases = new ArrayList<>();
+        for (JsonNode c : new ObjectMapper().readTree(GOLDEN.resolve("manifest.json").toFile())) {
+            String kind = c.get("kind").asText();
+            // loss-gradient has no --spark: only forward and backward run distributed.
+            if (kind.equals("forward") || kind.equals("backward")) {
+                List<String> opts = new ArrayList<>();
+                c.get("opts").forEach(o -> opts.add(o.asText()));
+                cases.add(new Golden(c.get("name").asText(), kind, opts, c.get("tol").asDouble()));
+            }
+        }
+        return cases.stream();
+    }
+
+    /** The attention options of a golden case's command-line flags. */
+    static AttentionOptions options(List<String> opts) {
+        AttentionOptions o = AttentionOptions.defaults();
+        for (int i = 0; i < opts.size(); i++) {
+            switch (opts.get(i)) {
+                case "--method" -> o = o.withMethod(Method.parse(opts.get(++i)));
+                case "--epsilon" -> o = o.withEpsilon(Double.parseDouble(opts.get(++i)));
+                case "--scale" -> o = o.withScale(Double.parseDouble(opts.get(++i)));
+                case "--causal" -> o = o.causal();
+                case "--window" -> o = o.withMask(Mask.parseWindow(opts.get(++i)));
+                default -> throw new IllegalArgumentException("golden option " + opts.get(i) + " not known here");
+            }
+        }
+        return o;
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("golden")
+    void goldenCasesThroughSparkLocal2(Golden c) throws Exception {
+        LocalSpark.context();
+        Path in = GOLDEN.resolve("cases").resolve(c.name() + ".in.npz");
+        Path out = tmp.resolve(c.name() + ".out.npz");
+        Path report = tmp.resolve(c.name() + ".json");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        int status = SparkCli.run(c.kind(), "local[2]", options(c.opts()), in, out, report, new PrintStream(err));
+        assertEquals(0, status, "stderr: " + err);
+        Map<String, Tensor> got = Npz.read(out);
+        Map<String, Tensor> expected = Npz.read(GOLDEN.resolve("expected").resolve(c.name() + ".npz"));
+        DType dtype = Npz.read(in).get("q").dtype();
+        for (Map.Entry<String, Tensor> e : expected.entrySet()) {
+            Tensor want = e.getValue();
+            Tensor have = got.get(e.getKey());
+            assertNotNull(have, "missing " + e.getKey());
+            assertEquals(dtype, have.dtype(), e.getKey() + " dtype");
+            // The manifest's tolerances: absolute for forward, relative to max(1, max |expected|) otherwise.
+            double tol = c.kind().equals("forward") ? c.tol() : c.tol() * Math.max(1, want.maxAbs());
+            double worst = 0;
+            for (int i = 0; i < want.size(); i++) {
+                worst = Math.max(worst, Math.abs(have.get(i) - want.get(i)));
+            }
+            assertTrue(worst <= tol, c.name() + " " + e.getKey() + ": " + worst + " > " + tol);
+        }
+        JsonNode j = new ObjectMapper().readTree(report.toFile());
+        assertTrue(j.get("spark").get("tasks").asLong() >= 1, j.toString());
+        assertEquals(1, j.get("spark").get("executors").asInt());
+    }
+
+    @Test
+    void parquetTokenRowsInAndOut() throws Exception {
+        Problems.Case c = Problems.random(5, DType.FLOAT64, 3, 20, 4, 3, new int[] {2}, new int[] {2});
+        Map<String, Tensor> arrays = new LinkedHashMap<>();
+        arrays.put("q", c.q());
+        arrays.put("k1", c.k().get(0));
+        arrays.put("k2", c.k().get(1));
+        arrays.put("v1", c.v().get(0));
+        arrays.put("v2", c.v().get(1));
+        arrays.put("dout", c.dout());
+        Path in = tmp.resolve("in.parquet");
+        TokenRows.write(TokenRows.of(LocalSpark.session(), arrays), in.toString());
+        Path out = tmp.resolve("out.parquet");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        AttentionOptions o = AttentionOptions.defaults().causal();
+        assertEquals(0, SparkCli.run("backward", "local[2]", o, in, out, null, new PrintStream(err)), err.toString());
+        Map<String, Tensor> got = TokenRows.arrays(TokenRows.read(LocalSpark.session(), out.toString()), "out");
+        var one = org.tensorattention.core.TensorAttention.backward(c.q(), c.k(), c.v(), c.dout(), null, o);
+        Problems.close("o", one.output(), got.get("o"), 1e-12);
+        Problems.close("dq", one.dq(), got.get("dq"), 1e-12);
+        Problems.close("dk2", one.dk().get(1), got.get("dk2"), 1e-12);
+        Problems.close("dv1", one.dv().get(0), got.get("dv1"), 1e-12);
+    }
+
+    /** Bad input: one line naming the problem, exit status 2, nothing written. */
+    @Test
+    void badInputEndsInOneLineAndStatusTwoWithoutOutput() throws Exception {
+        LocalSpark.context();
+        Problems.Case c = Problems.random(9, DType.FLOAT64, 3, 8, 2, 2, new int[0], new int[0]);
+        Path missingV2 = tmp.resolve("missing.npz");
+        Npz.write(missingV2, Map.of("q", c.q(), "k1", c.k().get(0), "v1", c.v().get(0), "k2", c.k().get(1)));
+        double[] nan = c.q().toDoubleArray();
+        nan[3] = Double.NaN;
+        Path nonFinite = tmp.resolve("nan.npz");
+        Npz.write(nonFinite, Map.of("q", Tensor.of(nan, c.q().shape()), "k1", c.k().get(0), "v1", c.v().get(0)));
+        Path good = tmp.resolve("good.npz");
+        Npz.write(good, Map.of("q", c.q(), "k1", c.k().get(0), "v1", c.v().get(0)));
+        Path existing = tmp.resolve("existing.parquet");
+        Files.createDirectory(existing);
+        record Bad(String command, Path in, Path out, String says) {
+        }
+        List<Bad> cases = List.of(
+                new Bad("forward", missingV2, tmp.resolve("a.npz"), "no array 'v2' to pair with 'k2'"),
+                new Bad("forward", nonFinite, tmp.resolve("b.parquet"), "q contains a non-finite value"),
+                new Bad("backward", good, tmp.resolve("c.npz"), "has no array 'dout'"),
+                new Bad("forward", tmp.resolve("absent.npz"), tmp.resolve("d.npz"), "does not exist"),
+                new Bad("forward", good, tmp.resolve("nowhere").resolve("e.npz"), "output folder"),
+                new Bad("forward", good, existing, "already exists"),
+                new Bad("forward", tmp.resolve("absent.parquet"), tmp.resolve("f.parquet"), "does not exist"));
+        for (Bad b : cases) {
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            int status = SparkCli.run(b.command(), "local[2]", AttentionOptions.defaults(), b.in(), b.out(), null,
+                    new PrintStream(err));
+            String text = err.toString().strip();
+            assertEquals(2, status, b + ": " + text);
+            assertFalse(text.contains("\n"), "one line: " + text);
+            assertTrue(text.startsWith("tensor-attention " + b.command() + ": ") && text.contains(b.says()), text);
+            if (!b.out().equals(existing)) {
+                assertFalse(Files.exists(b.out()), "no output left: " + b.out());
+            }
+        }
+        try (Stream<Path> left = Files.list(tmp)) {
+            assertTrue(left.noneMatch(p -> p.getFileName().toString().contains(".partial-")), "no staging folder left");
+        }
+    }
+}
