@@ -11,7 +11,7 @@ final class LocalSpark {
     }
 
     static synchronized JavaSparkContext context() {
-        if (session == null) {
+        if (session == null || session.sparkContext().isStopped()) {
             session = SparkSession.builder().master("local[2]").appName("tensor-attention-tests")
                     .config("spark.ui.enabled", "false")
                     .config("spark.driver.host", "127.0.0.1")
@@ -20,6 +20,14 @@ final class LocalSpark {
                     .getOrCreate();
         }
         return JavaSparkContext.fromSparkContext(session.sparkContext());
+    }
+
+    /** Stops the embedded Spark: a JVM holds one SparkContext, and the cluster test needs its own. */
+    static synchronized void stop() {
+        if (session != null) {
+            session.stop();
+            session = null;
+        }
     }
 
     static synchronized SparkSession session() {
