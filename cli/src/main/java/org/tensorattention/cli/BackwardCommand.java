@@ -42,6 +42,9 @@ final class BackwardCommand implements Command {
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws Exception {
         AttentionOptions options = AttentionFlags.parse(args);
+        if (args.has("spark")) {
+            return SparkBridge.run(name(), args, options, err);
+        }
         Inputs.Job job = Inputs.open(args);
         Inputs.Attention a = Inputs.attention(job);
         Tensor dout = job.require("dout");

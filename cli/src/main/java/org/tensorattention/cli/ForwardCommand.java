@@ -20,7 +20,8 @@ final class ForwardCommand implements Command {
     static final List<Args.Option> IO = List.of(
             Args.Option.value("input", "IN.npz", "arrays q, k1 .. k{k-1}, v1 .. v{k-1} (float32 or float64)"),
             OUTPUT,
-            REPORT);
+            REPORT,
+            SparkBridge.SPARK);
 
     @Override
     public String name() {
@@ -51,6 +52,9 @@ final class ForwardCommand implements Command {
     @Override
     public int run(Args args, PrintStream out, PrintStream err) throws Exception {
         AttentionOptions options = AttentionFlags.parse(args);
+        if (args.has("spark")) {
+            return SparkBridge.run(name(), args, options, err);
+        }
         Inputs.Job job = Inputs.open(args);
         Inputs.Attention a = Inputs.attention(job);
         AttentionResult r;
