@@ -2,21 +2,16 @@ package org.tensorattention.cli;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
+import org.tensorattention.io.AttentionFiles;
 import org.tensorattention.io.Npz;
 
 /** Reading the named arrays of a command's input file and writing its results. */
 final class Inputs {
-    private static final Pattern FACTOR = Pattern.compile("([kv])(\\d+)");
-
     private Inputs() {
     }
 
@@ -74,31 +69,10 @@ final class Inputs {
 
     /** The key and value factors k1..km, v1..vm; each k needs its v and no index may be skipped. */
     static List<List<Tensor>> factors(Map<String, Tensor> arrays, Path file) {
-        TreeSet<Integer> indices = new TreeSet<>();
-        for (String name : arrays.keySet()) {
-            Matcher m = FACTOR.matcher(name);
-            if (m.matches()) {
-                indices.add(Integer.parseInt(m.group(2)));
-            }
+        try {
+            return AttentionFiles.factors(arrays, file);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
         }
-        if (indices.isEmpty()) {
-            throw new UsageException(file + " has no keys: expected arrays k1, v1 (and k2, v2, .. for higher orders)");
-        }
-        List<Tensor> keys = new ArrayList<>();
-        List<Tensor> values = new ArrayList<>();
-        for (int t = 1; t <= indices.last(); t++) {
-            Tensor k = arrays.get("k" + t);
-            Tensor v = arrays.get("v" + t);
-            if (k == null || v == null) {
-                String missing = k == null ? "k" + t : "v" + t;
-                String present = k == null ? "v" + t : "k" + t;
-                throw new UsageException(file + " has no array '" + missing + "'"
-                        + (arrays.containsKey(present) ? " to pair with '" + present + "'" : "")
-                        + ": keys and values must pair up as k1/v1, k2/v2, ..");
-            }
-            keys.add(k);
-            values.add(v);
-        }
-        return List.of(keys, values);
     }
 }

@@ -5,15 +5,11 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.TreeSet;
 import java.util.UUID;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.launcher.JavaModuleOptions;
@@ -24,6 +20,7 @@ import org.tensorattention.core.Geometry;
 import org.tensorattention.core.GradientResult;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
+import org.tensorattention.io.AttentionFiles;
 import org.tensorattention.io.Json;
 import org.tensorattention.io.Npz;
 
@@ -36,8 +33,6 @@ import org.tensorattention.io.Npz;
  * (a Parquet output is written to a hidden sibling folder and moved into place only when complete).
  */
 public final class SparkCli {
-    private static final Pattern FACTOR = Pattern.compile("([kv])(\\d+)");
-
     private SparkCli() {
     }
 
@@ -160,34 +155,8 @@ public final class SparkCli {
         }
     }
 
-    /** k1..km and v1..vm; each k needs its v and no index may be skipped (the command line's messages). */
     static List<List<Tensor>> factors(Map<String, Tensor> arrays, Path file) {
-        TreeSet<Integer> indices = new TreeSet<>();
-        for (String name : arrays.keySet()) {
-            Matcher m = FACTOR.matcher(name);
-            if (m.matches()) {
-                indices.add(Integer.parseInt(m.group(2)));
-            }
-        }
-        if (indices.isEmpty()) {
-            throw new IllegalArgumentException(file + " has no keys: expected arrays k1, v1 (and k2, v2, .. for higher orders)");
-        }
-        List<Tensor> keys = new ArrayList<>();
-        List<Tensor> values = new ArrayList<>();
-        for (int t = 1; t <= indices.last(); t++) {
-            Tensor k = arrays.get("k" + t);
-            Tensor v = arrays.get("v" + t);
-            if (k == null || v == null) {
-                String missing = k == null ? "k" + t : "v" + t;
-                String present = k == null ? "v" + t : "k" + t;
-                throw new IllegalArgumentException(file + " has no array '" + missing + "'"
-                        + (arrays.containsKey(present) ? " to pair with '" + present + "'" : "")
-                        + ": keys and values must pair up as k1/v1, k2/v2, ..");
-            }
-            keys.add(k);
-            values.add(v);
-        }
-        return List.of(keys, values);
+        return AttentionFiles.factors(arrays, file);
     }
 
     /** Token rows need every array on the same (problem, position) grid. */
@@ -206,28 +175,7 @@ public final class SparkCli {
                                               AttentionOptions o, org.tensorattention.core.Method method,
                                               double seconds, double flops, AttentionResult.PolyInfo poly,
                                               String reason, Report r) {
-        Map<String, Object> j = new LinkedHashMap<>();
-        j.put("command", command);
-        j.put("method", method.label());
-        j.put("seconds", seconds);
-        j.put("flops", flops);
-        j.put("order", g.order());
-        j.put("n", g.nq());
-        j.put("d", g.d());
-        j.put("dv", g.dv());
-        j.put("problems", g.problems());
-        j.put("dtype", q.dtype().numpyName());
-        j.put("mask", o.mask().toString());
-        j.put("scale", o.scaleFor(g.d()));
-        j.put("reason", reason);
-        if (poly != null) {
-            j.put("epsilon", o.epsilon());
-            j.put("degree", poly.degree());
-            j.put("rank", poly.rank());
-            j.put("R", poly.radius());
-            j.put("delta", poly.delta());
-            j.put("error_bound", poly.errorBound());
-        }
+        Map<String, Object> j = AttentionFiles.report(command, g, q, o, method, seconds, flops, poly, reason);
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("master", master);
         s.put("tasks", r.tasks());
