@@ -13,7 +13,7 @@ import org.apache.spark.scheduler.SparkListenerTaskEnd;
  * One distributed call: its jobs run in their own job group, a listener counts their tasks (retries
  * included), and the kernel time the tasks report is summed here.
  */
-final class Run {
+final class Run implements AutoCloseable {
     private static final String GROUP = "spark.jobGroup.id";
 
     final JavaSparkContext sc;
@@ -21,6 +21,7 @@ final class Run {
     private final long start = System.nanoTime();
     private final Counter counter = new Counter();
     private double kernelSeconds;
+    private boolean closed;
 
     Run(JavaSparkContext sc) {
         this.sc = sc;
@@ -39,12 +40,21 @@ final class Run {
 
     Report finish() {
         double seconds = (System.nanoTime() - start) * 1e-9;
-        sc.clearJobGroup();
         counter.drain();
-        sc.sc().removeSparkListener(counter);
+        close();
         int executors = Math.max(1, sc.sc().statusTracker().getExecutorInfos().length - (isLocal() ? 0 : 1));
         return new Report(counter.tasks(), counter.failed(), executors, seconds, kernelSeconds,
                 Math.max(0, seconds - kernelSeconds / cores()));
+    }
+
+    /** Leaves the job group and drops the listener; finish() does it too, this is for calls that fail. */
+    @Override
+    public void close() {
+        if (!closed) {
+            closed = true;
+            sc.clearJobGroup();
+            sc.sc().removeSparkListener(counter);
+        }
     }
 
     private boolean isLocal() {

@@ -41,7 +41,12 @@ public final class SparkAttention {
     public static Result forward(JavaSparkContext sc, Tensor q, List<Tensor> keys, List<Tensor> values,
                                  AttentionOptions options, Settings settings) {
         Call c = new Call(q, keys, values, options);
-        Run run = new Run(sc);
+        try (Run run = new Run(sc)) {
+            return forward(run, c, options, settings);
+        }
+    }
+
+    private static Result forward(Run run, Call c, AttentionOptions options, Settings settings) {
         if (options.method() == Method.EXACT) {
             return exactForward(run, c, settings, "exact requested");
         }
@@ -84,8 +89,13 @@ public final class SparkAttention {
                     + " but the output has shape " + Tensor.shapeString(expected));
         }
         TensorAttention.requireFinite("dout", dout);
-        Run run = new Run(sc);
-        Rows dO = Rows.of(dout);
+        try (Run run = new Run(sc)) {
+            return backward(run, c, keys, values, Rows.of(dout), forward, options, settings);
+        }
+    }
+
+    private static Gradients backward(Run run, Call c, List<Tensor> keys, List<Tensor> values, Rows dO,
+                                      AttentionResult forward, AttentionOptions options, Settings settings) {
         if (options.method() != Method.EXACT) {
             PolyRun pr = PolyRun.start(run, c, settings, options, dO);
             PolyPlan plan = pr.bound.plan();

@@ -109,4 +109,27 @@ class SparkAttentionTest {
             }
         }
     }
+
+    /** Past the entry bound poly refuses on Spark with the single-machine reason, and auto falls back to exact. */
+    @org.junit.jupiter.api.Test
+    void polyRefusesAsOnOneMachine() {
+        Problems.Case c = Problems.random(3, DType.FLOAT64, 3, 32, 4, 2, new int[0], new int[0]);
+        double[] big = c.q().toDoubleArray();
+        for (int i = 0; i < big.length; i++) {
+            big[i] *= 400;
+        }
+        org.tensorattention.core.Tensor q = org.tensorattention.core.Tensor.of(big, c.q().shape());
+        AttentionOptions o = AttentionOptions.defaults().withMethod(Method.POLY).withThreads(1);
+        IllegalArgumentException one = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> TensorAttention.forward(q, c.k(), c.v(), o));
+        IllegalArgumentException spark = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> SparkAttention.forward(sc(), q, c.k(), c.v(), o, Settings.defaults()));
+        assertEquals(one.getMessage(), spark.getMessage());
+        AttentionOptions auto = o.withMethod(Method.AUTO);
+        SparkAttention.Result r = SparkAttention.forward(sc(), q, c.k(), c.v(), auto, Settings.defaults());
+        AttentionResult single = TensorAttention.forward(q, c.k(), c.v(), auto);
+        assertEquals(single.method(), r.result().method());
+        assertEquals(single.reason(), r.result().reason());
+        close("auto o", single.output(), r.result().output(), 1e-12);
+    }
 }
