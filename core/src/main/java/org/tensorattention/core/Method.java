@@ -6,7 +6,11 @@ public enum Method {
     EXACT,
     /** The polynomial method: a low-rank CP form with a certified error bound, O(n r (d + k dv)). */
     POLY,
-    /** Whichever of the two a cost model says is cheaper for the requested error. */
+    /**
+     * Poly when its certified plan is cheaper than exact; else the exact kernel in float64 (float32 inputs
+     * widened, the output rounded back) when its rounding bound keeps epsilon; else a refusal. Either way
+     * max |O - O_true| <= epsilon * Vinf, the final rounding to q's dtype included (docs/RELIABILITY.md).
+     */
     AUTO;
 
     /** Parses {@code exact|poly|auto} (any case). */

@@ -42,9 +42,25 @@ public final class Tensor {
         return of(new double[] {value});
     }
 
+    /** The most elements a Java array may hold on common JVMs (a few below Integer.MAX_VALUE). */
+    public static final int MAX_ELEMENTS = Integer.MAX_VALUE - 8;
+
     public static Tensor zeros(DType dtype, int... shape) {
-        int size = Math.toIntExact(sizeOf(shape));
+        int size = checkedSize(shape, "an array");
         return dtype == DType.FLOAT32 ? of(new float[size], shape) : of(new double[size], shape);
+    }
+
+    /**
+     * The number of values a shape holds, as an int; an IllegalArgumentException naming the array and its size
+     * when that passes what one Java array can hold.
+     */
+    public static int checkedSize(int[] shape, String name) {
+        long size = sizeOf(shape);
+        if (size > MAX_ELEMENTS) {
+            throw new IllegalArgumentException(name + " of shape " + shapeString(shape) + " would hold " + size
+                    + " values, more than one array can hold (" + MAX_ELEMENTS + ")");
+        }
+        return (int) size;
     }
 
     /** Number of values a shape holds (1 for a 0-d shape); rejects negative dimensions. */
@@ -54,7 +70,8 @@ public final class Tensor {
             if (s < 0) {
                 throw new IllegalArgumentException("negative dimension in shape " + Arrays.toString(shape));
             }
-            size *= s;
+            // Saturate instead of wrapping: a size past 2^62 is refused either way.
+            size = size > (1L << 62) / Math.max(1, s) ? 1L << 62 : size * s;
         }
         return size;
     }

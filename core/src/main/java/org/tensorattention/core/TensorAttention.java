@@ -18,7 +18,8 @@ import org.tensorattention.core.poly.PolyAttention;
  * <p>q is (..., H, n, d); each key K_t is (..., G, n_t, d) and each value V_t is (..., G, n_t, dv), with the
  * same leading shape for all keys and values. Leading dimensions are independent problems; a key dimension of
  * 1 broadcasts, and the last leading dimension may group heads (H a multiple of G: query head h reads key
- * head h / (H / G)). The order k is {@code keys.size() + 1}. Computation runs in q's dtype.
+ * head h / (H / G)). The order k is {@code keys.size() + 1}. The exact method computes in q's dtype; poly,
+ * and auto's exact fallback, in float64; results come back in q's dtype.
  */
 public final class TensorAttention {
     private TensorAttention() {
@@ -38,22 +39,7 @@ public final class TensorAttention {
     /** The exact kernel on an already validated call (also what auto falls back to). */
     public static AttentionResult exact(Tensor q, Geometry g, List<Tensor> keys, List<Tensor> values,
                                         AttentionOptions options) {
-        DType dt = q.dtype();
-        double scale = options.scaleFor(g.d());
-        int[] lead = leading(q);
-        Tensor out = Tensor.zeros(dt, concat(lead, g.nq(), g.dv()));
-        Tensor lse = Tensor.zeros(DType.FLOAT64, concat(lead, g.nq()));
-        long start = System.nanoTime();
-        if (dt == DType.FLOAT64) {
-            ExactForward.forward(g, scale, options.mask(), q.doubles(), doubles(keys), doubles(values),
-                    out.doubles(), lse.doubles(), options.threadCount());
-        } else {
-            ExactForward.forward(g, scale, options.mask(), q.floats(), floats(keys), floats(values),
-                    out.floats(), lse.doubles(), options.threadCount());
-        }
-        double seconds = (System.nanoTime() - start) * 1e-9;
-        return new AttentionResult(out, lse, Method.EXACT, seconds, g.exactFlops(options.mask()), null,
-                "exact requested");
+        return ExactForward.run(q, g, keys, values, options);
     }
 
     /**
@@ -141,7 +127,36 @@ public final class TensorAttention {
         requireFinite("q", q);
         int[] ql = leading(q);
         int[] kvProblem = mapLeading(ql, kvLead);
+        requireRoom(q, keys, concat(ql, nq, dv), d);
         return new Geometry(kvProblem.length, nq, nk, d, dv, kvProblem);
+    }
+
+    /**
+     * Sizes checked before any work: the output must fit in one array and in the heap that is left, and the
+     * kernels' packed copy of each key and value problem (rows rounded up to 64, widths to 16) must fit in
+     * one array. Refusals name the array and its size.
+     */
+    private static void requireRoom(Tensor q, List<Tensor> keys, int[] outShape, int d) {
+        long values = Tensor.checkedSize(outShape, "the output o");
+        long rows = values / Math.max(1, outShape[outShape.length - 1]);
+        long bytes = values * (q.dtype() == DType.FLOAT32 ? 4 : 8) + rows * 8;
+        Runtime rt = Runtime.getRuntime();
+        long free = rt.maxMemory() - (rt.totalMemory() - rt.freeMemory());
+        if (bytes > free) {
+            throw new IllegalArgumentException(String.format(java.util.Locale.ROOT,
+                    "the output o of shape %s (%s) needs %.1f GB, more than the %.1f GB of heap left (raise -Xmx)",
+                    Tensor.shapeString(outShape), q.dtype().numpyName(), bytes / 1e9, free / 1e9));
+        }
+        int width = Math.max(d, outShape[outShape.length - 1]);
+        for (int t = 0; t < keys.size(); t++) {
+            int[] ks = keys.get(t).shape();
+            long packed = (ks[ks.length - 2] + 64L) * (width + 16L);
+            if (packed > Tensor.MAX_ELEMENTS) {
+                throw new IllegalArgumentException("k" + (t + 1) + " of shape " + Tensor.shapeString(ks)
+                        + " with value width " + outShape[outShape.length - 1] + " is too large for one array ("
+                        + Tensor.MAX_ELEMENTS + " values)");
+            }
+        }
     }
 
     /** For each problem (a flat index over q's leading shape), the flat index of its key/value problem. */

@@ -79,8 +79,9 @@ public final class BruteForce {
                     }
                 }
             } while (next(j, n));
+            // A row that sees no tuple gets 0 (SPEC.md section 7), not 0/0.
             for (int l = 0; l < dv; l++) {
-                o[i][l] /= sum;
+                o[i][l] = sum > 0 ? o[i][l] / sum : 0;
             }
         }
         return o;
@@ -95,6 +96,46 @@ public final class BruteForce {
             }
         }
         return m;
+    }
+
+    /**
+     * A seeded random matrix with entries uniform in [-1, 1], rounded to float32 (so both dtypes hold them
+     * exactly), times 2^exponent.
+     */
+    public static double[][] randomScaled(java.util.Random rnd, int rows, int cols, int exponent) {
+        double[][] m = random(rnd, rows, cols, 1);
+        for (double[] row : m) {
+            for (int c = 0; c < cols; c++) {
+                row[c] = Math.scalb((double) (float) row[c], exponent);
+            }
+        }
+        return m;
+    }
+
+    /** Vinf = max_l prod_t max_j |V_t[j, l]|: the largest |O| can be. */
+    public static double vinf(double[][][] v) {
+        double worst = 0;
+        for (int l = 0; l < v[0][0].length; l++) {
+            double prod = 1;
+            for (double[][] vt : v) {
+                double m = 0;
+                for (double[] row : vt) {
+                    m = Math.max(m, Math.abs(row[l]));
+                }
+                prod *= m;
+            }
+            worst = Math.max(worst, prod);
+        }
+        return worst;
+    }
+
+    /** Matrices as tensors of one dtype. */
+    public static java.util.List<Tensor> tensors(double[][][] ms, DType dt) {
+        java.util.List<Tensor> r = new java.util.ArrayList<>();
+        for (double[][] m : ms) {
+            r.add(tensor(m).to(dt));
+        }
+        return r;
     }
 
     /** Flattens a matrix into a (rows, cols) float64 tensor. */

@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import org.tensorattention.core.DType;
 import org.tensorattention.core.Tensor;
 
@@ -25,12 +26,21 @@ public final class Npy {
 
     private Npy() {}
 
-    /** Reads the array of a .npy file. */
+    /**
+     * Reads the array of a .npy file, within the default memory budget (half of the heap the JVM may
+     * grow to): a header that asks for more fails with a message naming the size.
+     */
     public static Tensor read(Path file) throws NpzException {
+        return read(file, ReadBudget.defaultBytes());
+    }
+
+    /** Reads the array of a .npy file; a header that asks for more than {@code maxBytes} of memory fails. */
+    public static Tensor read(Path file, long maxBytes) throws NpzException {
         String where = file.toString();
+        ReadBudget budget = new ReadBudget(maxBytes);
         long fileSize = InputFiles.size(file);
         try (InputStream in = new BufferedInputStream(Files.newInputStream(file), CHUNK)) {
-            return read(in, fileSize, where);
+            return read(in, new Source(where, "file", fileSize, true, budget));
         } catch (NpzException e) {
             throw e;
         } catch (IOException e) {
@@ -40,11 +50,16 @@ public final class Npy {
 
     /**
      * Reads one array from a stream that holds exactly one .npy file; {@code name} stands for the source
-     * in messages.
+     * in messages. Memory grows with the data that arrives, never to more than the default budget.
      */
     public static Tensor read(InputStream in, String name) throws NpzException {
+        return read(in, name, ReadBudget.defaultBytes());
+    }
+
+    /** As {@link #read(InputStream, String)}, within {@code maxBytes} of memory. */
+    public static Tensor read(InputStream in, String name, long maxBytes) throws NpzException {
         try {
-            return read(in, -1, name);
+            return read(in, new Source(name, "stream", -1, false, new ReadBudget(maxBytes)));
         } catch (NpzException e) {
             throw e;
         } catch (IOException e) {
@@ -53,35 +68,46 @@ public final class Npy {
     }
 
     /**
-     * Reads one array; {@code length}, when not negative, is the number of bytes the source holds, checked
-     * against the header before any data is read.
+     * Reads one array. The header is checked against the length the source declares and against the
+     * memory budget before any memory is set aside for the data.
      */
-    static Tensor read(InputStream in, long length, String where) throws IOException {
-        NpyHeader header = NpyHeader.read(in, where);
-        long need = header.dataBytes();
-        if (length >= 0 && length - header.headerBytes() != need) {
-            throw disagreement(where, header, length - header.headerBytes());
+    static Tensor read(InputStream in, Source source) throws IOException {
+        NpyHeader header = NpyHeader.read(in, source);
+        long total = header.headerBytes() + header.dataBytes();
+        if (source.length() >= 0 && source.length() < total) {
+            throw truncated(source, header, source.length());
         }
-        Tensor tensor = readData(in, header, where);
+        if (source.length() > total) {
+            throw new NpzException(source.where() + ": data length disagrees with the header: " + header.describe()
+                    + " needs " + header.dataBytes() + " bytes, the " + source.noun() + " holds "
+                    + (source.length() - header.headerBytes()) + " after the header");
+        }
+        source.budget().take(source.where(), header);
+        Tensor tensor = readData(in, header, source);
         if (in.read() != -1) {
-            throw new NpzException(where + ": data length disagrees with the header: " + header.describe()
-                    + " needs " + need + " bytes, more follow");
+            throw new NpzException(source.where() + ": data length disagrees with the header: " + header.describe()
+                    + " needs " + header.dataBytes() + " bytes, more follow");
         }
         return tensor;
     }
 
-    private static NpzException disagreement(String where, NpyHeader header, long present) {
-        String what = present < header.dataBytes() ? "truncated data" : "data length disagrees with the header";
-        return new NpzException(where + ": " + what + ": " + header.describe() + " needs " + header.dataBytes()
-                + " bytes, " + present + " present");
+    private static NpzException truncated(Source source, NpyHeader header, long endsAt) {
+        return new NpzException(source.where() + ": truncated: the " + source.noun() + " ends at byte " + endsAt + " of "
+                + (header.headerBytes() + header.dataBytes()) + " (" + header.describe() + ")");
     }
 
-    private static Tensor readData(InputStream in, NpyHeader header, String where) throws IOException {
+    /** Values set aside at first when the data's length is only claimed: the rest grows as it arrives. */
+    private static final int FIRST_CAPACITY = CHUNK;
+
+    private static Tensor readData(InputStream in, NpyHeader header, Source source) throws IOException {
         NpyDtype dtype = header.dtype();
         int count = (int) header.count();
         boolean single = dtype.target() == DType.FLOAT32;
-        float[] floats = single ? new float[count] : null;
-        double[] doubles = single ? null : new double[count];
+        // A claimed length may be a lie (a deflate stream that ends early): grow with what arrives, so that a
+        // tiny file cannot make us set aside gigabytes.
+        int capacity = source.exact() ? count : Math.min(count, FIRST_CAPACITY);
+        float[] floats = single ? new float[capacity] : null;
+        double[] doubles = single ? null : new double[capacity];
         byte[] buf = new byte[(int) Math.min(CHUNK, Math.max(1, header.dataBytes()))];
         int perChunk = buf.length / dtype.size();
         for (int done = 0; done < count; ) {
@@ -89,7 +115,12 @@ public final class Npy {
             int len = m * dtype.size();
             int got = in.readNBytes(buf, 0, len);
             if (got < len) {
-                throw disagreement(where, header, (long) done * dtype.size() + got);
+                throw truncated(source, header, header.headerBytes() + (long) done * dtype.size() + got);
+            }
+            if (done + m > capacity) {
+                capacity = (int) Math.min(count, Math.max(2L * capacity, done + m));
+                floats = single ? Arrays.copyOf(floats, capacity) : null;
+                doubles = single ? null : Arrays.copyOf(doubles, capacity);
             }
             dtype.decode(ByteBuffer.wrap(buf, 0, len), m, floats, doubles, done);
             done += m;

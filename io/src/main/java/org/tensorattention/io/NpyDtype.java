@@ -2,6 +2,7 @@ package org.tensorattention.io;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.util.Map;
 import org.tensorattention.core.DType;
 
 /**
@@ -22,34 +23,48 @@ record NpyDtype(String descr, ByteOrder order, char kind, int size) {
         }
     }
 
-    /** Parses a descriptor; unsupported ones fail with a message naming them. */
+    /** numpy's one-letter type codes for the types this reader takes, as kind and item size (Linux sizes). */
+    private static final Map<Character, String> CODES = Map.ofEntries(Map.entry('?', "b1"), Map.entry('b', "i1"),
+            Map.entry('B', "u1"), Map.entry('h', "i2"), Map.entry('H', "u2"), Map.entry('i', "i4"),
+            Map.entry('I', "u4"), Map.entry('l', "i8"), Map.entry('L', "u8"), Map.entry('q', "i8"),
+            Map.entry('Q', "u8"), Map.entry('p', "i8"), Map.entry('P', "u8"), Map.entry('e', "f2"),
+            Map.entry('f', "f4"), Map.entry('d', "f8"));
+    /** numpy's type names, which it accepts without a byte-order mark. */
+    private static final Map<String, String> NAMES = Map.ofEntries(Map.entry("bool", "b1"), Map.entry("int8", "i1"),
+            Map.entry("int16", "i2"), Map.entry("int32", "i4"), Map.entry("int64", "i8"), Map.entry("uint8", "u1"),
+            Map.entry("uint16", "u2"), Map.entry("uint32", "u4"), Map.entry("uint64", "u8"),
+            Map.entry("float16", "f2"), Map.entry("float32", "f4"), Map.entry("float64", "f8"),
+            Map.entry("half", "f2"), Map.entry("single", "f4"), Map.entry("double", "f8"));
+    /** Longest item-size digit string worth reading: numpy has no type of 1000 bytes or more. */
+    private static final int MAX_SIZE_DIGITS = 3;
+
+    /**
+     * Parses a descriptor as numpy.dtype reads the simple ones: an optional byte-order mark ({@code < > = |},
+     * {@code |} and {@code =} meaning native), then a kind letter and its item size in ASCII digits
+     * ({@code f8}), a one-letter code ({@code d}) or, without a mark, a name ({@code float64}). Unsupported
+     * or malformed ones fail with a message naming them.
+     */
     static NpyDtype parse(String descr) {
-        if (descr.length() < 3) {
+        String body = descr;
+        ByteOrder order = ByteOrder.nativeOrder();
+        if (!body.isEmpty() && "<>=|".indexOf(body.charAt(0)) >= 0) {
+            order = body.charAt(0) == '<' ? ByteOrder.LITTLE_ENDIAN
+                    : body.charAt(0) == '>' ? ByteOrder.BIG_ENDIAN : ByteOrder.nativeOrder();
+            body = body.substring(1);
+        } else if (NAMES.containsKey(body)) {
+            body = NAMES.get(body);
+        }
+        if (body.length() == 1 && CODES.containsKey(body.charAt(0))) {
+            body = CODES.get(body.charAt(0));
+        }
+        if (body.length() < 2 || body.length() > 1 + MAX_SIZE_DIGITS || !body.substring(1).chars().allMatch(c -> c >= '0' && c <= '9')) {
             throw unsupported(descr);
         }
-        char orderChar = descr.charAt(0);
-        char kind = descr.charAt(1);
-        int size;
-        try {
-            size = Integer.parseInt(descr.substring(2));
-        } catch (NumberFormatException e) {
-            throw unsupported(descr);
-        }
+        char kind = body.charAt(0);
+        int size = Integer.parseInt(body.substring(1));
         if (!supported(kind, size)) {
             throw unsupported(descr);
         }
-        ByteOrder order = switch (orderChar) {
-            case '<' -> ByteOrder.LITTLE_ENDIAN;
-            case '>' -> ByteOrder.BIG_ENDIAN;
-            case '=' -> ByteOrder.nativeOrder();
-            case '|' -> {
-                if (size != 1) {
-                    throw new Unsupported("dtype '" + descr + "' gives no byte order for " + size + "-byte items");
-                }
-                yield ByteOrder.nativeOrder();
-            }
-            default -> throw unsupported(descr);
-        };
         return new NpyDtype(descr, order, kind, size);
     }
 
@@ -63,19 +78,23 @@ record NpyDtype(String descr, ByteOrder order, char kind, int size) {
     }
 
     private static Unsupported unsupported(String descr) {
-        return new Unsupported("unsupported dtype '" + descr + "'" + kindName(descr)
+        return new Unsupported("unsupported dtype '" + Messages.abbreviate(descr, 40) + "'" + kindName(descr)
                 + "; only float, integer and bool arrays can be read");
     }
 
     /** numpy's word for the kinds people meet most, to make the message plain. */
     private static String kindName(String descr) {
-        if (descr.length() < 2) {
+        String body = descr.length() > 1 && "<>=|".indexOf(descr.charAt(0)) >= 0 ? descr.substring(1) : descr;
+        if (body.isEmpty()) {
             return "";
         }
-        String bits = descr.substring(2).matches("\\d+") ? descr.substring(2) : "";
-        String name = switch (descr.charAt(1)) {
-            case 'c' -> bits.isEmpty() ? "complex" : "complex" + 8 * Integer.parseInt(bits);
-            case 'f' -> "float" + (bits.isEmpty() ? "" : 8 * Integer.parseInt(bits));
+        String digits = body.substring(1);
+        // Only item sizes numpy has get a bit count: a long digit string must not overflow into nonsense.
+        int bytes = digits.matches("[0-9]{1,2}") ? Integer.parseInt(digits) : 0;
+        String bits = bytes > 0 ? Integer.toString(8 * bytes) : "";
+        String name = switch (body.charAt(0)) {
+            case 'c' -> "complex" + (bytes == 8 || bytes == 16 || bytes == 32 ? bits : "");
+            case 'f' -> "float" + (bytes == 2 || bytes == 4 || bytes == 8 || bytes == 16 ? bits : "");
             case 'O' -> "object";
             case 'U' -> "unicode string";
             case 'S', 'a' -> "byte string";

@@ -2,6 +2,8 @@ package org.tensorattention.io;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -23,8 +25,10 @@ record NpyHeader(int major, NpyDtype dtype, boolean fortranOrder, int[] shape, i
     private static final int ALIGN = 64;
     /** numpy leaves room to grow the first (C order) axis in place up to this many digits. */
     private static final int GROWTH_AXIS_MAX_DIGITS = 21;
-    /** A valid header for a float or integer array is short; refuse to buffer absurd ones. */
-    private static final int MAX_HEADER_LENGTH = 1 << 20;
+    /** numpy refuses longer headers unless told to trust the file (numpy.lib.format's max_header_size). */
+    static final int MAX_HEADER_CHARS = 10_000;
+    /** Most dimensions numpy 2 arrays take (NPY_MAXDIMS). */
+    static final int MAX_RANK = 64;
     /** Largest Java array. */
     static final long MAX_ELEMENTS = Integer.MAX_VALUE - 8;
 
@@ -38,13 +42,28 @@ record NpyHeader(int major, NpyDtype dtype, boolean fortranOrder, int[] shape, i
         return count() * dtype.size();
     }
 
-    /** dtype and shape as numpy would print them, e.g. {@code '<f8' (3, 4)}. */
-    String describe() {
-        return "'" + dtype.descr() + "' " + Tensor.shapeString(shape);
+    /** Bytes of memory that reading the array takes: its values, and for Fortran order the copy and index. */
+    long memoryBytes() {
+        long values = count() * (dtype.target() == DType.FLOAT32 ? 4 : 8);
+        return fortranOrder && shape.length > 1 ? 2 * values + 4 * count() : values;
     }
 
-    /** Reads and checks a header; {@code where} names the file (and array) in messages. */
-    static NpyHeader read(InputStream in, String where) throws IOException {
+    /** dtype and shape as numpy would print them, e.g. {@code '<f8' (3, 4)}. */
+    String describe() {
+        return "'" + Messages.abbreviate(dtype.descr(), 20) + "' " + shapeString(shape);
+    }
+
+    /** A shape for a message, cut short when it has many dimensions. */
+    static String shapeString(int[] shape) {
+        return Messages.abbreviate(Tensor.shapeString(shape), 80);
+    }
+
+    /**
+     * Reads and checks a header. {@code source} names the file (and array) in messages and says how many
+     * bytes it holds, when that is known.
+     */
+    static NpyHeader read(InputStream in, Source source) throws IOException {
+        String where = source.where();
         byte[] prefix = in.readNBytes(MAGIC.length + 2);
         if (prefix.length == 0) {
             throw new NpzException(where + ": empty, not a .npy array");
@@ -56,7 +75,7 @@ record NpyHeader(int major, NpyDtype dtype, boolean fortranOrder, int[] shape, i
             throw new NpzException(where + ": bad magic, not a .npy array");
         }
         if (prefix.length < MAGIC.length + 2) {
-            throw new NpzException(where + ": truncated header");
+            throw source.truncated("header", prefix.length, MAGIC.length + 2);
         }
         int major = prefix[6] & 0xff;
         int minor = prefix[7] & 0xff;
@@ -66,27 +85,52 @@ record NpyHeader(int major, NpyDtype dtype, boolean fortranOrder, int[] shape, i
         int lengthBytes = major == 1 ? 2 : 4;
         byte[] lb = in.readNBytes(lengthBytes);
         if (lb.length < lengthBytes) {
-            throw new NpzException(where + ": truncated header");
+            throw source.truncated("header", prefix.length + lb.length, prefix.length + lengthBytes);
         }
         long length = (lb[0] & 0xff) | (lb[1] & 0xff) << 8;
         if (lengthBytes == 4) {
             length |= (long) (lb[2] & 0xff) << 16 | (long) (lb[3] & 0xff) << 24;
         }
-        if (length > MAX_HEADER_LENGTH) {
-            throw new NpzException(where + ": header of " + length + " bytes is too large");
+        int prefixBytes = MAGIC.length + 2 + lengthBytes;
+        // utf-8 (format 3.0) takes up to 4 bytes a character; numpy counts characters.
+        long maxBytes = major == 3 ? 4L * MAX_HEADER_CHARS : MAX_HEADER_CHARS;
+        if (length > maxBytes) {
+            throw new NpzException(where + ": header of " + length + " bytes is longer than numpy reads ("
+                    + MAX_HEADER_CHARS + " characters)");
+        }
+        if (source.length() >= 0 && prefixBytes + length > source.length()) {
+            throw source.truncated("header", source.length(), prefixBytes + length);
         }
         byte[] raw = in.readNBytes((int) length);
         if (raw.length < length) {
-            throw new NpzException(where + ": truncated header (" + raw.length + " of " + length + " bytes)");
+            throw source.truncated("header", prefixBytes + raw.length, prefixBytes + length);
         }
-        String text = new String(raw, major == 3 ? StandardCharsets.UTF_8 : StandardCharsets.ISO_8859_1);
-        int headerBytes = MAGIC.length + 2 + lengthBytes + (int) length;
+        String text = decode(raw, major, where);
+        if (text.length() > MAX_HEADER_CHARS) {
+            throw new NpzException(where + ": header of " + text.length() + " characters is longer than numpy reads ("
+                    + MAX_HEADER_CHARS + ")");
+        }
         try {
-            return fromDict(major, PyLiteral.parse(text), headerBytes);
+            if (!text.endsWith("\n")) {
+                throw new IllegalArgumentException("it does not end with a newline");
+            }
+            // numpy strips Python 2's 3L suffixes from format 1.0 and 2.0 headers only.
+            return fromDict(major, PyLiteral.parse(text, major < 3), prefixBytes + (int) length);
         } catch (NpyDtype.Unsupported e) {
             throw new NpzException(where + ": " + e.getMessage());
         } catch (IllegalArgumentException e) {
             throw new NpzException(where + ": bad header: " + e.getMessage());
+        }
+    }
+
+    private static String decode(byte[] raw, int major, String where) throws NpzException {
+        if (major < 3) {
+            return new String(raw, StandardCharsets.ISO_8859_1);
+        }
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(ByteBuffer.wrap(raw)).toString();
+        } catch (CharacterCodingException e) {
+            throw new NpzException(where + ": bad header: not valid utf-8");
         }
     }
 
@@ -95,50 +139,66 @@ record NpyHeader(int major, NpyDtype dtype, boolean fortranOrder, int[] shape, i
             throw new IllegalArgumentException("not a dict");
         }
         if (!dict.keySet().equals(Set.of("descr", "fortran_order", "shape"))) {
-            throw new IllegalArgumentException("keys " + dict.keySet() + ", expected descr, fortran_order, shape");
+            throw new IllegalArgumentException("keys " + Messages.abbreviate(dict.keySet().toString(), 60)
+                    + ", expected descr, fortran_order, shape");
+        }
+        int[] shape = shape(dict.get("shape"));
+        if (!(dict.get("fortran_order") instanceof Boolean fortran)) {
+            throw new IllegalArgumentException("fortran_order is not True or False");
         }
         Object descr = dict.get("descr");
         if (descr instanceof List<?> || descr instanceof PyLiteral.Tuple) {
-            throw new NpyDtype.Unsupported("structured dtype " + abbreviate(PyLiteral.repr(descr))
+            throw new NpyDtype.Unsupported("structured dtype " + Messages.abbreviate(PyLiteral.repr(descr), 60)
                     + " is unsupported; only float, integer and bool arrays can be read");
         }
         if (!(descr instanceof String d)) {
             throw new IllegalArgumentException("descr is not a string");
         }
-        if (!(dict.get("fortran_order") instanceof Boolean fortran)) {
-            throw new IllegalArgumentException("fortran_order is not True or False");
+        NpyDtype dtype = NpyDtype.parse(d);
+        NpyHeader header = new NpyHeader(major, dtype, fortran, shape, headerBytes);
+        if (header.count() > MAX_ELEMENTS) {
+            throw new IllegalArgumentException("shape " + shapeString(shape) + " holds " + header.count()
+                    + " values, more than a Java array takes (" + MAX_ELEMENTS + ")");
         }
-        return new NpyHeader(major, NpyDtype.parse(d), fortran, shape(dict.get("shape")), headerBytes);
+        return header;
     }
 
+    /** A tuple of non-negative ints, as numpy takes it: any dimension may be huge when another is 0. */
     private static int[] shape(Object value) {
         if (!(value instanceof PyLiteral.Tuple tuple)) {
             throw new IllegalArgumentException("shape is not a tuple");
         }
-        int[] shape = new int[tuple.items().size()];
+        List<Object> items = tuple.items();
+        if (items.size() > MAX_RANK) {
+            throw new IllegalArgumentException("shape has " + items.size() + " dimensions, more than " + MAX_RANK);
+        }
+        int[] shape = new int[items.size()];
+        boolean empty = false;
         long count = 1;
         for (int a = 0; a < shape.length; a++) {
-            if (!(tuple.items().get(a) instanceof Long dim)) {
+            if (!(items.get(a) instanceof Long dim)) {
                 throw new IllegalArgumentException("shape holds a non-integer");
             }
             if (dim < 0) {
                 throw new IllegalArgumentException("negative dimension " + dim + " in shape");
             }
-            if (dim > MAX_ELEMENTS) {
-                throw new IllegalArgumentException("dimension " + dim + " is too large");
+            if (dim > Integer.MAX_VALUE) {
+                throw new IllegalArgumentException("dimension " + dim + " is larger than " + Integer.MAX_VALUE);
             }
             shape[a] = (int) (long) dim;
-            count = Math.min(count * dim, MAX_ELEMENTS + 1); // both factors <= 2^31: no overflow
+            empty |= dim == 0;
+            if (!empty) {
+                try {
+                    count = Math.multiplyExact(count, dim);
+                } catch (ArithmeticException e) {
+                    count = Long.MAX_VALUE;
+                }
+            }
         }
-        if (count > MAX_ELEMENTS) {
-            throw new IllegalArgumentException("shape " + Tensor.shapeString(shape) + " holds more than "
-                    + MAX_ELEMENTS + " values");
+        if (!empty && count == Long.MAX_VALUE) {
+            throw new IllegalArgumentException("shape " + shapeString(shape) + " holds more than " + Long.MAX_VALUE + " values");
         }
         return shape;
-    }
-
-    private static String abbreviate(String s) {
-        return s.length() <= 60 ? s : s.substring(0, 57) + "...";
     }
 
     /** The header numpy.save writes for a C-order array of this dtype and shape. */

@@ -1,5 +1,7 @@
 package org.tensorattention.io;
 
+import java.io.EOFException;
+import java.io.FilterInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -33,8 +35,20 @@ public final class Npz {
 
     private Npz() {}
 
-    /** Every array of the archive, by name, in the order of the archive. */
+    /**
+     * Every array of the archive, by name, in the order of the archive, within the default memory budget
+     * (half of the heap the JVM may grow to) for all of them together.
+     */
     public static Map<String, Tensor> read(Path file) throws NpzException {
+        return read(file, ReadBudget.defaultBytes());
+    }
+
+    /**
+     * Every array of the archive; an archive whose arrays together need more than {@code maxBytes} of memory
+     * fails, before that memory is set aside, with a message naming the size.
+     */
+    public static Map<String, Tensor> read(Path file, long maxBytes) throws NpzException {
+        ReadBudget budget = new ReadBudget(maxBytes);
         long size = InputFiles.size(file);
         checkLooksLikeZip(file, size);
         Map<String, Tensor> arrays = new LinkedHashMap<>();
@@ -44,14 +58,17 @@ public final class Npz {
                 ZipEntry entry = entries.nextElement();
                 String key = keyOf(file, entry);
                 if (arrays.containsKey(key)) {
-                    throw new NpzException(file + ": array '" + key + "' appears twice");
+                    throw new NpzException(file + ": array '" + Messages.abbreviate(key, 60) + "' appears twice");
                 }
-                arrays.put(key, readEntry(file, zip, entry, key));
+                arrays.put(key, readEntry(file, size, zip, entry, key, budget));
             }
         } catch (NpzException e) {
             throw e;
         } catch (ZipException e) {
             throw new NpzException(file + ": corrupt or truncated zip archive: " + NpzException.reason(e), e);
+        } catch (EOFException e) {
+            // The directory points past the end of the file.
+            throw new NpzException(file + ": corrupt or truncated zip archive: a record runs past the end of the file", e);
         } catch (IllegalArgumentException e) {
             // java.util.zip reports some malformed entry names this way.
             throw new NpzException(file + ": corrupt zip archive: " + e.getMessage(), e);
@@ -83,24 +100,61 @@ public final class Npz {
     private static String keyOf(Path file, ZipEntry entry) throws NpzException {
         String name = entry.getName();
         if (entry.isDirectory() || !name.endsWith(SUFFIX) || name.length() == SUFFIX.length()) {
-            throw new NpzException(file + ": entry '" + name + "' is not a .npy array");
+            throw new NpzException(file + ": entry '" + Messages.abbreviate(name, 60) + "' is not a .npy array");
         }
         return name.substring(0, name.length() - SUFFIX.length());
     }
 
-    private static Tensor readEntry(Path file, ZipFile zip, ZipEntry entry, String key) throws NpzException {
-        String where = file + ": array '" + key + "'";
-        checkDeclaredSize(where, entry, file.toFile().length());
-        try (CheckedInputStream in = new CheckedInputStream(zip.getInputStream(entry), new CRC32())) {
-            Tensor tensor = Npy.read(in, entry.getSize(), where);
+    private static Tensor readEntry(Path file, long fileSize, ZipFile zip, ZipEntry entry, String key, ReadBudget budget)
+            throws NpzException {
+        String where = file + ": array '" + Messages.abbreviate(key, 60) + "'";
+        checkDeclaredSize(where, entry, fileSize);
+        long size = entry.getSize();
+        // A stored entry's size is backed by the file (checked above); a deflated entry's is only a claim.
+        Source source = new Source(where, "entry", size, entry.getMethod() == ZipEntry.STORED, budget);
+        CountingInputStream counted = null;
+        try (CheckedInputStream in = new CheckedInputStream(
+                counted = new CountingInputStream(zip.getInputStream(entry)), new CRC32())) {
+            Tensor tensor = Npy.read(in, source);
             if (entry.getCrc() != -1 && in.getChecksum().getValue() != entry.getCrc()) {
                 throw new NpzException(where + ": CRC mismatch, the data is corrupt");
             }
             return tensor;
         } catch (NpzException e) {
             throw e;
+        } catch (EOFException e) {
+            throw source.truncated("data", counted == null ? 0 : counted.count(), size);
+        } catch (ZipException e) {
+            throw new NpzException(where + ": corrupt compressed data: " + NpzException.reason(e), e);
         } catch (IOException e) {
             throw new NpzException(where + ": corrupt data: " + NpzException.reason(e), e);
+        }
+    }
+
+    /** Counts the bytes that come out of an entry, to say where it ends when it ends early. */
+    private static final class CountingInputStream extends FilterInputStream {
+        private long count;
+
+        CountingInputStream(InputStream in) {
+            super(in);
+        }
+
+        long count() {
+            return count;
+        }
+
+        @Override
+        public int read() throws IOException {
+            int b = super.read();
+            count += b < 0 ? 0 : 1;
+            return b;
+        }
+
+        @Override
+        public int read(byte[] b, int off, int len) throws IOException {
+            int n = super.read(b, off, len);
+            count += Math.max(n, 0);
+            return n;
         }
     }
 
@@ -108,17 +162,22 @@ public final class Npz {
     private static final long MAX_DEFLATE_RATIO = 1032;
 
     /**
-     * Refuses sizes the archive cannot back before any memory is set aside for them: a stored entry must
-     * fit in the file, a deflated one within deflate's largest ratio.
+     * Refuses sizes the archive cannot back before any memory is set aside for them: compressed bytes must
+     * fit in the file, a stored entry's size must equal them, a deflated one's stay within deflate's largest
+     * ratio. The array's header is then checked against the size (see {@link Npy}).
      */
     private static void checkDeclaredSize(String where, ZipEntry entry, long fileSize) throws NpzException {
         long size = entry.getSize();
         long packed = entry.getCompressedSize();
         if (size < 0 || packed < 0) {
-            return; // unknown: the stream checks as it reads
+            throw new NpzException(where + ": corrupt zip entry: no size declared");
+        }
+        if (packed > fileSize) {
+            throw new NpzException(where + ": corrupt zip entry: " + packed + " compressed bytes declared in a file of "
+                    + fileSize + " bytes");
         }
         boolean stored = entry.getMethod() == ZipEntry.STORED;
-        if ((stored && (size != packed || packed > fileSize)) || (!stored && size > MAX_DEFLATE_RATIO * packed + 64)) {
+        if ((stored && size != packed) || (!stored && size > MAX_DEFLATE_RATIO * packed + 64)) {
             throw new NpzException(where + ": corrupt zip entry: " + size + " bytes declared in " + packed
                     + " compressed bytes");
         }

@@ -8,6 +8,7 @@ import java.nio.file.NoSuchFileException;
 /**
  * A .npy or .npz file that cannot be read or written. The message is one line that names the file (and,
  * inside an archive, the array) and the problem, e.g. {@code in.npz: array 'q': unsupported dtype '<c16'}.
+ * It is at most 200 characters long and holds no control characters, whatever the file contains.
  */
 public class NpzException extends IOException {
     private static final long serialVersionUID = 1L;
@@ -35,8 +36,8 @@ public class NpzException extends IOException {
         return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
     }
 
-    /** Messages may quote file contents or a cause's text; keep them on one line. */
+    /** Messages may quote file contents or a cause's text: one short line without control characters. */
     private static String oneLine(String message) {
-        return message.replaceAll("\\s*[\\r\\n]+\\s*", " ").strip();
+        return Messages.clean(message);
     }
 }

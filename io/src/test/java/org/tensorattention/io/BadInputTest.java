@@ -7,7 +7,6 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,13 +31,7 @@ class BadInputTest {
     Path dir;
 
     private static String fails(Executable call, String... parts) {
-        NpzException e = assertThrows(NpzException.class, call);
-        String m = e.getMessage();
-        assertFalse(m.contains("\n") || m.contains("\r"), m);
-        for (String part : parts) {
-            assertTrue(m.contains(part), "'" + part + "' missing in: " + m);
-        }
-        return m;
+        return TestFiles.fails(call, parts);
     }
 
     private Path copy(String fixture, byte[] bytes) throws IOException {
@@ -51,18 +44,8 @@ class BadInputTest {
         return Files.readAllBytes(Fixtures.npy(name));
     }
 
-    /** Bytes of a .npy file with the given header text (padded as numpy pads it). */
     private static byte[] npyWithHeader(String dict, int dataBytes) {
-        byte[] text = dict.getBytes(StandardCharsets.ISO_8859_1);
-        int pad = 64 - (10 + text.length + 1) % 64;
-        int length = text.length + pad + 1;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.writeBytes(new byte[] {(byte) 0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (byte) length, (byte) (length >> 8)});
-        out.writeBytes(text);
-        out.writeBytes(" ".repeat(pad).getBytes(StandardCharsets.ISO_8859_1));
-        out.write('\n');
-        out.writeBytes(new byte[dataBytes]);
-        return out.toByteArray();
+        return TestFiles.npy(dict, dataBytes);
     }
 
     @Test
@@ -82,24 +65,24 @@ class BadInputTest {
         byte[] whole = fixture("save_f8_2d.npy"); // 128-byte header, 96 bytes of data
         Path file = copy("cut.npy", Arrays.copyOf(whole, keep));
         String m = fails(() -> Npy.read(file), "cut.npy");
-        String expected = keep == 0 ? "empty" : keep < 6 ? "bad magic" : keep < 128 ? "truncated header" : "truncated data";
+        String expected = keep == 0 ? "empty" : keep < 6 ? "bad magic"
+                : keep < 128 ? "truncated header: the file ends at byte " + keep + " of "
+                : "truncated: the file ends at byte " + keep + " of 224 ('<f8' (3, 4))";
         assertTrue(m.contains(expected), m);
-        if (keep >= 128) {
-            assertTrue(m.contains("'<f8' (3, 4) needs 96 bytes, " + (keep - 128) + " present"), m);
-        }
     }
 
     @Test
     void truncatedNpyFromAStreamOfUnknownLength() {
         fails(() -> Npy.read(new ByteArrayInputStream(Arrays.copyOf(fixture("save_f8_2d.npy"), 150)), "piece"),
-                "piece: truncated data", "needs 96 bytes, 22 present");
+                "piece: truncated: the stream ends at byte 150 of 224");
     }
 
     @Test
     void dataLongerThanTheShapeSays() throws IOException {
         byte[] whole = fixture("save_f8_2d.npy");
         Path file = copy("long.npy", Arrays.copyOf(whole, whole.length + 8));
-        fails(() -> Npy.read(file), "long.npy", "data length disagrees with the header", "needs 96 bytes, 104 present");
+        fails(() -> Npy.read(file), "long.npy", "data length disagrees with the header",
+                "needs 96 bytes, the file holds 104 after the header");
         fails(() -> Npy.read(new ByteArrayInputStream(Arrays.copyOf(whole, whole.length + 1)), "s"),
                 "s: data length disagrees with the header");
     }
@@ -107,7 +90,7 @@ class BadInputTest {
     @Test
     void shapeDisagreeingWithTheData() throws IOException {
         Path file = copy("shape.npy", npyWithHeader("{'descr': '<f8', 'fortran_order': False, 'shape': (3, 5), }", 96));
-        fails(() -> Npy.read(file), "shape.npy", "truncated data", "(3, 5) needs 120 bytes, 96 present");
+        fails(() -> Npy.read(file), "shape.npy", "truncated: the file ends at byte 224 of 248 ('<f8' (3, 5))");
     }
 
     @Test
@@ -164,8 +147,9 @@ class BadInputTest {
         assertEquals(2, Npy.read(native8).size());
         Path pipe1 = copy("p.npy", npyWithHeader("{'descr': '|u1', 'fortran_order': False, 'shape': (2,), }", 2));
         assertEquals(2, Npy.read(pipe1).size());
+        // numpy reads '|' on a multi-byte type as native order, and so does this reader.
         Path pipe8 = copy("p8.npy", npyWithHeader("{'descr': '|f8', 'fortran_order': False, 'shape': (2,), }", 16));
-        fails(() -> Npy.read(pipe8), "p8.npy", "'|f8'");
+        assertEquals(2, Npy.read(pipe8).size());
     }
 
     @Test

@@ -158,9 +158,8 @@ class RoundTripTest {
         byte[] bytes = Files.readAllBytes(file);
         assertEquals(2, bytes[6]);
         assertEquals(0, (bytes.length - 8) % 64);
-        Tensor back = Npy.read(file);
-        assertEquals(30_000, back.rank());
-        assertEquals(42, back.get(0));
+        // numpy refuses to read headers this long, and so does this reader.
+        TestFiles.fails(() -> Npy.read(file), "deep.npy: header of 90100 bytes is longer than numpy reads");
     }
 
     @Test

@@ -7,6 +7,7 @@ import jdk.incubator.vector.VectorSpecies;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Mask;
 import org.tensorattention.core.Parallel;
+import org.tensorattention.core.simd.VectorExp;
 
 /**
  * The blocked float64 exact forward (Vector API). One task is a block of {@link #BQ} query rows of one problem.
@@ -360,7 +361,7 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         if (old == Double.NEGATIVE_INFINITY) {
             return;
         }
-        double alpha = Math.exp(old - now);
+        double alpha = StrictMath.exp(old - now);
         double a = alpha;
         for (int l = 0; l < dvp; l++) {
             part[r * dvp + l] *= a;
@@ -473,7 +474,12 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
     /** Ends an outer tuple: its partial sums, times prod_t V_t[j_t], go into the accumulators. */
     private void flush(int rf, int rl, double[] outerValues) {
         for (int r = rf; r <= rl; r++) {
-            sum[r] += DoubleVector.fromArray(D, lanes, r * L).reduceLanes(VectorOperators.ADD);
+            // Lane by lane in index order: reduceLanes leaves its order open (and it differs once compiled).
+            double lanesSum = 0;
+            for (int l = 0; l < L; l++) {
+                lanesSum += lanes[r * L + l];
+            }
+            sum[r] += lanesSum;
             int o = r * dvp;
             for (int c = 0; c < dvp; c += L) {
                 DoubleVector.fromArray(D, part, o + c)
@@ -485,15 +491,15 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         }
     }
 
-    /** O = acc / sum and lse = max + log(sum) for the task's rows. */
+    /** O = acc / sum and lse = max + log(sum) for the task's rows; a row that sees no tuple gets 0 and -infinity. */
     private void finish(double[] out, double[] lse) {
         int oo = (int) g.outOffset(p);
         for (int r = 0; r < rows; r++) {
             int i = i0 + r;
             for (int l = 0; l < dv; l++) {
-                out[oo + i * dv + l] = acc[r * dvp + l] / sum[r];
+                out[oo + i * dv + l] = sum[r] > 0 ? acc[r * dvp + l] / sum[r] : 0.0;
             }
-            lse[p * g.nq() + i] = max[r] + Math.log(sum[r]);
+            lse[p * g.nq() + i] = sum[r] > 0 ? max[r] + StrictMath.log(sum[r]) : Double.NEGATIVE_INFINITY;
         }
     }
 }

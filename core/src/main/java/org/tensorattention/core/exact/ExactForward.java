@@ -1,7 +1,14 @@
 package org.tensorattention.core.exact;
 
+import java.util.List;
+import org.tensorattention.core.AttentionOptions;
+import org.tensorattention.core.AttentionResult;
+import org.tensorattention.core.DType;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Mask;
+import org.tensorattention.core.Method;
+import org.tensorattention.core.Tensor;
+import org.tensorattention.core.TensorAttention;
 
 /**
  * The exact forward pass of order-k tensor attention: O and the per-query log-sum-exp.
@@ -18,6 +25,35 @@ public final class ExactForward {
     static final boolean VECTOR_AVAILABLE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
     private ExactForward() {
+    }
+
+    /**
+     * One validated exact call: O in q's dtype and the float64 log-sum-exp. Inputs whose magnitudes would
+     * overflow an intermediate are rebalanced first ({@link ExactRange}); a call whose results cannot be
+     * represented is refused with an IllegalArgumentException that names the array.
+     */
+    public static AttentionResult run(Tensor q, Geometry g, List<Tensor> keys, List<Tensor> values,
+                                      AttentionOptions options) {
+        ExactRange range = ExactRange.forward(q, keys, values, g, options.scaleFor(g.d()));
+        double scale = range.kernelScale();
+        int[] shape = TensorAttention.concat(TensorAttention.leading(q), g.nq(), g.dv());
+        Tensor lse = Tensor.zeros(DType.FLOAT64, TensorAttention.concat(TensorAttention.leading(q), g.nq()));
+        long start = System.nanoTime();
+        Tensor out;
+        if (range.compute() == DType.FLOAT64) {
+            double[] o = new double[lse.size() * g.dv()];
+            forward(g, scale, options.mask(), range.q64(), range.keys64(), range.values64(), o, lse.doubles(),
+                    options.threadCount());
+            out = range.output(o, shape);
+        } else {
+            float[] o = new float[lse.size() * g.dv()];
+            forward(g, scale, options.mask(), range.q32(), range.keys32(), range.values32(), o, lse.doubles(),
+                    options.threadCount());
+            out = range.output(o, shape);
+        }
+        double seconds = (System.nanoTime() - start) * 1e-9;
+        return new AttentionResult(out, lse, Method.EXACT, seconds, g.exactFlops(options.mask()), null,
+                "exact requested");
     }
 
     static Path defaultPath() {

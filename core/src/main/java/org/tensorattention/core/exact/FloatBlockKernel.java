@@ -8,6 +8,7 @@ import jdk.incubator.vector.VectorSpecies;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Mask;
 import org.tensorattention.core.Parallel;
+import org.tensorattention.core.simd.VectorExp;
 
 /**
  * The blocked float32 exact forward (Vector API). One task is a block of {@link #BQ} query rows of one problem.
@@ -26,7 +27,6 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
     private static final int R = 4;
     /** Query rows per task. */
     static final int BQ = 32;
-    private static final boolean EXP_POLY = !"library".equals(System.getProperty("tensorattention.exp"));
 
     /** float64 vectors of the same bit size, for the float64 accumulators. */
     private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
@@ -338,8 +338,7 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         }
         FloatVector sum = FloatVector.fromArray(F, lanes, r * L);
         for (int c = 0; c < BK; c += L) {
-            FloatVector p = EXP_POLY ? VectorExp.exp(FloatVector.fromArray(F, tile, t + c).sub(m))
-                    : FloatVector.fromArray(F, tile, t + c).sub(m).lanewise(VectorOperators.EXP);
+            FloatVector p = VectorExp.exp(FloatVector.fromArray(F, tile, t + c).sub(m));
             p.intoArray(tile, t + c);
             sum = sum.add(p);
         }
@@ -371,7 +370,7 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         if (old == Float.NEGATIVE_INFINITY) {
             return;
         }
-        double alpha = Math.exp((double) old - now);
+        double alpha = StrictMath.exp((double) old - now);
         float a = (float) alpha;
         for (int l = 0; l < dvp; l++) {
             part[r * dvp + l] *= a;
@@ -484,7 +483,12 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
     /** Ends an outer tuple: its float partial sums, times prod_t V_t[j_t], go into the float64 accumulators. */
     private void flush(int rf, int rl, double[] outerValues) {
         for (int r = rf; r <= rl; r++) {
-            sum[r] += FloatVector.fromArray(F, lanes, r * L).reduceLanes(VectorOperators.ADD);
+            // Lane by lane in index order: reduceLanes leaves its order open (and it differs once compiled).
+            double lanesSum = 0;
+            for (int l = 0; l < L; l++) {
+                lanesSum += lanes[r * L + l];
+            }
+            sum[r] += lanesSum;
             int o = r * dvp;
             for (int c = 0; c < dvp; c += L) {
                 FloatVector x = FloatVector.fromArray(F, part, o + c);
@@ -500,15 +504,15 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         }
     }
 
-    /** O = acc / sum and lse = max + log(sum) for the task's rows. */
+    /** O = acc / sum and lse = max + log(sum) for the task's rows; a row that sees no tuple gets 0 and -infinity. */
     private void finish(float[] out, double[] lse) {
         int oo = (int) g.outOffset(p);
         for (int r = 0; r < rows; r++) {
             int i = i0 + r;
             for (int l = 0; l < dv; l++) {
-                out[oo + i * dv + l] = (float) (acc[r * dvp + l] / sum[r]);
+                out[oo + i * dv + l] = sum[r] > 0 ? (float) (acc[r * dvp + l] / sum[r]) : 0f;
             }
-            lse[p * g.nq() + i] = max[r] + Math.log(sum[r]);
+            lse[p * g.nq() + i] = sum[r] > 0 ? max[r] + StrictMath.log(sum[r]) : Double.NEGATIVE_INFINITY;
         }
     }
 }

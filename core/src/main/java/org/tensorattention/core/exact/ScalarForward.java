@@ -3,6 +3,7 @@ package org.tensorattention.core.exact;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Mask;
 import org.tensorattention.core.Parallel;
+import org.tensorattention.core.simd.Exp;
 
 /**
  * The portable scalar exact forward for any order, streamed with a running maximum and sum (online softmax):
@@ -98,10 +99,11 @@ final class ScalarForward {
             java.util.Arrays.fill(acc, 0);
             visit(0);
             int oo = (int) g.outOffset(p) + i * dv;
+            // A row that sees no tuple has sum 0: its output is 0 and its lse -infinity, not 0/0.
             for (int l = 0; l < dv; l++) {
-                out[oo + l] = acc[l] / sum;
+                out[oo + l] = sum > 0 ? acc[l] / sum : 0.0;
             }
-            lse[p * g.nq() + i] = max + Math.log(sum);
+            lse[p * g.nq() + i] = sum > 0 ? max + StrictMath.log(sum) : Double.NEGATIVE_INFINITY;
         }
 
         private void visit(int t) {
@@ -121,14 +123,14 @@ final class ScalarForward {
                         s += qkt[l] * kt[kr + l];
                     }
                     if (s > max) {
-                        double rescale = Math.exp(max - s);
+                        double rescale = Exp.exp(max - s);
                         sum *= rescale;
                         for (int l = 0; l < dv; l++) {
                             acc[l] *= rescale;
                         }
                         max = s;
                     }
-                    double w = Math.exp(s - max);
+                    double w = Exp.exp(s - max);
                     sum += w;
                     int vr = vo + j * dv;
                     for (int l = 0; l < dv; l++) {

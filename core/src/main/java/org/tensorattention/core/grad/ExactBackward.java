@@ -2,7 +2,6 @@ package org.tensorattention.core.grad;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.DType;
@@ -13,15 +12,17 @@ import org.tensorattention.core.Method;
 import org.tensorattention.core.Parallel;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
+import org.tensorattention.core.exact.ExactRange;
 import org.tensorattention.core.exact.InnerPacking;
 
 /**
  * The exact backward pass (SPEC.md section 3), FlashAttention-2 style: the scores are recomputed tile by
  * tile from the forward's log-sum-exp, so extra memory is O(n (d + dv)) per thread, whatever the order.
  *
- * <p>Key/value problems run one after another; inside one, threads take (query problem, first-factor key)
- * tasks and keep private partial sums of dQ, dK and dV, reduced once at the end. Grouped query heads
- * thereby sum their key and value gradients into the shared problem.
+ * <p>Key/value problems run one after another; inside one, each thread takes a fixed, strided share of the
+ * (query problem, first-factor key) tasks and keeps private partial sums of dQ, dK and dV, added once at the
+ * end in thread order: the same thread count gives bitwise the same gradients, run after run. Grouped query
+ * heads thereby sum their key and value gradients into the shared problem.
  */
 public final class ExactBackward {
     private ExactBackward() {
@@ -46,26 +47,27 @@ public final class ExactBackward {
             dv[t] = new double[values.get(t).size()];
         }
         double[] dq = new double[q.size()];
+        // Inputs whose magnitudes would overflow an intermediate run rebalanced (or in float64); see ExactRange.
+        ExactRange range = ExactRange.backward(q, keys, values, dout, g, options.scaleFor(g.d()));
         long start = System.nanoTime();
-        double scale = options.scaleFor(g.d());
+        double scale = range.kernelScale();
         double[] lse = forward.logSumExp().doubles();
-        if (q.dtype() == DType.FLOAT32) {
-            gradients(g, scale, options.mask(), q.floats(), TensorAttention.floats(keys),
-                    TensorAttention.floats(values), dout.to(DType.FLOAT32).floats(), f64(out), lse, dq, dk, dv,
-                    options.threadCount());
+        double[] o = range.outputIn(out);
+        if (range.compute() == DType.FLOAT32) {
+            gradients(g, scale, options.mask(), range.q32(), range.keys32(), range.values32(), range.dout32(), o,
+                    lse, dq, dk, dv, options.threadCount());
         } else {
-            gradients(g, scale, options.mask(), q.doubles(), TensorAttention.doubles(keys),
-                    TensorAttention.doubles(values), f64(dout), f64(out), lse, dq, dk, dv, options.threadCount());
+            gradients(g, scale, options.mask(), range.q64(), range.keys64(), range.values64(), range.dout64(), o,
+                    lse, dq, dk, dv, options.threadCount());
         }
         double seconds = (System.nanoTime() - start) * 1e-9;
-        DType dt = q.dtype();
         List<Tensor> dkT = new ArrayList<>();
         List<Tensor> dvT = new ArrayList<>();
         for (int t = 0; t < factors; t++) {
-            dkT.add(Tensor.of(dk[t], keys.get(t).shape()).to(dt));
-            dvT.add(Tensor.of(dv[t], values.get(t).shape()).to(dt));
+            dkT.add(range.dk(t, dk[t], keys.get(t).shape()));
+            dvT.add(range.dv(t, dv[t], values.get(t).shape()));
         }
-        return new GradientResult(out, Tensor.of(dq, q.shape()).to(dt), dkT, dvT, Method.EXACT, seconds,
+        return new GradientResult(out, range.dq(dq, q.shape()), dkT, dvT, Method.EXACT, seconds,
                 flops(g, options.mask()), null, reason);
     }
 
@@ -125,18 +127,17 @@ public final class ExactBackward {
                     f32 != null ? null : InnerPacking.keys(k[last], kvp * nLast * d, nLast, d, tile),
                     f32 != null ? null : InnerPacking.keys(v[last], kvp * nLast * width, nLast, width, tile),
                     f32);
-            ConcurrentLinkedQueue<BackwardWorker> idle = new ConcurrentLinkedQueue<>();
-            List<BackwardWorker> all = new ArrayList<>();
-            Parallel.forEach(group.length * BackwardWorker.tasksPerProblem(g), threads, task -> {
-                BackwardWorker worker = idle.poll();
-                if (worker == null) {
-                    worker = new BackwardWorker(job);
-                    synchronized (all) {
-                        all.add(worker);
-                    }
+            // A fixed split: worker w takes tasks w, w + W, w + 2W, .. (strided, which balances causal masks),
+            // and the partial sums are added in worker order, so the result does not depend on scheduling.
+            int tasks = group.length * BackwardWorker.tasksPerProblem(g);
+            int workers = Math.max(1, Math.min(threads, tasks));
+            BackwardWorker[] all = new BackwardWorker[workers];
+            Parallel.forEach(workers, workers, w -> {
+                BackwardWorker worker = new BackwardWorker(job);
+                for (int task = w; task < tasks; task += workers) {
+                    worker.run(task);
                 }
-                worker.run(task);
-                idle.add(worker);
+                all[w] = worker;
             });
             for (BackwardWorker worker : all) {
                 for (int m = 0; m < group.length; m++) {
@@ -186,9 +187,5 @@ public final class ExactBackward {
             r[t] = widen(a[t]);
         }
         return r;
-    }
-
-    private static double[] f64(Tensor t) {
-        return t.to(DType.FLOAT64).doubles();
     }
 }

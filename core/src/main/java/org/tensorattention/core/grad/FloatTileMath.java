@@ -1,8 +1,9 @@
 package org.tensorattention.core.grad;
 
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.tensorattention.core.simd.Exp;
+import org.tensorattention.core.simd.VectorExp;
 
 /**
  * {@link TileMath} in float32: the same tile products and softmax weights with twice the lanes. Tiles are
@@ -440,7 +441,8 @@ final class FloatTileMath {
     /**
      * The softmax weights and score gradients of one row: p[j] = exp(s[j] - lse) and
      * ds[j] = p[j] (dp[j] - delta) for from <= j < to; both are zero outside that range (masked keys).
-     * s is overwritten by p; dp by ds.
+     * s is overwritten by p; dp by ds. The forward's exp ({@link VectorExp}, its scalar twin for the tail), so
+     * the weights are the same in every JIT state and match the ones the forward summed.
      */
     static void weights(float[] s, float[] dp, int off, int cols, int from, int to, float lse, float delta) {
         for (int j = 0; j < from; j++) {
@@ -450,12 +452,12 @@ final class FloatTileMath {
         int j = from;
         int vb = from + S.loopBound(Math.max(0, to - from));
         for (; j < vb; j += L) {
-            FloatVector p = FloatVector.fromArray(S, s, off + j).sub(lse).lanewise(VectorOperators.EXP);
+            FloatVector p = VectorExp.exp(FloatVector.fromArray(S, s, off + j).sub(lse));
             p.intoArray(s, off + j);
             p.mul(FloatVector.fromArray(S, dp, off + j).sub(delta)).intoArray(dp, off + j);
         }
         for (; j < to; j++) {
-            float p = (float) Math.exp(s[off + j] - lse);
+            float p = Exp.exp(s[off + j] - lse);
             s[off + j] = p;
             dp[off + j] = p * (dp[off + j] - delta);
         }

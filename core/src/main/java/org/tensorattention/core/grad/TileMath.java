@@ -1,8 +1,9 @@
 package org.tensorattention.core.grad;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
+import org.tensorattention.core.simd.Exp;
+import org.tensorattention.core.simd.VectorExp;
 
 /**
  * The three small matrix products of one backward tile, in float64 with the Vector API. Every matrix is a
@@ -450,7 +451,8 @@ final class TileMath {
     /**
      * The softmax weights and score gradients of one row: p[j] = exp(s[j] - lse) and
      * ds[j] = p[j] (dp[j] - delta) for from <= j < to; both are zero outside that range (masked keys).
-     * s is overwritten by p; dp by ds.
+     * s is overwritten by p; dp by ds. The forward's exp ({@link VectorExp}, its scalar twin for the tail), so
+     * the weights are the same in every JIT state and match the ones the forward summed.
      */
     static void weights(double[] s, double[] dp, int off, int cols, int from, int to, double lse, double delta) {
         for (int j = 0; j < from; j++) {
@@ -460,12 +462,12 @@ final class TileMath {
         int j = from;
         int vb = from + S.loopBound(Math.max(0, to - from));
         for (; j < vb; j += L) {
-            DoubleVector p = DoubleVector.fromArray(S, s, off + j).sub(lse).lanewise(VectorOperators.EXP);
+            DoubleVector p = VectorExp.exp(DoubleVector.fromArray(S, s, off + j).sub(lse));
             p.intoArray(s, off + j);
             p.mul(DoubleVector.fromArray(S, dp, off + j).sub(delta)).intoArray(dp, off + j);
         }
         for (; j < to; j++) {
-            double p = Math.exp(s[off + j] - lse);
+            double p = Exp.exp(s[off + j] - lse);
             s[off + j] = p;
             dp[off + j] = p * (dp[off + j] - delta);
         }

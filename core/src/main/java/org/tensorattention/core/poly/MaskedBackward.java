@@ -116,8 +116,8 @@ final class MaskedBackward {
                     checkZ[(i - lo) / interval][t] = z[t].clone();
                 }
             }
-            if (i >= hi) {
-                continue;
+            if (i >= hi || mask.allowed(i, g.nk()) == 0) {
+                continue; // a row that sees no tuple: output, gN and gD stay 0, no gradient
             }
             fm.keyRow(in.q(), qo + i * d, mono);
             queryFeatures(mono, phi);

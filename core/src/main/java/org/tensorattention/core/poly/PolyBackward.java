@@ -38,7 +38,8 @@ public final class PolyBackward {
         if (!plan.feasible()) {
             throw new IllegalArgumentException(plan.refusal());
         }
-        double[] dO = dout.to(DType.FLOAT64).doubles();
+        double[] dO = dout.dtype() == DType.FLOAT64 ? dout.doubles().clone() : dout.to(DType.FLOAT64).doubles();
+        int[] seedShift = in.balance().normaliseSeed(dO);
         FeatureMap fm = new FeatureMap(plan.polynomial(), g.d(), in.scale());
         int factors = g.order() - 1;
         double[] out = new double[g.problems() * g.nq() * g.dv()];
@@ -53,7 +54,7 @@ public final class PolyBackward {
         long start = System.nanoTime();
         // One task per kv problem: grouped query heads add into the same dK, dV without races.
         int kvProblems = g.kvProblems();
-        int outer = Math.min(threads, kvProblems);
+        int outer = Math.max(1, Math.min(threads, kvProblems));
         int inner = Math.max(1, threads / outer);
         Mask mask = options.mask();
         Parallel.forEach(kvProblems, outer, kp -> {
@@ -68,6 +69,8 @@ public final class PolyBackward {
             }
         });
         double seconds = (System.nanoTime() - start) * 1e-9;
+        in.balance().restoreGradients(seedShift, dq, dk, dv);
+        in.balance().restoreOutput(out);
         List<Tensor> dkT = new ArrayList<>();
         List<Tensor> dvT = new ArrayList<>();
         for (int t = 0; t < factors; t++) {

@@ -24,6 +24,9 @@ final class PolyForward {
 
     static void run(Geometry g, double scale, Mask mask, FeatureMap fm, double[] q, double[][] k, double[][] v,
                     double[] out, int threads) {
+        if (g.problems() == 0 || g.nq() == 0) {
+            return; // nothing to compute (and no thread count to divide by)
+        }
         if (mask.kind() == Mask.Kind.FULL) {
             int kvProblems = g.kvProblems();
             int outer = Math.min(threads, kvProblems);
@@ -255,6 +258,9 @@ final class PolyForward {
             for (int i = lo; i < hi; i++) {
                 for (int t = 0; t < factors; t++) {
                     advance(t, i, lo, s[t], z[t]);
+                }
+                if (mask.allowed(i, g.nk()) == 0) {
+                    continue; // a row that sees no tuple keeps its zeros (its sums are 0 / 0)
                 }
                 fm.queryRow(q, (int) (g.qOffset(p) + (long) i * g.d()), phi);
                 double den = Moments.outputRow(phi, s, z, rank, dvp, num);

@@ -59,12 +59,35 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
      */
     public static PolyPlan of(double radius, Geometry g, Mask mask, double epsilon, DType dtype, int threads,
                               double memoryCap) {
-        return of(radius, g, mask, epsilon, dtype, threads, memoryCap, true);
+        return of(radius, g, mask, epsilon, dtype, threads, memoryCap, true, balancedMagnitude(radius, g.order()));
     }
 
     /** As {@link #of}; without the comparison to the exact kernel's cost when compareCost is false. */
     static PolyPlan of(double radius, Geometry g, Mask mask, double epsilon, DType dtype, int threads,
                        double memoryCap, boolean compareCost) {
+        return of(radius, g, mask, epsilon, dtype, threads, memoryCap, compareCost, balancedMagnitude(radius, g.order()));
+    }
+
+    /**
+     * Largest |entry| of q and the keys that {@link Balance} leaves for scores bounded by radius: each column's
+     * factors share one binade within 2^(k-1), at most R^{1/k} apart from the binade rounding.
+     */
+    static double balancedMagnitude(double radius, int k) {
+        return Math.scalb(Math.pow(radius, 1.0 / k), k);
+    }
+
+    /**
+     * As {@link #of}, for data whose balanced entries (q and keys) are at most magnitude in absolute value and
+     * whose balanced values are below 2: the certificate then covers the range the kernel actually uses.
+     */
+    static PolyPlan of(double radius, Geometry g, Mask mask, double epsilon, DType dtype, int threads,
+                       double memoryCap, boolean compareCost, double magnitude) {
+        return of(radius, g, mask, epsilon, dtype, threads, memoryCap, compareCost, magnitude, 1);
+    }
+
+    /** As {@link #of}, with values below 2^valueBits in absolute value. */
+    static PolyPlan of(double radius, Geometry g, Mask mask, double epsilon, DType dtype, int threads,
+                       double memoryCap, boolean compareCost, double magnitude, int valueBits) {
         int k = g.order();
         int d = g.d();
         double exact = g.exactFlops(mask);
@@ -110,7 +133,14 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
                 break;
             }
             double r = Multisets.rankAsDouble(d, p.degree());
-            eta = rounding(rows, r, p.degree(), d, k, p.absoluteSum(), eR);
+            if (log2Range(p, magnitude, rows, k, valueBits) > MAX_LOG2_RANGE) {
+                return refused(radius, epsilon, exact, String.format(Locale.ROOT,
+                        "poly cannot certify epsilon %.3g at R = %.3g: its degree-%d features would pass 2^%d, "
+                                + "out of float64 range; use the exact method", epsilon, radius, p.degree(),
+                        MAX_LOG2_RANGE));
+            }
+            eta = rounding(rows, r, p.degree(), d, k, p.absoluteSum(), eR)
+                    + underflow(log2Range(p, magnitude, rows, k, valueBits), r, p.degree(), k, eR);
             if (p.delta() + eta <= target) {
                 break;
             }
@@ -181,6 +211,39 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
     static double rounding(int rows, double rank, int degree, int d, int k, double absSum, double eR) {
         double n = 3.0 * rows + rank + 2.0 * degree + 2.0 * d + 4.0 * k + 2.0 * Moments.BLOCK;
         return UNIT_ROUNDOFF * n * Math.pow(2, k - 1) * absSum * eR;
+    }
+
+    /** Largest binary exponent the kernel's intermediate values may reach and still be certified. */
+    static final int MAX_LOG2_RANGE = 960;
+
+    /**
+     * log2 of the largest magnitude the kernel forms on balanced data (entries at most magnitude, values below
+     * 2^valueBits): a query coefficient |a_j m^j mult(L)| <= |a_j| 2^j j!, times the query monomial, times
+     * k - 1 states, each a sum of at most rows key monomials times values.
+     */
+    static double log2Range(ExpPolynomial p, double magnitude, int rows, int k, int valueBits) {
+        double[] a = p.coefficients();
+        double coefficient = 0;
+        double logFactorial = 0;
+        for (int j = 0; j < a.length; j++) {
+            logFactorial += j == 0 ? 0 : Math.log(j) / Math.log(2);
+            if (a[j] != 0) {
+                coefficient = Math.max(coefficient, Math.log(Math.abs(a[j])) / Math.log(2) + j + logFactorial);
+            }
+        }
+        double monomial = p.degree() * Math.max(0, Math.log(magnitude) / Math.log(2));
+        double state = valueBits + Math.log(Math.max(1, rows)) / Math.log(2) + monomial;
+        return coefficient + monomial + (k - 1) * state;
+    }
+
+    /**
+     * Where balanced entries far below their column's largest turn subnormal, a multiply loses up to 2^-1075
+     * absolutely instead of a relative 2^-53. Each product of a numerator or denominator term has at most
+     * k g + 2 k + 4 multiplies and is then scaled by at most 2^log2Range; r terms per state, against a true
+     * denominator of at least e^{-R} per tuple.
+     */
+    static double underflow(double log2Range, double rank, int degree, int k, double eR) {
+        return Math.scalb(rank * (k * degree + 2.0 * k + 4), -1074 + 2 + (int) Math.ceil(log2Range)) * eR;
     }
 
     /** The cost model: flops of the poly kernel for a call of geometry g with rank r. */

@@ -140,15 +140,15 @@ final class Problem {
     }
 
     /**
-     * |a - b|, where two NaNs agree (a row that may attend to nothing, possible when nk < nq under a window,
-     * is 0/0 by the definition), equal infinities agree (its lse), and one NaN is an infinite error.
+     * |a - b|, where equal infinities agree (the lse -infinity of a row that may attend to nothing, possible
+     * when nk < nq under a window) and a NaN is an infinite error.
      */
     static double diff(double a, double b) {
         if (a == b) {
             return 0;
         }
         if (Double.isNaN(a) || Double.isNaN(b)) {
-            return Double.isNaN(a) && Double.isNaN(b) ? 0 : Double.POSITIVE_INFINITY;
+            return Double.POSITIVE_INFINITY;
         }
         return Math.abs(a - b);
     }

@@ -256,10 +256,14 @@ class PolyBackwardTest {
             int d = q[0].length;
             int dv = v[0][0].length;
             int[] sizes = new int[factors];
-            java.util.Arrays.fill(sizes, n);
+            double[][][] dk = new double[factors][][];
+            double[][][] dvv = new double[factors][][];
+            for (int t = 0; t < factors; t++) {
+                sizes[t] = k[t].length;
+                dk[t] = new double[sizes[t]][d];
+                dvv[t] = new double[sizes[t]][dv];
+            }
             double[][] dq = new double[n][d];
-            double[][][] dk = new double[factors][n][d];
-            double[][][] dvv = new double[factors][n][dv];
             for (int i = 0; i < n; i++) {
                 double max = Double.NEGATIVE_INFINITY;
                 int[] j = new int[factors];
@@ -275,6 +279,9 @@ class PolyBackwardTest {
                         sum += Math.exp(BruteForce.score(q, k, c, i, j) - max);
                     }
                 } while (BruteForce.next(j, sizes));
+                if (sum == 0) {
+                    continue; // a row that sees no tuple: no weights, no gradient
+                }
                 double delta = 0;
                 for (int l = 0; l < dv; l++) {
                     delta += dO[i][l] * o[i][l];

@@ -1,4 +1,4 @@
-package org.tensorattention.core.exact;
+package org.tensorattention.core.simd;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -10,11 +10,11 @@ import jdk.incubator.vector.FloatVector;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The polynomial exps against Math.exp on the softmax range (arguments at most 0). */
+/** The polynomial exps against Math.exp on the softmax range (arguments at most 0), and against their scalar twin. */
 class VectorExpTest {
     @BeforeEach
     void needsVectorApi() {
-        assumeTrue(ExactForward.VECTOR_AVAILABLE);
+        assumeTrue(ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent());
     }
 
     private static float[] exp(float[] x) {
@@ -91,5 +91,36 @@ class VectorExpTest {
         assertEquals(0.0, y[4]);
         assertEquals(0.0, y[5]);
         assertEquals(Math.exp(-707.5), y[6], 1e-15 * Math.exp(-707.5));
+    }
+
+    /** Arguments over the whole range the kernels see, the ends and a few past 0 (rounding in s - lse). */
+    private static double[] arguments(long seed, double floor) {
+        Random rnd = new Random(seed);
+        double[] x = new double[50_000];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = floor * rnd.nextDouble() * rnd.nextDouble();
+        }
+        double[] ends = {0, -0.0, 1e-7, 0.5, -1e-300, Double.NEGATIVE_INFINITY, floor, floor - 1, floor + 1, -0.3465,
+            -0.34657359027997264, Math.nextDown(floor), -5e5};
+        System.arraycopy(ends, 0, x, 0, ends.length);
+        return x;
+    }
+
+    @Test
+    void lanesEqualTheScalarTwinBitForBit() {
+        double[] x = arguments(13, -87);
+        float[] xf = new float[x.length];
+        for (int i = 0; i < x.length; i++) {
+            xf[i] = (float) x[i];
+        }
+        float[] yf = exp(xf);
+        for (int i = 0; i < x.length; i++) {
+            assertEquals(Float.floatToRawIntBits(Exp.exp(xf[i])), Float.floatToRawIntBits(yf[i]), "float exp(" + xf[i] + ")");
+        }
+        double[] xd = arguments(14, -708);
+        double[] yd = exp(xd);
+        for (int i = 0; i < xd.length; i++) {
+            assertEquals(Double.doubleToRawLongBits(Exp.exp(xd[i])), Double.doubleToRawLongBits(yd[i]), "double exp(" + xd[i] + ")");
+        }
     }
 }
