@@ -41,16 +41,45 @@ final class PolySpark {
     private PolySpark() {
     }
 
-    /** The certified polynomial, in a form Spark can serialise. */
-    record Poly(int degree, double[] coefficients, double radius, double delta, String basis) implements Serializable {
-        static Poly of(ExpPolynomial p) {
-            return new Poly(p.degree(), p.coefficients(), p.radius(), p.delta(), p.basis());
+    /** The certified polynomial and the call's balancing, in a form Spark can serialise. */
+    record Poly(int degree, double[] coefficients, double radius, double delta, String basis,
+                PolyBlocks.Shifts shifts) implements Serializable {
+        static Poly of(ExpPolynomial p, PolyBlocks.Shifts shifts) {
+            return new Poly(p.degree(), p.coefficients(), p.radius(), p.delta(), p.basis(), shifts);
         }
 
+        /** The pieces on balanced data: the scale is what is left once its power of two is folded into q. */
         PolyBlocks blocks(Shape s) {
             return new PolyBlocks(new ExpPolynomial(degree, coefficients, radius, delta, basis), s.d(), s.dv(),
-                    s.scale());
+                    shifts.scale());
         }
+
+        /** A chunk's rows moved by the call's powers of two, as the single machine balances them. */
+        Chunk balanced(Chunk ch, Shape s) {
+            return PolySpark.balanced(ch, s, shifts);
+        }
+    }
+
+    static Chunk balanced(Chunk ch, Shape s, PolyBlocks.Shifts shifts) {
+        int kp = ch.kp();
+        double[] q = null;
+        if (ch.q() != null) {
+            q = ch.q().clone();
+            PolyBlocks.shiftColumns(q, q.length / s.d(), s.d(), shifts.q()[kp]);
+        }
+        double[][] k = null;
+        double[][] v = null;
+        if (ch.k() != null) {
+            k = new double[ch.k().length][];
+            v = new double[ch.v().length][];
+            for (int t = 0; t < k.length; t++) {
+                k[t] = ch.k()[t].clone();
+                PolyBlocks.shiftColumns(k[t], k[t].length / s.d(), s.d(), shifts.k()[kp][t]);
+                v[t] = ch.v()[t].clone();
+                PolyBlocks.shiftAll(v[t], shifts.v()[kp][t]);
+            }
+        }
+        return new Chunk(ch.index(), ch.p(), ch.kp(), ch.chunk(), ch.r0(), ch.r1(), ch.halo(), q, k, v, ch.dout());
     }
 
     /**
@@ -62,7 +91,7 @@ final class PolySpark {
     }
 
     /** R, Vinf and the plan, from the passes over the chunks. */
-    record Bound(double radius, double vinf, PolyPlan plan) {
+    record Bound(double radius, double vinf, PolyPlan plan, PolyBlocks.Shifts shifts) {
     }
 
     /** Key chunks, one per kv problem and row range, with all factors (nk may differ per factor). */
@@ -172,19 +201,53 @@ final class PolySpark {
                 vinf = Math.max(vinf, x);
             }
         }
-        Broadcast<double[][]> km = run.sc.broadcast(keyMax);
-        double reach = queries.map(ch -> PolyBlocks.queryReach(ch.q(), (long) ch.halo() * d, ch.r1() - ch.r0(), d,
-                km.value()[ch.kp()])).reduce(Math::max);
+        // q's column maxima per kv problem (over the query problems that read it), for the balancing.
+        List<Tuple2<Integer, double[]>> qm = queries.map(ch -> new Tuple2<>(ch.kp(),
+                PolyBlocks.columnMaxAbs(ch.q(), (long) ch.halo() * d, ch.r1() - ch.r0(), d))).collect();
+        double[][] qMax = new double[g.kvProblems()][d];
+        for (Tuple2<Integer, double[]> m : qm) {
+            for (int l = 0; l < d; l++) {
+                qMax[m._1()][l] = Math.max(qMax[m._1()][l], m._2()[l]);
+            }
+        }
+        double[][][] kMax = new double[g.kvProblems()][factors][];
+        double[][][] vMax = new double[g.kvProblems()][factors][];
+        for (int kp = 0; kp < kMax.length; kp++) {
+            for (int t = 0; t < factors; t++) {
+                kMax[kp][t] = max[kp][t];
+                vMax[kp][t] = max[kp][factors + t];
+            }
+        }
+        PolyBlocks.Shifts shifts = PolyBlocks.balance(g, c.scale, qMax, kMax, vMax);
+        // R on the balanced data, as on one machine: the products of balanced key maxima per column.
+        double[][] balancedKeyMax = new double[g.kvProblems()][d];
+        for (int kp = 0; kp < keyMax.length; kp++) {
+            Arrays.fill(balancedKeyMax[kp], 1);
+            for (int t = 0; t < factors; t++) {
+                double[] m = max[kp][t].clone();
+                PolyBlocks.shiftColumns(m, 1, d, shifts.k()[kp][t]);
+                for (int l = 0; l < d; l++) {
+                    balancedKeyMax[kp][l] *= m[l];
+                }
+            }
+        }
+        Broadcast<double[][]> km = run.sc.broadcast(balancedKeyMax);
+        double reach = queries.map(ch -> {
+            double[] q = Arrays.copyOfRange(ch.q(), ch.halo() * d, ch.q().length);
+            PolyBlocks.shiftColumns(q, q.length / d, d, shifts.q()[ch.kp()]);
+            return PolyBlocks.queryReach(q, 0, ch.r1() - ch.r0(), d, km.value()[ch.kp()]);
+        }).reduce(Math::max);
         km.destroy();
-        double radius = PolyBlocks.radius(c.scale, reach);
-        return new Bound(radius, vinf, PolyBlocks.plan(radius, g, options, c.dtype));
+        double radius = PolyBlocks.radius(shifts.scale(), reach);
+        return new Bound(radius, vinf, PolyBlocks.plan(radius, g, options, c.dtype, shifts), shifts);
     }
 
     /** The forward's key moments per kv problem: s[kp][t], z[kp][t], summed in chunk order. */
     static double[][][][] moments(Run run, Call c, JavaRDD<Chunk> keys, Poly poly, int rank) {
         Shape shape = c.shape;
         int factors = c.factors();
-        Map<GradKey, Piece> sums = keys.flatMapToPair(ch -> {
+        Map<GradKey, Piece> sums = keys.flatMapToPair(raw -> {
+            Chunk ch = poly.balanced(raw, shape);
             PolyBlocks pb = poly.blocks(shape);
             List<Tuple2<GradKey, Piece>> out = new ArrayList<>();
             for (int t = 0; t < factors; t++) {
@@ -224,8 +287,9 @@ final class PolySpark {
                 mz[kp] = new double[][] {PolyBlocks.product(m[kp][0], -1), PolyBlocks.product(m[kp][1], -1)};
             }
             Broadcast<double[][][]> stats = run.sc.broadcast(mz);
-            rows = queries.map(ch -> {
+            rows = queries.map(raw -> {
                 long start = System.nanoTime();
+                Chunk ch = poly.balanced(raw, shape);
                 int n = ch.r1() - ch.r0();
                 double[] o = new double[n * shape.dv()];
                 double[][] st = stats.value()[ch.kp()];
@@ -236,8 +300,9 @@ final class PolySpark {
         } else if (c.mask.kind() == Mask.Kind.CAUSAL) {
             rows = causal(run, c, poly, scans);
         } else {
-            rows = scans.map(ch -> {
+            rows = scans.map(raw -> {
                 long start = System.nanoTime();
+                Chunk ch = poly.balanced(raw, shape);
                 int n = ch.r1() - ch.r0() + ch.halo();
                 int[] nk = new int[shape.factors()];
                 Arrays.fill(nk, n);
@@ -251,7 +316,9 @@ final class PolySpark {
         for (Tuple2<Chunk, Tuple2<double[], Long>> r : rows) {
             Chunk ch = r._1();
             run.addKernel(r._2()._2());
-            System.arraycopy(r._2()._1(), 0, out, (ch.p() * g.nq() + ch.r0()) * g.dv(), r._2()._1().length);
+            double[] o = r._2()._1();
+            PolyBlocks.shiftAll(o, -poly.shifts().outputShift(ch.kp()));
+            System.arraycopy(o, 0, out, (ch.p() * g.nq() + ch.r0()) * g.dv(), o.length);
         }
         return out;
     }
@@ -266,8 +333,9 @@ final class PolySpark {
         Shape shape = c.shape;
         int factors = c.factors();
         // Pass 1: each chunk's totals per factor.
-        List<Tuple2<Chunk, double[][]>> totals = scans.map(ch -> {
+        List<Tuple2<Chunk, double[][]>> totals = scans.map(raw -> {
             long t0 = System.nanoTime();
+            Chunk ch = poly.balanced(raw, shape);
             PolyBlocks pb = poly.blocks(shape);
             double[][] sz = new double[2 * factors][];
             int n = ch.r1() - ch.r0();
@@ -306,8 +374,9 @@ final class PolySpark {
         }
         Broadcast<Map<Integer, double[][]>> starts = run.sc.broadcast(start);
         // Pass 3: each chunk scans its rows from its prefix.
-        List<Tuple2<Chunk, Tuple2<double[], Long>>> rows = scans.map(ch -> {
+        List<Tuple2<Chunk, Tuple2<double[], Long>>> rows = scans.map(raw -> {
             long t0 = System.nanoTime();
+            Chunk ch = poly.balanced(raw, shape);
             double[][] sz = starts.value().get(ch.index());
             double[][] s = new double[factors][];
             double[][] z = new double[factors][];
@@ -343,8 +412,13 @@ final class PolySpark {
             mz[kp] = new double[][] {PolyBlocks.product(m[kp][0], -1), PolyBlocks.product(m[kp][1], -1)};
         }
         Broadcast<double[][][]> stats = run.sc.broadcast(mz);
-        Map<GradKey, Piece> q = queries.flatMapToPair(ch -> {
+        int[][] seeds = seeds(queries, c, poly.shifts());
+        int[] seed = seeds[0];
+        int[] gamma = seeds[1];
+        Map<GradKey, Piece> q = queries.flatMapToPair(raw -> {
             long start = System.nanoTime();
+            Chunk ch = poly.balanced(raw, shape);
+            double[] dO = seeded(raw.dout(), seed[raw.kp()]);
             PolyBlocks pb = poly.blocks(shape);
             int n = ch.r1() - ch.r0();
             double[] o = new double[n * shape.dv()];
@@ -353,7 +427,7 @@ final class PolySpark {
             double[] dM = new double[pb.momentLength()];
             double[] dz = new double[pb.rank()];
             double[][] st = stats.value()[ch.kp()];
-            pb.queryGradients(ch.q(), n, ch.dout(), st[0], st[1], o, dq, dM, dz);
+            pb.queryGradients(ch.q(), n, dO, st[0], st[1], o, dq, dM, dz);
             System.arraycopy(dM, 0, dMz, 0, dM.length);
             System.arraycopy(dz, 0, dMz, dM.length, dz.length);
             long nanos = System.nanoTime() - start;
@@ -369,10 +443,16 @@ final class PolySpark {
             double[] data = e.getValue().data();
             run.addKernel(e.getValue().nanos());
             switch (key.kind()) {
-                case GradKey.DQ -> System.arraycopy(data, 0, r.dq(), (key.problem() * g.nq() + qBounds[key.block()]) * g.d(),
-                        data.length);
-                case OUT -> System.arraycopy(data, 0, r.out(), (key.problem() * g.nq() + qBounds[key.block()]) * g.dv(),
-                        data.length);
+                case GradKey.DQ -> {
+                    restoreQuery(data, g, key.problem(), poly.shifts(), gamma);
+                    System.arraycopy(data, 0, r.dq(), (key.problem() * g.nq() + qBounds[key.block()]) * g.d(),
+                            data.length);
+                }
+                case OUT -> {
+                    PolyBlocks.shiftAll(data, -poly.shifts().outputShift(g.kvProblem()[key.problem()]));
+                    System.arraycopy(data, 0, r.out(), (key.problem() * g.nq() + qBounds[key.block()]) * g.dv(),
+                            data.length);
+                }
                 default -> {
                     int kp = key.problem();
                     double[] dM = Arrays.copyOf(data, data.length - rank);
@@ -388,7 +468,8 @@ final class PolySpark {
             }
         }
         Broadcast<double[][][][]> gb = run.sc.broadcast(gsz);
-        Map<GradKey, Piece> k = keys.flatMapToPair(ch -> {
+        Map<GradKey, Piece> k = keys.flatMapToPair(raw -> {
+            Chunk ch = poly.balanced(raw, shape);
             PolyBlocks pb = poly.blocks(shape);
             List<Tuple2<GradKey, Piece>> out = new ArrayList<>();
             for (int t = 0; t < factors; t++) {
@@ -413,6 +494,7 @@ final class PolySpark {
             int row = key.problem() * nk + (int) ((long) nk * key.block() / chunks);
             double[] data = e.getValue().data();
             run.addKernel(e.getValue().nanos());
+            restoreKey(data, g, key, poly.shifts(), gamma);
             if (key.kind() == GradKey.DK) {
                 System.arraycopy(data, 0, r.dk()[t], row * g.d(), data.length);
             } else {
@@ -444,8 +526,14 @@ final class PolySpark {
         Geometry g = c.g;
         int factors = c.factors();
         List<Chunk> problems = queryChunks(c, new int[] {0, g.nq()}, true, 0, dout);
-        Map<GradKey, Piece> sums = run.sc.parallelize(problems, Math.max(1, problems.size())).flatMapToPair(ch -> {
+        JavaRDD<Chunk> tasks = run.sc.parallelize(problems, Math.max(1, problems.size()));
+        int[][] seeds = seeds(tasks, c, poly.shifts());
+        int[] seed = seeds[0];
+        int[] gamma = seeds[1];
+        Map<GradKey, Piece> sums = tasks.flatMapToPair(raw -> {
             long start = System.nanoTime();
+            Chunk ch = poly.balanced(raw, shape);
+            double[] dO = seeded(raw.dout(), seed[raw.kp()]);
             double[] o = new double[ch.dout().length];
             double[] dq = new double[ch.q().length];
             double[][] dk = new double[factors][];
@@ -455,7 +543,7 @@ final class PolySpark {
                 dv[t] = new double[ch.v()[t].length];
             }
             poly.blocks(shape).maskedBackward(Geometry.simple(1, shape.nq(), shape.nk(), shape.d(), shape.dv()), shape.mask(),
-                    ch.q(), ch.k(), ch.v(), ch.dout(), o, dq, dk, dv);
+                    ch.q(), ch.k(), ch.v(), dO, o, dq, dk, dv);
             List<Tuple2<GradKey, Piece>> out = new ArrayList<>();
             out.add(new Tuple2<>(new GradKey(GradKey.DQ, ch.p(), 0, 0), new Piece(ch.index(), 0, dq, System.nanoTime() - start)));
             out.add(new Tuple2<>(new GradKey(OUT, ch.p(), 0, 0), new Piece(ch.index(), 0, o, 0)));
@@ -471,6 +559,13 @@ final class PolySpark {
             double[] data = e.getValue().data();
             run.addKernel(e.getValue().nanos());
             int t = key.factor();
+            if (key.kind() == GradKey.DQ) {
+                restoreQuery(data, g, key.problem(), poly.shifts(), gamma);
+            } else if (key.kind() == OUT) {
+                PolyBlocks.shiftAll(data, -poly.shifts().outputShift(g.kvProblem()[key.problem()]));
+            } else {
+                restoreKey(data, g, key, poly.shifts(), gamma);
+            }
             switch (key.kind()) {
                 case GradKey.DQ -> System.arraycopy(data, 0, r.dq(), key.problem() * g.nq() * g.d(), data.length);
                 case OUT -> System.arraycopy(data, 0, r.out(), key.problem() * g.nq() * g.dv(), data.length);
@@ -479,5 +574,61 @@ final class PolySpark {
             }
         }
         return r;
+    }
+
+    /**
+     * As on one machine, dout is scaled per kv problem so that its largest entry lies in [1, 2); returns that
+     * seed shift and gamma = seed + the output's shift, which the gradients take back off.
+     */
+    private static int[][] seeds(JavaRDD<Chunk> withDout, Call c, PolyBlocks.Shifts shifts) {
+        List<Tuple2<Integer, Double>> maxima = withDout.map(ch -> {
+            double m = 0;
+            for (double x : ch.dout()) {
+                m = Math.max(m, Math.abs(x));
+            }
+            return new Tuple2<>(ch.kp(), m);
+        }).collect();
+        double[] max = new double[c.g.kvProblems()];
+        for (Tuple2<Integer, Double> m : maxima) {
+            max[m._1()] = Math.max(max[m._1()], m._2());
+        }
+        int[] seed = new int[max.length];
+        int[] gamma = new int[max.length];
+        for (int kp = 0; kp < max.length; kp++) {
+            seed[kp] = PolyBlocks.seedShift(max[kp]);
+            gamma[kp] = seed[kp] + shifts.outputShift(kp);
+        }
+        return new int[][] {seed, gamma};
+    }
+
+    private static double[] seeded(double[] dout, int shift) {
+        double[] d = dout.clone();
+        PolyBlocks.shiftAll(d, shift);
+        return d;
+    }
+
+    /** dQ rows of problem p back from the balanced data: column l by 2^(qShift_l - gamma). */
+    private static void restoreQuery(double[] dq, Geometry g, int p, PolyBlocks.Shifts shifts, int[] gamma) {
+        int kp = g.kvProblem()[p];
+        int[] s = new int[g.d()];
+        for (int l = 0; l < s.length; l++) {
+            s[l] = shifts.q()[kp][l] - gamma[kp];
+        }
+        PolyBlocks.shiftColumns(dq, dq.length / g.d(), g.d(), s);
+    }
+
+    /** dK rows (column l by 2^(kShift_tl - gamma)) or dV rows (by 2^(vShift_t - gamma)) back. */
+    private static void restoreKey(double[] data, Geometry g, GradKey key, PolyBlocks.Shifts shifts, int[] gamma) {
+        int kp = key.problem();
+        int t = key.factor();
+        if (key.kind() == GradKey.DK) {
+            int[] s = new int[g.d()];
+            for (int l = 0; l < s.length; l++) {
+                s[l] = shifts.k()[kp][t][l] - gamma[kp];
+            }
+            PolyBlocks.shiftColumns(data, data.length / g.d(), g.d(), s);
+        } else {
+            PolyBlocks.shiftAll(data, shifts.v()[kp][t] - gamma[kp]);
+        }
     }
 }

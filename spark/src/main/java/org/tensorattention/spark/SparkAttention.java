@@ -53,7 +53,9 @@ public final class SparkAttention {
         PolyRun pr = PolyRun.start(run, c, settings, options, null);
         PolyPlan plan = pr.bound.plan();
         if (options.method() == Method.AUTO && !plan.cheaperThanExact()) {
-            return exactForward(run, c, settings, "exact: poly " + plan.verdict());
+            // The single machine's words; it also widens float32 to float64 here, which this path does not.
+            return exactForward(run, c, settings,
+                    "exact: " + (plan.feasible() ? "poly " + plan.verdict() : plan.refusal()));
         }
         if (!plan.feasible()) {
             throw new IllegalArgumentException(plan.refusal());
@@ -189,7 +191,7 @@ public final class SparkAttention {
             }
             PolySpark.Bound bound = PolySpark.bound(run, c, keys, queries, options);
             PolyPlan plan = bound.plan();
-            PolySpark.Poly poly = plan.polynomial() == null ? null : PolySpark.Poly.of(plan.polynomial());
+            PolySpark.Poly poly = plan.polynomial() == null ? null : PolySpark.Poly.of(plan.polynomial(), bound.shifts());
             return new PolyRun(bound, poly, qBounds, kBounds, keys, queries, scans);
         }
 

@@ -66,10 +66,77 @@ public final class PolyBlocks {
         return Math.abs(scale) * reach * (1 + 1e-12);
     }
 
-    /** The plan for a call of geometry g whose radius was aggregated elsewhere, as a single machine makes it. */
-    public static PolyPlan plan(double radius, Geometry g, AttentionOptions options, DType dtype) {
+    /**
+     * The plan for a call of geometry g whose radius (on the balanced data) and balanced magnitude were
+     * aggregated elsewhere, as a single machine makes it.
+     */
+    public static PolyPlan plan(double radius, Geometry g, AttentionOptions options, DType dtype, Shifts shifts) {
         return PolyPlan.of(radius, g, options.mask(), options.epsilon(), dtype, options.threadCount(),
-                PolyAttention.memoryCap());
+                PolyAttention.memoryCap(), true, shifts.magnitude());
+    }
+
+    /**
+     * The powers of two by which {@link Balance} moves a call's data into range, per kv problem: q's columns,
+     * each key factor's columns, each value factor; the scale left once its power of two is folded into q; and
+     * the largest balanced entry. A Balance depends only on column maxima, so these come from maxima
+     * aggregated elsewhere and are applied chunk by chunk ({@link #shiftColumns}, {@link #shiftAll}).
+     */
+    public record Shifts(int[][] q, int[][][] k, int[][] v, double scale, double magnitude)
+            implements java.io.Serializable {
+
+        /** The shift that takes problem p's balanced output back (its kv problem is kp). */
+        public int outputShift(int kp) {
+            int s = 0;
+            for (int x : v[kp]) {
+                s += x;
+            }
+            return s;
+        }
+    }
+
+    /**
+     * The balancing of a call from its maxima: qMax[kp][l] = max |Q[:,l]| over the query problems reading kv
+     * problem kp, kMax[kp][t][l], and vMax[kp][t][c] (column maxima of the values).
+     */
+    public static Shifts balance(Geometry g, double scale, double[][] qMax, double[][][] kMax, double[][][] vMax) {
+        int kvProblems = g.kvProblems();
+        int factors = g.order() - 1;
+        // One row per kv problem holding the maxima: Balance sees the same column maxima, hence the same shifts,
+        // and the largest balanced maximum is the largest balanced entry (powers of two keep the order).
+        int[] nk = new int[factors];
+        java.util.Arrays.fill(nk, 1);
+        int[] identity = new int[kvProblems];
+        for (int kp = 0; kp < kvProblems; kp++) {
+            identity[kp] = kp;
+        }
+        Geometry rows = new Geometry(kvProblems, 1, nk, g.d(), g.dv(), identity);
+        double[] q = new double[kvProblems * g.d()];
+        double[][] k = new double[factors][kvProblems * g.d()];
+        double[][] v = new double[factors][kvProblems * g.dv()];
+        for (int kp = 0; kp < kvProblems; kp++) {
+            System.arraycopy(qMax[kp], 0, q, kp * g.d(), g.d());
+            for (int t = 0; t < factors; t++) {
+                System.arraycopy(kMax[kp][t], 0, k[t], kp * g.d(), g.d());
+                System.arraycopy(vMax[kp][t], 0, v[t], kp * g.dv(), g.dv());
+            }
+        }
+        Balance b = Balance.apply(rows, scale, q, k, v);
+        return new Shifts(b.qShift, b.kShift, b.vShift, b.scale, b.magnitude);
+    }
+
+    /** Multiplies column l of rows [0, rows) (width cols) by 2^shift[l], as Balance does. */
+    public static void shiftColumns(double[] a, int rows, int cols, int[] shift) {
+        Balance.shiftColumns(a, 0, rows, cols, shift);
+    }
+
+    /** Multiplies every entry by 2^shift, as Balance does. */
+    public static void shiftAll(double[] a, int shift) {
+        Balance.shiftAll(a, 0, a.length, shift);
+    }
+
+    /** The seed shift of a kv problem whose largest |dout| is max: its largest entry moves into [1, 2). */
+    public static int seedShift(double max) {
+        return max == 0 ? 0 : -Balance.exponent(max);
     }
 
     /** The certified bound max |O~ - O| <= this, for a plan and the call's Vinf. */
@@ -125,7 +192,7 @@ public final class PolyBlocks {
     public void queryGradients(double[] q, int rows, double[] dO, double[] m, double[] zz, double[] out,
                                double[] dq, double[] dM, double[] dz) {
         Geometry g = Geometry.simple(1, rows, new int[] {1}, d, dv);
-        PolyAttention.Inputs in = new PolyAttention.Inputs(q, null, null, scale, DType.FLOAT64, new int[0]);
+        PolyAttention.Inputs in = new PolyAttention.Inputs(q, null, null, scale, DType.FLOAT64, new int[0], null, 0);
         PolyBackward.queryPass(g, 0, fm, in, dO, m, zz, out, dq, dM, dz, 1);
     }
 
@@ -140,7 +207,7 @@ public final class PolyBlocks {
     /** The backward of one self-contained problem (geometry g with one problem, causal or window mask). */
     public void maskedBackward(Geometry g, Mask mask, double[] q, double[][] k, double[][] v, double[] dO,
                                double[] out, double[] dq, double[][] dk, double[][] dvOut) {
-        PolyAttention.Inputs in = new PolyAttention.Inputs(q, k, v, scale, DType.FLOAT64, new int[0]);
+        PolyAttention.Inputs in = new PolyAttention.Inputs(q, k, v, scale, DType.FLOAT64, new int[0], null, 0);
         MaskedBackward.problem(g, 0, mask, fm, in, dO, out, dq, dk, dvOut, 1);
     }
 
