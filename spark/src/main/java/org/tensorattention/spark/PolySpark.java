@@ -201,14 +201,23 @@ final class PolySpark {
                 vinf = Math.max(vinf, x);
             }
         }
-        // q's column maxima per kv problem (over the query problems that read it), for the balancing.
-        List<Tuple2<Integer, double[]>> qm = queries.map(ch -> new Tuple2<>(ch.kp(),
-                PolyBlocks.columnMaxAbs(ch.q(), (long) ch.halo() * d, ch.r1() - ch.r0(), d))).collect();
+        // One pass over the queries: q's column maxima per kv problem (for the balancing) and each chunk's reach
+        // against the products of the key maxima.
+        Broadcast<double[][]> km = run.sc.broadcast(keyMax);
+        List<Tuple2<Integer, double[]>> qm = queries.map(ch -> {
+            int rows = ch.r1() - ch.r0();
+            double[] m = Arrays.copyOf(PolyBlocks.columnMaxAbs(ch.q(), (long) ch.halo() * d, rows, d), d + 1);
+            m[d] = PolyBlocks.queryReach(ch.q(), (long) ch.halo() * d, rows, d, km.value()[ch.kp()]);
+            return new Tuple2<>(ch.kp(), m);
+        }).collect();
+        km.destroy();
         double[][] qMax = new double[g.kvProblems()][d];
+        double reach = 0;
         for (Tuple2<Integer, double[]> m : qm) {
             for (int l = 0; l < d; l++) {
                 qMax[m._1()][l] = Math.max(qMax[m._1()][l], m._2()[l]);
             }
+            reach = Math.max(reach, m._2()[d]);
         }
         double[][][] kMax = new double[g.kvProblems()][factors][];
         double[][][] vMax = new double[g.kvProblems()][factors][];
@@ -219,26 +228,7 @@ final class PolySpark {
             }
         }
         PolyBlocks.Shifts shifts = PolyBlocks.balance(g, c.scale, qMax, kMax, vMax);
-        // R on the balanced data, as on one machine: the products of balanced key maxima per column.
-        double[][] balancedKeyMax = new double[g.kvProblems()][d];
-        for (int kp = 0; kp < keyMax.length; kp++) {
-            Arrays.fill(balancedKeyMax[kp], 1);
-            for (int t = 0; t < factors; t++) {
-                double[] m = max[kp][t].clone();
-                PolyBlocks.shiftColumns(m, 1, d, shifts.k()[kp][t]);
-                for (int l = 0; l < d; l++) {
-                    balancedKeyMax[kp][l] *= m[l];
-                }
-            }
-        }
-        Broadcast<double[][]> km = run.sc.broadcast(balancedKeyMax);
-        double reach = queries.map(ch -> {
-            double[] q = Arrays.copyOfRange(ch.q(), ch.halo() * d, ch.q().length);
-            PolyBlocks.shiftColumns(q, q.length / d, d, shifts.q()[ch.kp()]);
-            return PolyBlocks.queryReach(q, 0, ch.r1() - ch.r0(), d, km.value()[ch.kp()]);
-        }).reduce(Math::max);
-        km.destroy();
-        double radius = PolyBlocks.radius(shifts.scale(), reach);
+        double radius = PolyBlocks.radius(shifts.scale(), PolyBlocks.balancedReach(reach, c.scale));
         return new Bound(radius, vinf, PolyBlocks.plan(radius, g, options, c.dtype, shifts), shifts);
     }
 

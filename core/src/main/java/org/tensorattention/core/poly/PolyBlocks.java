@@ -134,6 +134,15 @@ public final class PolyBlocks {
         Balance.shiftAll(a, 0, a.length, shift);
     }
 
+    /**
+     * The reach on the balanced data from the reach on the caller's: balancing moves every term of a score by
+     * the same power of two, the exponent of the scale, so this is exact (unless the caller's reach itself
+     * overflowed or underflowed).
+     */
+    public static double balancedReach(double reach, double scale) {
+        return scale == 0 ? reach : Math.scalb(reach, Balance.exponent(Math.abs(scale)));
+    }
+
     /** The seed shift of a kv problem whose largest |dout| is max: its largest entry moves into [1, 2). */
     public static int seedShift(double max) {
         return max == 0 ? 0 : -Balance.exponent(max);
