@@ -5,6 +5,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import org.tensorattention.evidence.FmaPeak;
+import org.tensorattention.core.Validation;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.DType;
@@ -109,7 +110,7 @@ public final class PolyScaling {
                 AttentionOptions o = AttentionOptions.defaults().withMethod(Method.POLY).withEpsilon(1e-3).withMask(mask);
                 TensorAttention.forward(p.q, p.keys, p.values, o);
                 Tensor dout = fill(new Random(round), 2048, 8, 1);
-                PolyBackward.run(p.q, p.keys, p.values, dout, TensorAttention.geometry(p.q, p.keys, p.values), o);
+                PolyBackward.run(p.q, p.keys, p.values, dout, Validation.geometry(p.q, p.keys, p.values), o);
                 Problem small = Problem.random(round, 3, 48, 8, 8, 1);
                 TensorAttention.forward(small.q, small.keys, small.values, o.withMethod(Method.EXACT));
             }
@@ -221,7 +222,7 @@ public final class PolyScaling {
                 Problem p = Problem.random(log, 3, n, 8, 8, 1);
                 AttentionOptions o = AttentionOptions.defaults().withMethod(Method.POLY).withEpsilon(1e-3).withMask(mask);
                 AttentionResult f = best(p, o, 3);
-                Geometry g = TensorAttention.geometry(p.q, p.keys, p.values);
+                Geometry g = Validation.geometry(p.q, p.keys, p.values);
                 Tensor dout = fill(new Random(1), n, 8, 1);
                 double bw = Double.MAX_VALUE;
                 for (int r = 0; r < 3; r++) {
@@ -251,7 +252,7 @@ public final class PolyScaling {
                     Problem p = Problem.random(seed, 3, 12, 4, 3, 1);
                     Tensor dout = fill(new Random(seed + 7), 12, 3, 1);
                     AttentionOptions o = AttentionOptions.defaults().withMask(mask).withEpsilon(eps).withMethod(Method.POLY);
-                    Geometry g = TensorAttention.geometry(p.q, p.keys, p.values);
+                    Geometry g = Validation.geometry(p.q, p.keys, p.values);
                     GradientResult gr = PolyBackward.run(p.q, p.keys, p.values, dout, g, o);
                     List<Tensor> inputs = new ArrayList<>();
                     List<Tensor> grads = new ArrayList<>();

@@ -1,54 +1,58 @@
 package org.tensorattention.cli;
 
-import java.util.List;
 import org.tensorattention.core.AttentionOptions;
-import org.tensorattention.core.Mask;
 import org.tensorattention.core.Method;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
-/** The options shared by forward and backward: method, epsilon, scale, mask, threads. */
+/**
+ * The options of an attention call, shared by forward and backward: method and epsilon ({@link MethodFlags}),
+ * scale, mask, threads and --spark. An option that every attention call takes is added here once.
+ */
 final class AttentionFlags {
-    private AttentionFlags() {
+    /** --method and --epsilon, which loss-gradient takes too. */
+    static final class MethodFlags {
+        @Option(names = "--method", paramLabel = "exact|poly|auto", defaultValue = "exact",
+                description = "exact softmax, the polynomial method, or the cheaper of the two (default: ${DEFAULT-VALUE})")
+        String method;
+
+        @Option(names = "--epsilon", paramLabel = "E", defaultValue = "1e-4", converter = Flags.Finite.class,
+                description = "poly and auto: guaranteed max |O~ - O| <= E * Vinf (default: ${DEFAULT-VALUE})")
+        double epsilon;
+
+        @Mixin
+        Flags.Threads threads;
+
+        AttentionOptions options() {
+            Method m;
+            try {
+                m = Method.parse(method);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException("--method " + method + ": " + e.getMessage());
+            }
+            if (!(epsilon > 0 && epsilon < 1)) {
+                throw new UsageException("--epsilon must lie in (0, 1), got " + epsilon);
+            }
+            return AttentionOptions.defaults().withMethod(m).withEpsilon(epsilon).withThreads(threads.count());
+        }
     }
 
-    static final Args.Option METHOD = Args.Option.value("method", "exact|poly|auto",
-            "exact softmax, the polynomial method, or the cheaper (default exact)");
-    static final Args.Option EPSILON = Args.Option.value("epsilon", "E",
-            "poly/auto: guaranteed max |O~ - O| <= E * Vinf (default 1e-4)");
+    @Mixin
+    MethodFlags method;
 
-    static final List<Args.Option> OPTIONS = List.of(
-            METHOD,
-            EPSILON,
-            Args.Option.value("scale", "C", "score scale c (default 1/d)"),
-            Args.Option.flag("causal", "each query sees only keys j_t <= i"),
-            Args.Option.value("window", "W1,W2,..", "sliding window per key factor: i - W_t < j_t <= i (implies --causal)"),
-            Args.THREADS);
+    @Option(names = "--scale", paramLabel = "C", converter = Flags.Finite.class, description = "score scale c (default: 1/d)")
+    Double scale;
 
-    static AttentionOptions parse(Args a) {
-        Method method;
-        try {
-            method = Method.parse(a.string("method", "exact"));
-        } catch (IllegalArgumentException e) {
-            throw new UsageException(e.getMessage());
-        }
-        double epsilon = a.number("epsilon", AttentionOptions.DEFAULT_EPSILON);
-        if (!(epsilon > 0 && epsilon < 1)) {
-            throw new UsageException("--epsilon must lie in (0, 1), got " + epsilon);
-        }
-        Mask mask = Mask.FULL;
-        if (a.has("window")) {
-            try {
-                mask = Mask.parseWindow(a.required("window"));
-            } catch (IllegalArgumentException e) {
-                throw new UsageException(e.getMessage());
-            }
-        } else if (a.has("causal")) {
-            mask = Mask.CAUSAL;
-        }
-        int threads = a.integer("threads", 0);
-        if (threads < 0) {
-            throw new UsageException("--threads must be >= 0, got " + threads);
-        }
-        double scale = a.number("scale", Double.NaN);
-        return new AttentionOptions(scale, mask, method, epsilon, threads);
+    @Mixin
+    Flags.Masks masks;
+
+    @Option(names = "--spark", paramLabel = "MASTER",
+            description = "run on Apache Spark: local[N] or spark://host:port; --input may be a Parquet folder of "
+                    + "token rows, and an --output not ending in .npz is written as one (a new folder)")
+    String spark;
+
+    AttentionOptions options() {
+        AttentionOptions o = method.options().withMask(masks.mask());
+        return scale == null ? o : o.withScale(scale);
     }
 }

@@ -1,6 +1,5 @@
 package org.tensorattention.cli;
 
-import java.io.PrintStream;
 import java.util.List;
 import java.util.SplittableRandom;
 import org.tensorattention.core.AttentionOptions;
@@ -11,66 +10,71 @@ import org.tensorattention.core.Method;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
 import org.tensorattention.evidence.Problems;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
 
 /**
  * {@code tensor-attention demo}: a random problem, the exact kernel and the polynomial method on it, and a
  * direct check of sampled rows, with timings. The quickstart's first command.
  */
-final class DemoCommand implements Command {
-    @Override
-    public String name() {
-        return "demo";
-    }
+@Command(name = "demo", mixinStandardHelpOptions = true,
+        header = "run a random problem: exact vs polynomial method, timed, checked against a direct sum",
+        description = {
+            "Makes a random order-k problem with entries uniform in [-B, B], runs the exact kernel and the "
+                    + "polynomial method on it, and checks sampled rows of the exact result against a direct two-pass "
+                    + "sum over every allowed key tuple (computed separately, in float64). Times are of the kernels "
+                    + "alone, after a warm-up call on a smaller problem."})
+final class DemoCommand extends Base {
+    @Option(names = "--order", paramLabel = "K", defaultValue = "3", description = "order k (default: ${DEFAULT-VALUE})")
+    int order;
+
+    @Option(names = "--n", paramLabel = "N", defaultValue = "2048", description = "tokens (default: ${DEFAULT-VALUE})")
+    int n;
+
+    @Option(names = "--d", paramLabel = "D", defaultValue = "8", description = "head width (default: ${DEFAULT-VALUE})")
+    int d;
+
+    @Option(names = "--dv", paramLabel = "DV", description = "value width (default: d)")
+    Integer dv;
+
+    @Option(names = "--dtype", paramLabel = "float32|float64", defaultValue = "float32", converter = Flags.Dtype.class,
+            description = "element type (default: ${DEFAULT-VALUE})")
+    DType dtype;
+
+    @Option(names = "--bound", paramLabel = "B", defaultValue = "1", converter = Flags.Finite.class,
+            description = "entries uniform in [-B, B] (default: ${DEFAULT-VALUE})")
+    double bound;
+
+    @Mixin
+    Flags.Masks masks;
+
+    @Option(names = "--epsilon", paramLabel = "E", defaultValue = "1e-4", converter = Flags.Finite.class,
+            description = "error target of the polynomial method (default: ${DEFAULT-VALUE})")
+    double epsilon;
+
+    @Option(names = "--check-rows", paramLabel = "R", defaultValue = "8",
+            description = "rows checked against the direct sum (default: ${DEFAULT-VALUE})")
+    int checkRows;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "random seed (default: ${DEFAULT-VALUE})")
+    long seed;
+
+    @Mixin
+    Flags.Threads threads;
 
     @Override
-    public String summary() {
-        return "run a random problem: exact vs polynomial method, timed, checked against a direct sum";
-    }
-
-    @Override
-    public String usage() {
-        return """
-                Makes a random order-k problem with entries uniform in [-B, B], runs the exact kernel and the
-                polynomial method on it, and checks sampled rows of the exact result against a direct two-pass sum
-                over every allowed key tuple (computed separately, in float64). Times are of the kernels alone,
-                after a warm-up call on a smaller problem.""";
-    }
-
-    @Override
-    public List<Args.Option> options() {
-        return List.of(
-                Args.Option.value("order", "K", "order k (default 3)"),
-                Args.Option.value("n", "N", "tokens (default 2048)"),
-                Args.Option.value("d", "D", "head width (default 8)"),
-                Args.Option.value("dv", "DV", "value width (default d)"),
-                Args.Option.value("dtype", "float32|float64", "element type (default float32)"),
-                Args.Option.value("bound", "B", "entries uniform in [-B, B] (default 1)"),
-                Args.Option.flag("causal", "causal mask"),
-                Args.Option.value("window", "W1,W2,..", "sliding window per key factor"),
-                Args.Option.value("epsilon", "E", "error target of the polynomial method (default 1e-4)"),
-                Args.Option.value("check-rows", "R", "rows checked against the direct sum (default 8)"),
-                Args.Option.value("seed", "S", "random seed (default 1)"),
-                Args.THREADS);
-    }
-
-    @Override
-    public int run(Args args, PrintStream out, PrintStream err) {
-        int order = args.integer("order", 3);
-        int n = args.integer("n", 2048);
-        int d = args.integer("d", 8);
-        int dv = args.integer("dv", d);
-        double bound = args.number("bound", 1);
-        int checkRows = args.integer("check-rows", 8);
+    int run() {
+        int dv = this.dv == null ? d : this.dv;
         if (order < 2 || n < 1 || d < 1 || dv < 1 || checkRows < 0) {
-            throw new UsageException("demo: order >= 2, n, d, dv >= 1 and check-rows >= 0 are required");
+            throw new UsageException("needs --order >= 2, --n, --d and --dv >= 1, and --check-rows >= 0");
         }
-        DType dtype = switch (args.string("dtype", "float32")) {
-            case "float32" -> DType.FLOAT32;
-            case "float64" -> DType.FLOAT64;
-            default -> throw new UsageException("demo: --dtype must be float32 or float64");
-        };
-        AttentionOptions options = AttentionFlags.parse(args);
-        SplittableRandom rnd = new SplittableRandom(args.integer("seed", 1));
+        if (!(epsilon > 0 && epsilon < 1)) {
+            throw new UsageException("--epsilon must lie in (0, 1), got " + epsilon);
+        }
+        AttentionOptions options = AttentionOptions.defaults().withMask(masks.mask()).withEpsilon(epsilon)
+                .withThreads(threads.count());
+        SplittableRandom rnd = new SplittableRandom(seed);
         Problems problem = Problems.random(rnd, order, n, d, dv, bound, dtype);
         Tensor q = problem.q();
         List<Tensor> keys = problem.keys();

@@ -1,6 +1,5 @@
 package org.tensorattention.cli;
 
-import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -8,70 +7,58 @@ import java.util.Map;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.DType;
 import org.tensorattention.core.Tensor;
-import org.tensorattention.core.grad.LossGradient;
-import org.tensorattention.io.Json;
-import org.tensorattention.io.Npz;
+import org.tensorattention.core.loss.LossGradient;
+import org.tensorattention.io.Progress;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 
 /** {@code tensor-attention loss-gradient}: the training loss L(X) and dL/dX. */
-final class LossGradientCommand implements Command {
-    @Override
-    public String name() {
-        return "loss-gradient";
-    }
+@Command(name = "loss-gradient", mixinStandardHelpOptions = true,
+        header = "the tensor-attention training loss L(X) and its gradient dL/dX",
+        description = {
+            "L(X) = 1/2 || D(X)^{-1} exp(c A1 X (A2 ⊗ A3)^T) (A4 ⊗ A5) Y - E ||_F^2 with ⊗ the Kronecker product. "
+                    + "IN.npz: a1 .. a5 (n x d), x (d x d^2), y (d^2 x dv), e (n x dv), optional scale (0-d; default "
+                    + "1/d). OUT.npz: loss (0-d) and dx (d x d^2), in the dtype of a1. Computed through order-3 tensor "
+                    + "attention of head width d^2, never forming the n^2 x d^2 Kronecker matrices."})
+final class LossGradientCommand extends Base {
+    @Mixin
+    Inputs.FileFlags files;
+
+    @Mixin
+    AttentionFlags.MethodFlags method;
+
+    @Mixin
+    Flags.Quiet quiet;
 
     @Override
-    public String summary() {
-        return "the tensor-attention training loss L(X) and its gradient dL/dX";
-    }
-
-    @Override
-    public String usage() {
-        return """
-                L(X) = 1/2 || D(X)^{-1} exp(c A1 X (A2 ⊗ A3)^T) (A4 ⊗ A5) Y - E ||_F^2 with ⊗ the Kronecker product.
-                IN.npz: a1 .. a5 (n x d), x (d x d^2), y (d^2 x dv), e (n x dv), optional scale (0-d; default 1/d).
-                OUT.npz: loss (0-d) and dx (d x d^2), in the dtype of a1. Computed through order-3 tensor attention
-                of head width d^2, never forming the n^2 x d^2 Kronecker matrices.""";
-    }
-
-    @Override
-    public List<Args.Option> options() {
-        return List.of(
-                Args.Option.value("input", "IN.npz", "arrays a1 .. a5, x, y, e and optionally scale"),
-                ForwardCommand.OUTPUT,
-                ForwardCommand.REPORT,
-                AttentionFlags.METHOD,
-                AttentionFlags.EPSILON,
-                Args.THREADS);
-    }
-
-    @Override
-    public int run(Args args, PrintStream out, PrintStream err) throws Exception {
-        AttentionOptions options = AttentionFlags.parse(args);
-        Inputs.Job job = Inputs.open(args);
-        List<Tensor> a = new ArrayList<>();
-        for (int t = 1; t <= 5; t++) {
-            a.add(job.require("a" + t));
-        }
-        Tensor x = job.require("x");
-        Tensor y = job.require("y");
-        Tensor e = job.require("e");
-        Tensor scale = job.arrays().get("scale");
-        if (scale != null) {
-            if (scale.size() != 1 || !Double.isFinite(scale.get(0))) {
-                throw new UsageException(job.input() + ": 'scale' must be one finite number, got " + scale.describe());
+    int run() throws Exception {
+        AttentionOptions options = method.options();
+        try (Inputs.Job job = Inputs.open(name(), files, in, out)) {
+            List<Tensor> a = new ArrayList<>();
+            for (int t = 1; t <= 5; t++) {
+                a.add(job.require("a" + t));
             }
-            options = options.withScale(scale.get(0));
-        }
-        LossGradient.Result r;
-        try (Ticker ticker = Ticker.start("loss-gradient (" + options.method().label() + ")", err)) {
-            r = LossGradient.compute(a, x, y, e, options);
-        }
-        Map<String, Tensor> results = new LinkedHashMap<>();
-        DType dt = a.get(0).dtype();
-        results.put("loss", Tensor.scalar(r.loss()).to(dt));
-        results.put("dx", r.dx());
-        Npz.write(job.output(), results);
-        if (args.has("report")) {
+            Tensor x = job.require("x");
+            Tensor y = job.require("y");
+            Tensor e = job.require("e");
+            Tensor scale = job.optional("scale");
+            job.finish("a1", err);
+            Inputs.requireRoom(a.get(0).dtype(), Map.of("dx", (long) x.size()));
+            if (scale != null) {
+                if (scale.size() != 1 || !Double.isFinite(scale.get(0))) {
+                    throw new UsageException(job.input + ": 'scale' must be one finite number, got " + scale.describe());
+                }
+                options = options.withScale(scale.get(0));
+            }
+            LossGradient.Result r;
+            try (Progress.Running p = Progress.whileRunning("loss-gradient (" + options.method().label() + ")", err)) {
+                r = LossGradient.compute(a, x, y, e, options);
+            }
+            Map<String, Tensor> results = new LinkedHashMap<>();
+            DType dt = a.get(0).dtype();
+            results.put("loss", Tensor.scalar(r.loss()).to(dt));
+            results.put("dx", r.dx());
+            job.output.writeNpz(results);
             Map<String, Object> j = new LinkedHashMap<>();
             j.put("command", name());
             j.put("method", r.method().label());
@@ -83,7 +70,7 @@ final class LossGradientCommand implements Command {
             j.put("loss", r.loss());
             j.put("reason", r.reason());
             Reports.putPoly(j, r.poly());
-            Json.write(args.path("report"), j);
+            job.report(j);
         }
         return 0;
     }

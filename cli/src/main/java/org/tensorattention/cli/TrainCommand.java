@@ -1,11 +1,16 @@
 package org.tensorattention.cli;
 
+import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
 import org.tensorattention.core.Method;
+import org.tensorattention.io.Progress;
 import org.tensorattention.nn.Checkpoint;
 import org.tensorattention.nn.Experiment;
 import org.tensorattention.nn.ModelConfig;
@@ -15,146 +20,237 @@ import org.tensorattention.nn.TrainingRun;
 import org.tensorattention.nn.Transformer;
 import org.tensorattention.nn.task.MatchData;
 import org.tensorattention.nn.task.Task;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import sun.misc.Signal;
 
 /**
  * {@code tensor-attention train}: a one-layer transformer with attention of order k learns Match3 or Match2;
  * progress on stderr, metrics.json, curve.png and checkpoint.npz in the output folder. {@code --compare}
  * runs the Match3 experiment (order 3 against order 2 at 1x, 2x and 4x width).
+ *
+ * <p>A checkpoint is saved every --checkpoint-every steps and when SIGINT (Ctrl-C) or SIGTERM arrives: the
+ * step under way finishes, the outputs are written, and the exit status is 130 or 143 as for a signal.
  */
-final class TrainCommand implements Command {
+@Command(name = "train", mixinStandardHelpOptions = true,
+        header = "train a small transformer with order-k attention on Match3/Match2 (--compare: the experiment)",
+        description = {
+            "Trains a one-layer transformer (embedding, attention of order k, MLP, per-position classifier) with "
+                    + "AdamW on Match3 or Match2 (SPEC.md section 6), then reports per-position accuracy on held-out "
+                    + "sequences. Each sequence draws s distinct residues of Z_M and its n tokens from them; s is "
+                    + "chosen so that about half the labels are 1 unless --subset is given. Writes metrics.json, "
+                    + "curve.png and checkpoint.npz into --output DIR, which must not exist yet (--overwrite replaces "
+                    + "it). --resume FILE continues a checkpoint to --steps, its curve and metrics included (the "
+                    + "configuration is the checkpoint's); its outputs go to the checkpoint's folder unless --output "
+                    + "says otherwise."})
+final class TrainCommand extends Base {
     static final String DEFAULT_OUTPUT = "train-output";
 
-    @Override
-    public String name() {
-        return "train";
-    }
+    @Option(names = "--task", paramLabel = "match3|match2", defaultValue = "match3", description = "the task (default: ${DEFAULT-VALUE})")
+    String task;
+
+    @Option(names = "--order", paramLabel = "K", description = "attention order (default: the task's arity)")
+    Integer order;
+
+    @Option(names = "--method", paramLabel = "exact|poly", defaultValue = "exact", description = "attention method (default: ${DEFAULT-VALUE})")
+    String method;
+
+    @Option(names = "--epsilon", paramLabel = "E", defaultValue = "1e-4", converter = Flags.Finite.class,
+            description = "poly: error target (default: ${DEFAULT-VALUE})")
+    double epsilon;
+
+    @Option(names = "--width", paramLabel = "D", defaultValue = "" + Defaults.WIDTH, description = "model width (default: ${DEFAULT-VALUE})")
+    int width;
+
+    @Option(names = "--heads", paramLabel = "H", defaultValue = "" + Defaults.HEADS, description = "attention heads (default: ${DEFAULT-VALUE})")
+    int heads;
+
+    @Option(names = "--n", paramLabel = "N", defaultValue = "" + Defaults.N, description = "sequence length (default: ${DEFAULT-VALUE})")
+    int n;
+
+    @Option(names = "--M", paramLabel = "M", defaultValue = "" + Defaults.M, description = "modulus, the vocabulary size (default: ${DEFAULT-VALUE})")
+    int m;
+
+    @Option(names = "--subset", paramLabel = "S", description = "residues per sequence (default: balanced labels)")
+    Integer subset;
+
+    @Option(names = "--steps", paramLabel = "T", description = "optimizer steps (default: " + Defaults.STEPS + "; with --resume, the checkpoint's)")
+    Integer steps;
+
+    @Option(names = "--batch", paramLabel = "B", defaultValue = "" + Defaults.BATCH, description = "sequences per step (default: ${DEFAULT-VALUE})")
+    int batch;
+
+    @Option(names = "--lr", paramLabel = "LR", defaultValue = "" + Defaults.LR, converter = Flags.Finite.class,
+            description = "peak learning rate (default: ${DEFAULT-VALUE})")
+    double lr;
+
+    @Option(names = "--weight-decay", paramLabel = "W", defaultValue = "" + Defaults.WEIGHT_DECAY, converter = Flags.Finite.class,
+            description = "AdamW weight decay (default: ${DEFAULT-VALUE})")
+    double weightDecay;
+
+    @Option(names = "--test-size", paramLabel = "N", defaultValue = "" + Defaults.TEST_SIZE, description = "held-out sequences (default: ${DEFAULT-VALUE})")
+    int testSize;
+
+    @Option(names = "--eval-every", paramLabel = "T", defaultValue = "" + Defaults.EVAL_EVERY, description = "evaluate every T steps (default: ${DEFAULT-VALUE})")
+    int evalEvery;
+
+    @Option(names = "--checkpoint-every", paramLabel = "T", defaultValue = "500",
+            description = "save checkpoint.npz every T steps, 0 for only at the end (default: ${DEFAULT-VALUE})")
+    int checkpointEvery;
+
+    @Option(names = "--mlp", paramLabel = "W", description = "MLP hidden width (default: 4x width)")
+    Integer mlp;
+
+    @Option(names = "--scale", paramLabel = "C", converter = Flags.Finite.class, description = "attention score scale (default: 1/sqrt(head width))")
+    Double scale;
+
+    @Option(names = "--no-sink", description = "no sink token in front of the sequences")
+    boolean noSink;
+
+    @Option(names = "--fourier", description = "start the token table from Fourier features of the residue")
+    boolean fourier;
+
+    @Option(names = "--seed", paramLabel = "S", defaultValue = "1", description = "seed of initialisation and data (default: ${DEFAULT-VALUE})")
+    int seed;
+
+    @Mixin
+    Flags.Threads threads;
+
+    @Option(names = "--output", paramLabel = "DIR", description = "output folder, created if its parent exists (default: " + DEFAULT_OUTPUT + ")")
+    String output;
+
+    @Option(names = "--overwrite", description = "replace what an existing output folder holds")
+    boolean overwrite;
+
+    @Option(names = "--resume", paramLabel = "FILE", description = "continue training from a checkpoint")
+    Path resume;
+
+    @Option(names = "--compare", description = "the Match3 experiment: order 3 vs order 2 at 1x, 2x, 4x width")
+    boolean compare;
+
+    @Mixin
+    Flags.Quiet quiet;
 
     @Override
-    public String summary() {
-        return "train a small transformer with order-k attention on Match3/Match2 (--compare: the experiment)";
-    }
-
-    @Override
-    public String usage() {
-        return """
-                Trains a one-layer transformer (embedding, attention of order k, MLP, per-position classifier) with
-                AdamW on Match3 or Match2 (SPEC.md section 6), then reports per-position accuracy on held-out
-                sequences. Each sequence draws s distinct residues of Z_M and its n tokens from them; s is chosen
-                so that about half the labels are 1 unless --subset is given. With no options: Match3 at the
-                default settings. --resume FILE continues a checkpoint to --steps (the configuration is the
-                checkpoint's). Writes metrics.json, curve.png and checkpoint.npz into --output DIR.""";
-    }
-
-    @Override
-    public List<Args.Option> options() {
-        return List.of(
-                Args.Option.value("task", "match3|match2", "the task (default match3)"),
-                Args.Option.value("order", "K", "attention order (default 3)"),
-                Args.Option.value("method", "exact|poly", "attention method (default exact)"),
-                Args.Option.value("epsilon", "E", "poly: error target (default 1e-4)"),
-                Args.Option.value("width", "D", "model width (default " + Defaults.WIDTH + ")"),
-                Args.Option.value("heads", "H", "attention heads (default " + Defaults.HEADS + ")"),
-                Args.Option.value("n", "N", "sequence length (default " + Defaults.N + ")"),
-                Args.Option.value("M", "M", "modulus, the vocabulary size (default " + Defaults.M + ")"),
-                Args.Option.value("subset", "S", "residues per sequence (default: balanced labels)"),
-                Args.Option.value("steps", "T", "optimizer steps (default " + Defaults.STEPS + ")"),
-                Args.Option.value("batch", "B", "sequences per step (default " + Defaults.BATCH + ")"),
-                Args.Option.value("lr", "LR", "peak learning rate (default " + Defaults.LR + ")"),
-                Args.Option.value("weight-decay", "W", "AdamW weight decay (default " + Defaults.WEIGHT_DECAY + ")"),
-                Args.Option.value("test-size", "N", "held-out sequences (default " + Defaults.TEST_SIZE + ")"),
-                Args.Option.value("eval-every", "T", "evaluate every T steps (default " + Defaults.EVAL_EVERY + ")"),
-                Args.Option.value("mlp", "W", "MLP hidden width (default 4x width)"),
-                Args.Option.value("scale", "C", "attention score scale (default 1/sqrt(head width))"),
-                Args.Option.flag("no-sink", "no sink token in front of the sequences"),
-                Args.Option.flag("fourier", "start the token table from Fourier features of the residue"),
-                Args.Option.value("seed", "S", "seed of initialisation and data (default 1)"),
-                Args.THREADS,
-                Args.Option.value("output", "DIR", "output folder, created if its parent exists (default " + DEFAULT_OUTPUT + ")"),
-                Args.Option.value("resume", "FILE", "continue training from a checkpoint"),
-                Args.Option.flag("compare", "the Match3 experiment: order 3 vs order 2 at 1x, 2x, 4x width"),
-                Args.Option.flag("quiet", "no progress bar"));
-    }
-
-    @Override
-    public int run(Args args, PrintStream out, PrintStream err) throws Exception {
-        int threads = args.integer("threads", 0);
-        if (threads < 0) {
-            throw new UsageException("--threads must be >= 0, got " + threads);
+    int run() throws Exception {
+        if (checkpointEvery < 0) {
+            throw new UsageException("--checkpoint-every must be >= 0, got " + checkpointEvery);
         }
-        threads = threads == 0 ? Runtime.getRuntime().availableProcessors() : threads;
-        Path dir = outputDir(args.string("output", DEFAULT_OUTPUT));
-        PrintStream progress = args.has("quiet") ? null : err;
-        if (args.has("resume")) {
-            Checkpoint.Loaded c = Checkpoint.load(args.path("resume"), threads);
-            TrainConfig tc = c.train().withSteps(args.integer("steps", c.train().steps()));
-            Trainer trainer = new Checkpoint.Loaded(c.model(), tc, c.optimizer()).trainer();
-            if (trainer.stepsDone() >= tc.steps()) {
-                throw new UsageException("the checkpoint has done " + trainer.stepsDone() + " steps already; ask for more with --steps");
+        int threadCount = threads.resolved();
+        PrintStream progress = Progress.defaultMode().quiet() ? null : err;
+        if (resume != null) {
+            Checkpoint.Loaded c = Checkpoint.load(resume, threadCount);
+            TrainConfig tc = c.train().withSteps(steps == null ? c.train().steps() : steps);
+            if (c.optimizer().step() >= tc.steps()) {
+                throw new UsageException("the checkpoint has done " + c.optimizer().step() + " steps already; ask for more with --steps");
             }
-            report(out, finish(TrainingRun.train("resumed", trainer, progress), dir), dir);
-            return 0;
+            Path own = resume.toAbsolutePath().getParent();
+            Path dir = outputDir(output == null ? own.toString() : output, own);
+            Trainer trainer = c.withTrain(tc).trainer();
+            return train("resumed", trainer, progress, dir);
         }
-        Task task = Task.parse(args.string("task", "match3"));
-        int n = args.integer("n", Defaults.N);
-        int m = args.integer("M", task == Task.MATCH2 ? Defaults.M2 : Defaults.M);
-        int order = args.integer("order", task.arity());
-        int width = args.integer("width", Defaults.WIDTH);
-        int heads = args.integer("heads", Defaults.HEADS);
-        if (n < 1 || m < 2 || order < 2 || width < 1 || heads < 1) {
-            throw new UsageException("need n >= 1, M >= 2, order >= 2, width >= 1 and heads >= 1");
+        Task t;
+        try {
+            t = Task.parse(task);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--task " + task + ": " + e.getMessage());
         }
-        Method method = Method.parse(args.string("method", "exact"));
-        if (method == Method.AUTO) {
+        int k = order == null ? t.arity() : order;
+        if (n < 1 || m < 2 || k < 2 || width < 1 || heads < 1) {
+            throw new UsageException("needs --n >= 1, --M >= 2, --order >= 2, --width >= 1 and --heads >= 1");
+        }
+        Method mt = Method.parse(method);
+        if (mt == Method.AUTO) {
             throw new UsageException("--method must be exact or poly for training");
         }
-        ModelConfig mc = Defaults.model(m, n, width, heads, order, args.integer("seed", 1))
-                .withMethod(method, args.number("epsilon", 1e-4))
-                .withSink(!args.has("no-sink"))
-                .withFourier(args.has("fourier"));
-        if (args.has("mlp")) {
-            int hidden = args.integer("mlp", 0);
-            if (hidden < 0) {
-                throw new UsageException("--mlp must be >= 0, got " + hidden);
+        ModelConfig mc = Defaults.model(m, n, width, heads, k, seed).withMethod(mt, epsilon).withSink(!noSink).withFourier(fourier);
+        if (mlp != null) {
+            if (mlp < 0) {
+                throw new UsageException("--mlp must be >= 0, got " + mlp);
             }
-            mc = mc.withMlp(hidden, mc.activation());
+            mc = mc.withMlp(mlp, mc.activation());
         }
-        if (args.has("scale")) {
-            mc = mc.withScale(args.number("scale", 1));
+        if (scale != null) {
+            mc = mc.withScale(scale);
         }
-        int subset = args.has("subset") ? args.integer("subset", m) : MatchData.balancedSubset(task, n, m);
-        TrainConfig tc = new TrainConfig(task, n, m, subset, args.integer("steps", Defaults.STEPS),
-                args.integer("batch", Defaults.BATCH), args.number("lr", Defaults.LR),
-                args.number("weight-decay", Defaults.WEIGHT_DECAY), Defaults.warmup(args.integer("steps", Defaults.STEPS)),
-                args.integer("seed", 1), args.integer("test-size", Defaults.TEST_SIZE),
-                args.integer("eval-every", Defaults.EVAL_EVERY));
-        if (args.has("compare")) {
-            List<TrainingRun.Result> results = Experiment.compare(mc, tc, Experiment.MATCH3_ARMS, threads, dir, progress);
+        int s = subset != null ? subset : MatchData.balancedSubset(t, n, m);
+        int total = steps == null ? Defaults.STEPS : steps;
+        TrainConfig tc = new TrainConfig(t, n, m, s, total, batch, lr, weightDecay, Defaults.warmup(total), seed, testSize, evalEvery);
+        Path dir = outputDir(output == null ? DEFAULT_OUTPUT : output, null);
+        if (compare) {
+            List<TrainingRun.Result> results = Experiment.compare(mc, tc, Experiment.MATCH3_ARMS, threadCount, dir, progress);
             out.print(Experiment.table(results));
             out.println("wrote " + dir.resolve("compare.png") + ", compare.md, compare.json and one folder per model");
             return 0;
         }
         out.printf(Locale.ROOT, "%s: n = %d, M = %d, subset %d (positive rate %.3f), order %d, width %d, %d heads, %s%n",
-                task.label(), n, m, subset, new MatchData(task, n, m, subset).positiveRate(2000), order, width, heads, method.label());
-        Trainer trainer = new Trainer(new Transformer(mc, threads), tc);
-        report(out, finish(TrainingRun.train("order " + order, trainer, progress), dir), dir);
-        return 0;
+                t.label(), n, m, s, new MatchData(t, n, m, s).positiveRate(2000), k, width, heads, mt.label());
+        return train("order " + k, new Trainer(new Transformer(mc, threadCount), tc), progress, dir);
     }
 
-    private static TrainingRun.Result finish(TrainingRun.Result r, Path dir) throws java.io.IOException {
+    /** Trains with checkpoints and signal handling, writes the outputs, prints the final line. */
+    private int train(String label, Trainer trainer, PrintStream progress, Path dir) throws IOException {
+        Path checkpoint = dir.resolve("checkpoint.npz");
+        AtomicBoolean stop = new AtomicBoolean();
+        AtomicReference<String> signal = new AtomicReference<>();
+        TrainingRun.Result r;
+        try (SignalStop handlers = new SignalStop(stop, signal)) {
+            r = TrainingRun.train(label, trainer, progress, new TrainingRun.Checkpoints(checkpointEvery, checkpoint, stop));
+        }
         TrainingRun.writeOutputs(r, dir);
-        return r;
-    }
-
-    private static void report(PrintStream out, TrainingRun.Result r, Path dir) {
         out.printf(Locale.ROOT, "steps %d  time %.1f s  train accuracy %.4f  held-out accuracy %.4f%n", r.steps(),
                 r.seconds(), r.trainAccuracy(), r.testAccuracy());
         out.println("wrote " + dir.resolve("metrics.json") + ", curve.png, checkpoint.npz");
+        if (signal.get() != null) {
+            err.println("tensor-attention train: stopped by SIG" + signal.get() + " after step " + r.steps() + " of "
+                    + trainer.config().steps() + "; continue with: tensor-attention train --resume " + checkpoint);
+            return signal.get().equals("INT") ? 130 : 143;
+        }
+        return 0;
     }
 
-    /** The folder, created when its parent exists; a missing parent is bad input. */
-    static Path outputDir(String name) throws java.io.IOException {
-        Path dir = Path.of(name).toAbsolutePath();
+    /**
+     * While training, SIGINT and SIGTERM ask the loop to stop after the step under way (so that a checkpoint
+     * of consistent parameters is written) instead of ending the JVM; the previous handlers come back after.
+     */
+    private static final class SignalStop implements AutoCloseable {
+        private final List<Signal> signals = List.of(new Signal("INT"), new Signal("TERM"));
+        private final List<sun.misc.SignalHandler> previous = new java.util.ArrayList<>();
+
+        SignalStop(AtomicBoolean stop, AtomicReference<String> which) {
+            for (Signal s : signals) {
+                previous.add(Signal.handle(s, sig -> {
+                    which.compareAndSet(null, sig.getName());
+                    stop.set(true);
+                }));
+            }
+        }
+
+        @Override
+        public void close() {
+            for (int i = 0; i < signals.size(); i++) {
+                Signal.handle(signals.get(i), previous.get(i));
+            }
+        }
+    }
+
+    /**
+     * The output folder, created when its parent exists; a missing parent is bad input. An existing folder
+     * that holds files is refused unless --overwrite is given, or it is {@code own}, the folder of the
+     * checkpoint being resumed.
+     */
+    Path outputDir(String name, Path own) throws IOException {
+        Path dir = Path.of(name).toAbsolutePath().normalize();
         if (Files.isDirectory(dir)) {
+            boolean empty;
+            try (Stream<Path> s = Files.list(dir)) {
+                empty = s.findAny().isEmpty();
+            }
+            boolean resumingInPlace = own != null && Files.isSameFile(dir, own);
+            if (!empty && !overwrite && !resumingInPlace) {
+                throw new UsageException("--output " + name + " exists and is not empty; give --overwrite to replace its files, or another folder");
+            }
             return dir;
         }
         if (Files.exists(dir)) {
@@ -162,7 +258,7 @@ final class TrainCommand implements Command {
         }
         Path parent = dir.getParent();
         if (parent == null || !Files.isDirectory(parent)) {
-            throw new UsageException("output folder " + parent + " does not exist");
+            throw new UsageException("--output " + name + ": folder " + parent + " does not exist");
         }
         Files.createDirectory(dir);
         return dir;

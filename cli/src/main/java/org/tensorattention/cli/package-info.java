@@ -1,6 +1,5 @@
 /**
- * The {@code tensor-attention} command line: one {@link org.tensorattention.cli.Command} per subcommand,
- * options declared up front and parsed by {@link org.tensorattention.cli.Args}; every failure becomes one line
- * on stderr and a non-zero exit ({@link org.tensorattention.cli.Main}).
+ * The {@code tensor-attention} command line on picocli: one {@code @Command} class per subcommand, shared
+ * options as mixins, every failure one line on stderr and a non-zero exit ({@link org.tensorattention.cli.Main}).
  */
 package org.tensorattention.cli;

@@ -135,13 +135,16 @@ class BadInputTest {
     @Test
     void badOptions() throws Exception {
         Path in = write(order3());
-        assertTrue(forward(in, "--window", "3").contains("widths"));
+        assertTrue(forward(in, "--window", "3").contains("--window gives 1 width but"));
         assertTrue(forward(in, "--window", "a,b").contains("--window"));
         assertTrue(forward(in, "--method", "fast").contains("unknown method"));
         assertTrue(forward(in, "--epsilon", "2").contains("--epsilon"));
-        assertTrue(forward(in, "--bogus").contains("unknown option --bogus"));
-        assertTrue(fails("forward", "--input", in.toString()).contains("--output is required"));
-        assertTrue(fails("nonsense").contains("unknown command"));
+        assertTrue(forward(in, "--epsilon", "nan").contains("--epsilon: expected a finite number, got 'nan'"));
+        assertTrue(forward(in, "--threads", "x").contains("--threads: 'x' is not a whole number"));
+        String line = forward(in, "--bogus");
+        assertEquals("tensor-attention forward: unknown option --bogus (see tensor-attention forward --help)", line.strip());
+        assertEquals("tensor-attention forward: --output is required", fails("forward", "--input", in.toString()).strip());
+        assertTrue(fails("nonsense").contains("unknown command 'nonsense'"));
     }
 
     @Test
@@ -159,11 +162,51 @@ class BadInputTest {
     }
 
     @Test
-    void helpWorksForEveryCommand() {
-        for (String name : Main.commands().keySet()) {
-            ByteArrayOutputStream stdout = new ByteArrayOutputStream();
-            assertEquals(0, Main.run(new String[] {name, "--help"}, new PrintStream(stdout), new PrintStream(new ByteArrayOutputStream())));
-            assertTrue(stdout.toString().contains("usage: tensor-attention " + name));
+    void helpWorksForEveryCommandAndAgreesWithHelpCommand() {
+        List<String[]> commands = new ArrayList<>();
+        picocli.CommandLine root = Main.commandLine(System.in, System.out, System.err);
+        for (var e : root.getSubcommands().entrySet()) {
+            if (e.getKey().equals("help")) {
+                continue;
+            }
+            commands.add(new String[] {e.getKey()});
+            for (String sub : e.getValue().getSubcommands().keySet()) {
+                if (!sub.equals("help")) {
+                    commands.add(new String[] {e.getKey(), sub});
+                }
+            }
         }
+        assertTrue(commands.size() >= 10, commands.toString());
+        for (String[] words : commands) {
+            String name = String.join(" ", words);
+            List<String> dashHelp = new ArrayList<>(List.of(words));
+            dashHelp.add("--help");
+            List<String> helpWord = new ArrayList<>(List.of(words));
+            helpWord.add(words.length - 1, "help");
+            String a = stdout(dashHelp);
+            assertTrue(a.contains("Usage: tensor-attention " + name), name + ": " + a);
+            assertEquals(a, stdout(helpWord), "help " + name + " and " + name + " --help agree");
+            List<String> fromTheTop = new ArrayList<>(List.of("help"));
+            fromTheTop.addAll(List.of(words));
+            assertEquals(a, stdout(fromTheTop), "help " + name + " from the top");
+        }
+    }
+
+    private static String stdout(List<String> argv) {
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(0, Main.run(argv.toArray(String[]::new), new PrintStream(stdout), new PrintStream(err)), argv + ": " + err);
+        return stdout.toString(StandardCharsets.UTF_8);
+    }
+
+    @Test
+    void experimentHelpListsTheExperimentsAndVersionIsThePoms() {
+        String help = stdout(List.of("experiment", "--help"));
+        for (String e : new String[] {"error", "threshold", "hardness"}) {
+            assertTrue(help.contains("  " + e + " "), help);
+        }
+        String v = stdout(List.of("-V"));
+        assertEquals(v, stdout(List.of("--version")));
+        assertTrue(v.matches("tensor-attention \\d+\\.\\d+\\.\\d+(-SNAPSHOT)?\\s*"), v);
     }
 }

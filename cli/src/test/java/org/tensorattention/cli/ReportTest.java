@@ -45,4 +45,11 @@ class ReportTest {
             assertTrue(json.contains(key), key + " in " + json);
         }
     }
+
+    @Test
+    void aWindowIsWrittenAsAnArrayOfWidths() throws Exception {
+        String json = report("--method", "exact", "--window", "2,3");
+        assertTrue(json.contains("\"mask\": \"window\""), json);
+        assertTrue(json.contains("\"window\": [2, 3]"), json);
+    }
 }

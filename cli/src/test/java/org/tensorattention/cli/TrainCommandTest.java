@@ -77,4 +77,42 @@ class TrainCommandTest {
         assertEquals(2, r.status());
         assertTrue(r.err().contains("does not exist"), r.err());
     }
+
+    private static final String[] TINY = {"train", "--task", "match2", "--n", "6", "--M", "8", "--width", "8", "--heads", "2",
+        "--steps", "6", "--batch", "8", "--test-size", "16", "--eval-every", "3", "--threads", "1", "--quiet"};
+
+    private static String[] tiny(String... more) {
+        String[] argv = java.util.Arrays.copyOf(TINY, TINY.length + more.length);
+        System.arraycopy(more, 0, argv, TINY.length, more.length);
+        return argv;
+    }
+
+    @Test
+    void aRerunIntoAnExistingFolderIsRefusedUnlessOverwrite() throws Exception {
+        Path dir = tmp.resolve("run");
+        assertEquals(0, run(tiny("--output", dir.toString())).status());
+        byte[] before = Files.readAllBytes(dir.resolve("checkpoint.npz"));
+        Run again = run(tiny("--output", dir.toString(), "--seed", "2"));
+        assertEquals(2, again.status());
+        assertEquals("tensor-attention train: --output " + dir + " exists and is not empty; give --overwrite to replace"
+                + " its files, or another folder", again.err().strip());
+        assertTrue(java.util.Arrays.equals(before, Files.readAllBytes(dir.resolve("checkpoint.npz"))), "untouched");
+        assertEquals(0, run(tiny("--output", dir.toString(), "--seed", "2", "--overwrite")).status());
+        assertTrue(!java.util.Arrays.equals(before, Files.readAllBytes(dir.resolve("checkpoint.npz"))), "replaced");
+    }
+
+    @Test
+    void theFinalLineAndMetricsAgreeAndQuietMeansNoProgress() throws Exception {
+        Path dir = tmp.resolve("run");
+        Run r = run(tiny("--output", dir.toString()));
+        assertEquals(0, r.status(), r.err());
+        assertEquals("", r.err(), "--quiet: nothing on stderr");
+        java.util.regex.Matcher line = java.util.regex.Pattern.compile("train accuracy ([0-9.]+)").matcher(r.out());
+        assertTrue(line.find(), r.out());
+        java.util.regex.Matcher json = java.util.regex.Pattern.compile("\"final_train_accuracy\": ([0-9.eE+-]+)")
+                .matcher(Files.readString(dir.resolve("metrics.json")));
+        assertTrue(json.find());
+        assertEquals(line.group(1), String.format(java.util.Locale.ROOT, "%.4f", Double.parseDouble(json.group(1))));
+        assertTrue(Files.readString(dir.resolve("metrics.json")).contains("\"method\": \"exact\""), "choices by name");
+    }
 }

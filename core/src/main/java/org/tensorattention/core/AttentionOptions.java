@@ -6,7 +6,7 @@ package org.tensorattention.core;
  * @param scale   c in s(i,J) = c * sum_l Q[i,l] prod_t K_t[j_t,l]; NaN means the default 1/d
  * @param mask    which key tuples each query sees
  * @param method  exact, poly or auto
- * @param epsilon for poly and auto: the guaranteed bound max |O~ - O| <= epsilon * Vinf
+ * @param epsilon for poly and auto: the guaranteed bound max |O~ - O| &lt;= epsilon * Vinf
  * @param threads worker threads; 0 means one per available processor
  */
 public record AttentionOptions(double scale, Mask mask, Method method, double epsilon, int threads) {

@@ -22,7 +22,7 @@ public record AttentionResult(Tensor output, Tensor logSumExp, Method method, do
      * @param rank       r = C(d + g, g), columns of the feature maps
      * @param radius     R >= max |s(i,J)|, the interval [-R, R] on which p is certified
      * @param delta      certified relative error of p on [-R, R]
-     * @param errorBound the guarantee max |O~ - O| <= errorBound (= eps * Vinf with eps >= 2 delta / (1 - delta))
+     * @param errorBound the guarantee max |O~ - O| &lt;= errorBound (= eps * Vinf with eps >= 2 delta / (1 - delta))
      */
     public record PolyInfo(int degree, long rank, double radius, double delta, double errorBound) {
     }

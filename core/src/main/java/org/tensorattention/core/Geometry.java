@@ -70,4 +70,16 @@ public record Geometry(int problems, int nq, int[] nk, int d, int dv, int[] kvPr
     public double exactFlops(Mask mask) {
         return 2.0 * (d + dv) * tuples(mask);
     }
+
+    /** The leading (batch, head) shape of an array: all but its last two dimensions. */
+    public static int[] leading(Tensor t) {
+        return java.util.Arrays.copyOf(t.shape(), t.rank() - 2);
+    }
+
+    /** lead followed by tail, e.g. an output shape from q's leading shape, nq and dv. */
+    public static int[] concat(int[] lead, int... tail) {
+        int[] s = java.util.Arrays.copyOf(lead, lead.length + tail.length);
+        System.arraycopy(tail, 0, s, lead.length, tail.length);
+        return s;
+    }
 }

@@ -87,6 +87,33 @@ public final class BruteForce {
         return o;
     }
 
+    /** log sum_{J allowed} exp(s(i, J)) per query, -infinity for a row that sees no tuple; max first, then the sum. */
+    public static double[] logSumExp(double[][] q, double[][][] k, double c, Mask mask) {
+        int[] n = new int[k.length];
+        for (int t = 0; t < k.length; t++) {
+            n[t] = k[t].length;
+        }
+        double[] lse = new double[q.length];
+        for (int i = 0; i < q.length; i++) {
+            double max = Double.NEGATIVE_INFINITY;
+            int[] j = new int[k.length];
+            do {
+                if (allowed(mask, i, j)) {
+                    max = Math.max(max, score(q, k, c, i, j));
+                }
+            } while (next(j, n));
+            double sum = 0;
+            j = new int[k.length];
+            do {
+                if (allowed(mask, i, j)) {
+                    sum += Math.exp(score(q, k, c, i, j) - max);
+                }
+            } while (next(j, n));
+            lse[i] = sum > 0 ? max + Math.log(sum) : Double.NEGATIVE_INFINITY;
+        }
+        return lse;
+    }
+
     /** A seeded random matrix with entries uniform in [-bound, bound]. */
     public static double[][] random(java.util.Random rnd, int rows, int cols, double bound) {
         double[][] m = new double[rows][cols];

@@ -13,8 +13,8 @@ import org.tensorattention.core.GradientResult;
 import org.tensorattention.core.Method;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
+import org.tensorattention.io.Progress;
 import org.tensorattention.plot.LinePlot;
-import org.tensorattention.plot.ProgressBar;
 
 /**
  * {@code tensor-attention bench}: times the exact kernel and the polynomial method, forward and backward, over
@@ -73,7 +73,7 @@ public final class Bench {
         int passes = cfg.backward() ? 2 : 1;
         boolean torch = cfg.torch() && cfg.order() == 3 && cfg.exactN().length > 0;
         int steps = passes * (cfg.exactN().length + cfg.polyN().length) + (torch ? 1 : 0);
-        ProgressBar bar = steps > 0 ? new ProgressBar("bench", steps, progress) : null;
+        Progress bar = steps > 0 ? new Progress("bench", steps, progress) : null;
         List<Row> rows = new ArrayList<>();
         series(rows, Method.EXACT, "forward", cfg.exactN(), base, bar);
         if (cfg.backward()) {
@@ -128,7 +128,7 @@ public final class Bench {
     }
 
     /** Times one method and pass over the sizes, skipping sizes predicted to blow the budget. */
-    private void series(List<Row> rows, Method method, String pass, int[] sizes, AttentionOptions base, ProgressBar bar) {
+    private void series(List<Row> rows, Method method, String pass, int[] sizes, AttentionOptions base, Progress bar) {
         AttentionOptions opt = base.withMethod(method);
         double exponent = method == Method.EXACT ? cfg.order() : 1;
         double lastN = 0;

@@ -2,9 +2,9 @@ package org.tensorattention.evidence;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import org.tensorattention.io.OutputTarget;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -91,7 +91,7 @@ public final class Csv {
             if (parent != null) {
                 Files.createDirectories(parent);
             }
-            Files.writeString(file, text(), StandardCharsets.UTF_8);
+            OutputTarget.of(file).writeText(text());
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
         }

@@ -13,11 +13,11 @@ import org.tensorattention.core.Mask;
 import org.tensorattention.core.Method;
 import org.tensorattention.core.Parallel;
 import org.tensorattention.core.TensorAttention;
+import org.tensorattention.io.Progress;
 import org.tensorattention.plot.LinePlot;
-import org.tensorattention.plot.ProgressBar;
 
 /**
- * {@code tensor-attention experiment error}: the polynomial method's certificate max |O~ - O| <= eps * Vinf,
+ * {@code tensor-attention experiment error}: the polynomial method's certificate max |O~ - O| &lt;= eps * Vinf,
  * checked on many small random problems across orders, masks, targets eps and entry bounds B. The reference
  * O is the exact kernel in float64. Writes error.csv and error.png (measured error against the bound, log-log,
  * with the line y = x: every point must lie below it).
@@ -100,7 +100,7 @@ public final class ErrorExperiment {
         Path dir = Outputs.folder(cfg.output());
         out.println("experiment error: " + Machine.describe());
         Run[] runs = new Run[cfg.runs()];
-        ProgressBar bar = new ProgressBar("error", cfg.runs(), progress);
+        Progress bar = new Progress("error", cfg.runs(), progress);
         int threads = AttentionOptions.defaults().withThreads(cfg.threads()).threadCount();
         // Problems are tiny: run them side by side, one thread each.
         Parallel.forEach(cfg.runs(), threads, r -> {

@@ -8,9 +8,9 @@ import java.util.Locale;
 import java.util.SplittableRandom;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
+import org.tensorattention.io.Progress;
 import org.tensorattention.plot.LinePlot;
 import org.tensorattention.plot.Panels;
-import org.tensorattention.plot.ProgressBar;
 
 /**
  * {@code tensor-attention experiment hardness}: random 3-MaxIP instances with and without a planted triple,
@@ -27,7 +27,7 @@ public final class HardnessExperiment {
      * @param instances instances per n (alternately planted and not)
      * @param dFactor   d = ceil(dFactor * log2 n)
      * @param density   probability of each bit
-     * @param epsilon   the constant accuracy the rank is computed for (max |O~ - O| <= epsilon, Vinf = 1 here)
+     * @param epsilon   the constant accuracy the rank is computed for (max |O~ - O| &lt;= epsilon, Vinf = 1 here)
      */
     public record Config(int[] sizes, int instances, double dFactor, double density, double epsilon, int threads,
                          long seed, Path output) {
@@ -79,7 +79,7 @@ public final class HardnessExperiment {
         for (int n : cfg.sizes()) {
             total += Math.pow(n, 3) * cfg.instances();
         }
-        ProgressBar bar = new ProgressBar("hardness", total, progress);
+        Progress bar = new Progress("hardness", total, progress);
         List<Result> results = new ArrayList<>();
         int wrong = 0;
         for (int n : cfg.sizes()) {

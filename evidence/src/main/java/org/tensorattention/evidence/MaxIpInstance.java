@@ -3,7 +3,7 @@ package org.tensorattention.evidence;
 import java.util.SplittableRandom;
 
 /**
- * A 3-MaxIP instance: sets A, B, C of n vectors in {0,1}^d (d <= 63, one long bit mask per vector) and a
+ * A 3-MaxIP instance: sets A, B, C of n vectors in {0,1}^d (d &lt;= 63, one long bit mask per vector) and a
  * threshold t; the question is whether some triple reaches {@code <a,b,c> = sum_l a_l b_l c_l >= t}.
  *
  * <p>{@link #random} makes the hardest kind this project can check: t is one more than the largest
@@ -104,7 +104,7 @@ public record MaxIpInstance(int d, long[] a, long[] b, long[] c, int t, boolean 
         return best;
     }
 
-    /** For each a_i, max over (j1, j2) of <a_i, b_j1, c_j2>, by brute force (n^3 popcounts). */
+    /** For each a_i, max over (j1, j2) of &lt;a_i, b_j1, c_j2>, by brute force (n^3 popcounts). */
     public int[] bestPerQuery() {
         int[] best = new int[a.length];
         for (int i = 0; i < a.length; i++) {

@@ -10,10 +10,10 @@ import org.tensorattention.core.TensorAttention;
 /**
  * The reduction of SPEC.md section 5: one order-3 attention call decides a 3-MaxIP instance.
  *
- * <p>Scores s(i, j1, j2) = lambda <a_i, b_j1, c_j2> (entries lambda^{1/3} times the bits, scale 1). One more
+ * <p>Scores s(i, j1, j2) = lambda &lt;a_i, b_j1, c_j2> (entries lambda^{1/3} times the bits, scale 1). One more
  * key row in each factor, the dummy, scores lambda (t - 1/2) against every query through {@code m} extra
  * coordinates (1 in every query, 0 in every real key, x = sqrt(lambda (t - 1/2) / m) in the dummy keys, m
- * chosen so that x <= lambda^{1/3}); a dummy paired with a real key scores 0. Both value factors are the
+ * chosen so that x &lt;= lambda^{1/3}); a dummy paired with a real key scores 0. Both value factors are the
  * indicator of the dummy row (dv = 1), so O[i] is the softmax weight of the dummy pair: above 1/2 when no
  * triple with a_i reaches t, below when one does. lambda = 2 (2 ln n + 3) makes the two cases differ by a
  * constant margin: the n^2 real pairs below lambda (t - 1) weigh at most e^{-3} of the dummy, and one pair at
@@ -77,7 +77,7 @@ public record MaxIpReduction(MaxIpInstance instance, Tensor q, List<Tensor> keys
         return TensorAttention.forward(q, keys, values, options(threads));
     }
 
-    /** Reads the decision off O: query i has a triple reaching t iff O[i] < 1/2. */
+    /** Reads the decision off O: query i has a triple reaching t iff O[i] &lt; 1/2. */
     public static boolean[] decide(Tensor output) {
         boolean[] yes = new boolean[output.size()];
         for (int i = 0; i < yes.length; i++) {

@@ -25,8 +25,8 @@ public final class RankNeeded {
     }
 
     /**
-     * The need for output accuracy epsilon (max |O~ - O| <= epsilon Vinf): weights within relative error delta
-     * with 2 delta / (1 - delta) <= epsilon, i.e. delta = epsilon / (2 + epsilon).
+     * The need for output accuracy epsilon (max |O~ - O| &lt;= epsilon Vinf): weights within relative error delta
+     * with 2 delta / (1 - delta) &lt;= epsilon, i.e. delta = epsilon / (2 + epsilon).
      */
     public static Need forAccuracy(double radius, double epsilon, int d) {
         return forDelta(radius, epsilon / (2 + epsilon), d);

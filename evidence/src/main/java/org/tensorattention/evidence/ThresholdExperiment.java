@@ -12,9 +12,9 @@ import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.DType;
 import org.tensorattention.core.Method;
 import org.tensorattention.core.TensorAttention;
+import org.tensorattention.io.Progress;
 import org.tensorattention.plot.LinePlot;
 import org.tensorattention.plot.Panels;
-import org.tensorattention.plot.ProgressBar;
 
 /**
  * {@code tensor-attention experiment threshold}: where the polynomial method stops paying as the entry bound B
@@ -100,7 +100,7 @@ public final class ThresholdExperiment {
         out.println("experiment threshold: " + Machine.describe());
         AttentionOptions base = AttentionOptions.defaults().withEpsilon(cfg.epsilon()).withThreads(cfg.threads());
         int k = cfg.order();
-        ProgressBar bar = new ProgressBar("threshold", cfg.exactN().length + cfg.polyN().length * cfg.bounds().length,
+        Progress bar = new Progress("threshold", cfg.exactN().length + cfg.polyN().length * cfg.bounds().length,
                 progress);
 
         // 1. The exact kernel at small n; c_exact by least squares with the exponent fixed at k.

@@ -1,6 +1,5 @@
 package org.tensorattention.io;
 
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -30,11 +29,11 @@ public final class AttentionFiles {
      * @return the keys and the values, in factor order
      * @throws IllegalArgumentException naming the array that is missing, and what it pairs with
      */
-    public static List<List<Tensor>> factors(Map<String, Tensor> arrays, Path file) {
+    public static List<List<Tensor>> factors(Map<String, Tensor> arrays, String file) {
         TreeSet<Integer> indices = new TreeSet<>();
         for (String name : arrays.keySet()) {
             Matcher m = FACTOR.matcher(name);
-            if (m.matches()) {
+            if (m.matches() && m.group(2).charAt(0) != '0') {
                 indices.add(Integer.parseInt(m.group(2)));
             }
         }
@@ -75,7 +74,10 @@ public final class AttentionFiles {
         j.put("dv", g.dv());
         j.put("problems", g.problems());
         j.put("dtype", q.dtype().numpyName());
-        j.put("mask", o.mask().toString());
+        j.put("mask", o.mask().kind().name().toLowerCase(java.util.Locale.ROOT));
+        if (o.mask().windows().length > 0) {
+            j.put("window", java.util.Arrays.stream(o.mask().windows()).asLongStream().toArray());
+        }
         j.put("scale", o.scaleFor(g.d()));
         j.put("threads", o.threadCount());
         j.put("reason", reason);

@@ -1,6 +1,5 @@
 package org.tensorattention.io;
 
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.lang.reflect.Array;
 import java.math.BigDecimal;
@@ -26,14 +25,12 @@ public final class Json {
 
     /** Writes value as JSON: the file appears complete or not at all. */
     public static void write(Path file, Object value) throws NpzException {
-        byte[] bytes = render(value).getBytes(StandardCharsets.UTF_8);
-        AtomicFiles.write(file, out -> out.write(bytes));
+        OutputTarget.of(file).writeText(render(value));
     }
 
     /** Writes text the same way (CSV, reports). */
     public static void writeText(Path file, String text) throws NpzException {
-        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
-        AtomicFiles.write(file, out -> out.write(bytes));
+        OutputTarget.of(file).writeText(text);
     }
 
     public static String render(Object value) {

@@ -181,7 +181,7 @@ public final class Npy {
     /** Writes a .npy file atomically: it appears complete or not at all. */
     public static void write(Path file, Tensor tensor) throws NpzException {
         requireTensor(tensor, file.toString());
-        AtomicFiles.write(file, out -> write(out, tensor));
+        OutputTarget.of(file).write(out -> write(out, tensor));
     }
 
     /** Writes the bytes of a .npy file (header and data) to a stream. */

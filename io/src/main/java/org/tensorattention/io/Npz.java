@@ -196,23 +196,29 @@ public final class Npz {
         if (arrays == null) {
             throw new IllegalArgumentException(file + ": no arrays to write (null)");
         }
-        AtomicFiles.write(file, out -> {
-            ZipOutputStream zip = new ZipOutputStream(out);
-            for (Map.Entry<String, Tensor> e : arrays.entrySet()) {
-                String key = e.getKey();
-                Tensor tensor = e.getValue();
-                if (key == null || key.isEmpty()) {
-                    throw new IllegalArgumentException(file + ": an array has an empty name");
-                }
-                if (tensor == null) {
-                    throw new IllegalArgumentException(file + ": array '" + key + "' is null");
-                }
-                zip.putNextEntry(entry(key + SUFFIX, tensor, compressed));
-                Npy.write(zip, tensor);
-                zip.closeEntry();
+        OutputTarget.of(file).write(out -> write(out, arrays, compressed, file.toString()));
+    }
+
+    /**
+     * Streams an archive: entries are written in one pass (no seeking back), so pipes and stdout can take it.
+     * {@code where} names the output in messages. The stream is finished, not closed: the caller owns it.
+     */
+    static void write(OutputStream out, Map<String, Tensor> arrays, boolean compressed, String where) throws IOException {
+        ZipOutputStream zip = new ZipOutputStream(out);
+        for (Map.Entry<String, Tensor> e : arrays.entrySet()) {
+            String key = e.getKey();
+            Tensor tensor = e.getValue();
+            if (key == null || key.isEmpty()) {
+                throw new IllegalArgumentException(where + ": an array has an empty name");
             }
-            zip.finish(); // not close: the caller owns and closes the file stream
-        });
+            if (tensor == null) {
+                throw new IllegalArgumentException(where + ": array '" + key + "' is null");
+            }
+            zip.putNextEntry(entry(key + SUFFIX, tensor, compressed));
+            Npy.write(zip, tensor);
+            zip.closeEntry();
+        }
+        zip.finish();
     }
 
     /** A stored entry must state its size and CRC up front; a deflated one gets them as it is written. */

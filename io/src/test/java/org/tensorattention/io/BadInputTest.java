@@ -220,7 +220,7 @@ class BadInputTest {
     @Test
     void outputDirectoryDoesNotExist() {
         Path target = dir.resolve("missing").resolve("out.npz");
-        fails(() -> Npz.write(target, Map.of("x", Tensor.scalar(1))), "out.npz", "output directory", "does not exist");
+        fails(() -> Npz.write(target, Map.of("x", Tensor.scalar(1))), "out.npz", "folder", "does not exist");
         fails(() -> Npy.write(dir.resolve("missing").resolve("out.npy"), Tensor.scalar(1)), "does not exist");
         assertFalse(Files.exists(dir.resolve("missing")));
     }
@@ -228,7 +228,7 @@ class BadInputTest {
     @Test
     void outputThatIsADirectory() throws IOException {
         Files.createDirectory(dir.resolve("sub.npz"));
-        fails(() -> Npz.write(dir.resolve("sub.npz"), Map.of("x", Tensor.scalar(1))), "sub.npz", "is a directory");
+        fails(() -> Npz.write(dir.resolve("sub.npz"), Map.of("x", Tensor.scalar(1))), "sub.npz", "is a folder");
     }
 
     /** A failure half way through leaves the old file as it was and no temporary file behind. */

@@ -14,8 +14,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeSet;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -39,23 +37,8 @@ class GoldenDataTest {
         return arrays;
     }
 
-    record Case(String name, String kind, double tol) {
-        @Override
-        public String toString() {
-            return name;
-        }
-    }
-
-    static List<Case> cases() throws IOException {
-        String json = Files.readString(Fixtures.GOLDEN.resolve("manifest.json"));
-        Matcher m = Pattern.compile(
-                "\"name\":\\s*\"([^\"]+)\",\\s*\"kind\":\\s*\"([^\"]+)\",\\s*\"opts\":\\s*\\[[^\\]]*\\],\\s*\"tol\":\\s*([-+0-9.eE]+)")
-                .matcher(json);
-        List<Case> cases = new ArrayList<>();
-        while (m.find()) {
-            cases.add(new Case(m.group(1), m.group(2), Double.parseDouble(m.group(3))));
-        }
-        return cases;
+    static List<GoldenManifest> cases() throws IOException {
+        return GoldenManifest.all();
     }
 
     static Stream<String[]> digest() throws IOException {
@@ -66,16 +49,15 @@ class GoldenDataTest {
 
     @Test
     void manifestListsEveryCaseAndEveryCaseHasItsFiles() throws IOException {
-        List<Case> cases = cases();
-        assertEquals(Files.readString(Fixtures.GOLDEN.resolve("manifest.json")).split("\"name\"").length - 1, cases.size());
+        List<GoldenManifest> cases = cases();
         TreeSet<String> inputs = new TreeSet<>();
         try (Stream<Path> files = Files.list(Fixtures.GOLDEN.resolve("cases"))) {
             files.forEach(p -> inputs.add(p.getFileName().toString()));
         }
         TreeSet<String> named = new TreeSet<>();
-        for (Case c : cases) {
-            named.add(c.name + ".in.npz");
-            assertTrue(Files.isRegularFile(Fixtures.GOLDEN.resolve("expected").resolve(c.name + ".npz")), c.name);
+        for (GoldenManifest c : cases) {
+            named.add(c.name() + ".in.npz");
+            assertTrue(Files.isRegularFile(Fixtures.GOLDEN.resolve("expected").resolve(c.name() + ".npz")), c.name());
         }
         assertEquals(named, inputs);
     }
@@ -122,10 +104,10 @@ class GoldenDataTest {
 
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void shapesAgreeWithTheManifest(Case c) throws IOException {
-        Map<String, Tensor> in = load(Fixtures.GOLDEN.resolve("cases").resolve(c.name + ".in.npz"));
-        Map<String, Tensor> out = load(Fixtures.GOLDEN.resolve("expected").resolve(c.name + ".npz"));
-        if (c.kind.equals("loss-gradient")) {
+    void shapesAgreeWithTheManifest(GoldenManifest c) throws IOException {
+        Map<String, Tensor> in = load(Fixtures.GOLDEN.resolve("cases").resolve(c.name() + ".in.npz"));
+        Map<String, Tensor> out = load(Fixtures.GOLDEN.resolve("expected").resolve(c.name() + ".npz"));
+        if (c.kind().equals("loss-gradient")) {
             for (String key : new String[] {"a1", "a2", "a3", "a4", "a5", "x", "y", "e"}) {
                 assertTrue(in.containsKey(key), key);
             }
@@ -141,7 +123,7 @@ class GoldenDataTest {
             return;
         }
         int order = order(in);
-        assertTrue(order >= 2, c.name);
+        assertTrue(order >= 2, c.name());
         Tensor q = in.get("q");
         int[] oShape = q.shape();
         oShape[oShape.length - 1] = in.get("v1").dim(-1);
@@ -150,7 +132,7 @@ class GoldenDataTest {
             assertArrayEquals(q.shape(), in.get("k" + t).shape(), "k" + t);
             assertEquals(q.dim(-2), in.get("v" + t).dim(-2), "v" + t);
         }
-        if (c.kind.equals("backward")) {
+        if (c.kind().equals("backward")) {
             assertArrayEquals(oShape, in.get("dout").shape());
             assertArrayEquals(q.shape(), out.get("dq").shape());
             for (int t = 1; t < order; t++) {
@@ -158,7 +140,7 @@ class GoldenDataTest {
                 assertArrayEquals(in.get("v" + t).shape(), out.get("dv" + t).shape());
             }
         } else {
-            assertEquals("forward", c.kind);
+            assertEquals("forward", c.kind());
             assertEquals(1, out.size());
         }
     }
@@ -169,17 +151,17 @@ class GoldenDataTest {
      */
     @ParameterizedTest(name = "{0}")
     @MethodSource("cases")
-    void outputsAreAveragesOfValueProducts(Case c) throws IOException {
-        if (c.kind.equals("loss-gradient")) {
+    void outputsAreAveragesOfValueProducts(GoldenManifest c) throws IOException {
+        if (c.kind().equals("loss-gradient")) {
             return;
         }
-        Map<String, Tensor> in = load(Fixtures.GOLDEN.resolve("cases").resolve(c.name + ".in.npz"));
-        Tensor o = load(Fixtures.GOLDEN.resolve("expected").resolve(c.name + ".npz")).get("o");
+        Map<String, Tensor> in = load(Fixtures.GOLDEN.resolve("cases").resolve(c.name() + ".in.npz"));
+        Tensor o = load(Fixtures.GOLDEN.resolve("expected").resolve(c.name() + ".npz")).get("o");
         int factors = order(in) - 1;
         int n = o.dim(-2);
         int dv = o.dim(-1);
         int problems = o.size() / (n * dv);
-        double slack = c.tol * 2;
+        double slack = c.tol() * 2;
         for (int b = 0; b < problems; b++) {
             for (int l = 0; l < dv; l++) {
                 double[] lo = new double[factors];
@@ -207,7 +189,7 @@ class GoldenDataTest {
                 }
                 for (int i = 0; i < n; i++) {
                     double x = o.get((b * n + i) * dv + l);
-                    assertTrue(x >= min - slack && x <= max + slack, c.name + " o[" + b + "," + i + "," + l + "]");
+                    assertTrue(x >= min - slack && x <= max + slack, c.name() + " o[" + b + "," + i + "," + l + "]");
                 }
             }
         }

@@ -2,14 +2,18 @@ package org.tensorattention.nn;
 
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import org.tensorattention.core.TensorAttention;
+import org.tensorattention.core.Backend;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.io.Npz;
+import org.tensorattention.io.OutputTarget;
 
 /**
  * A model, its optimizer state and its training configuration as one numpy .npz file:
@@ -32,9 +36,19 @@ public final class Checkpoint {
     }
 
     /** A loaded checkpoint, ready to evaluate or to resume training. */
-    public record Loaded(Transformer model, TrainConfig train, AdamW optimizer) {
+    public record Loaded(Transformer model, TrainConfig train, AdamW optimizer, List<Trainer.Step> history,
+                         List<Trainer.Evaluation> evaluations) {
+        /** A trainer that continues from here, its curve and evaluations included. */
         public Trainer trainer() {
-            return new Trainer(model, train, optimizer);
+            Trainer t = new Trainer(model, train, optimizer);
+            t.history().addAll(history);
+            t.evaluations().addAll(evaluations);
+            return t;
+        }
+
+        /** The same checkpoint trained to another number of steps. */
+        public Loaded withTrain(TrainConfig other) {
+            return new Loaded(model, other, optimizer, history, evaluations);
         }
     }
 
@@ -53,7 +67,16 @@ public final class Checkpoint {
             arrays.put("adam.v." + param.name(), Tensor.of(opt.v[p].clone(), param.shape()));
         }
         arrays.put("adam.step", Tensor.scalar(opt.step));
-        Npz.write(file, arrays);
+        List<Trainer.Step> h = trainer.history();
+        arrays.put("history.step", vector(h.stream().mapToDouble(Trainer.Step::step).toArray()));
+        arrays.put("history.loss", vector(h.stream().mapToDouble(Trainer.Step::loss).toArray()));
+        arrays.put("history.accuracy", vector(h.stream().mapToDouble(Trainer.Step::accuracy).toArray()));
+        arrays.put("history.lr", vector(h.stream().mapToDouble(Trainer.Step::lr).toArray()));
+        List<Trainer.Evaluation> e = trainer.evaluations();
+        arrays.put("eval.step", vector(e.stream().mapToDouble(Trainer.Evaluation::step).toArray()));
+        arrays.put("eval.loss", vector(e.stream().mapToDouble(Trainer.Evaluation::loss).toArray()));
+        arrays.put("eval.accuracy", vector(e.stream().mapToDouble(Trainer.Evaluation::accuracy).toArray()));
+        OutputTarget.of(file).writeNpz(arrays);
     }
 
     /** Loads a checkpoint; the model computes on {@code threads} threads. */
@@ -68,10 +91,10 @@ public final class Checkpoint {
     }
 
     static Loaded fromArrays(Map<String, Tensor> arrays, int threads) {
-        return fromArrays(arrays, threads, AttentionKernel.LIBRARY);
+        return fromArrays(arrays, threads, TensorAttention.backend());
     }
 
-    static Loaded fromArrays(Map<String, Tensor> arrays, int threads, AttentionKernel kernel) {
+    static Loaded fromArrays(Map<String, Tensor> arrays, int threads, Backend backend) {
         Tensor version = arrays.get("format_version");
         if (version == null) {
             throw new IllegalArgumentException("not a training checkpoint (no 'format_version' array)");
@@ -84,7 +107,7 @@ public final class Checkpoint {
         used.add("format_version");
         ModelConfig mc = ModelConfig.fromNumbers(numbers(arrays, "model.", used));
         TrainConfig tc = TrainConfig.fromNumbers(numbers(arrays, "train.", used));
-        Transformer model = new Transformer(mc, threads, kernel);
+        Transformer model = new Transformer(mc, threads, backend);
         AdamW opt = AdamW.standard(model.params(), tc.weightDecay());
         List<Param> params = model.params();
         for (int p = 0; p < params.size(); p++) {
@@ -99,12 +122,46 @@ public final class Checkpoint {
             throw new IllegalArgumentException("array 'adam.step' must be a whole number >= 0, got " + s);
         }
         opt.step = (long) s;
+        List<Trainer.Step> history = new ArrayList<>();
+        List<Trainer.Evaluation> evaluations = new ArrayList<>();
+        // The curve so far; older checkpoints have none and resume with an empty one.
+        if (arrays.containsKey("history.step")) {
+            double[][] h = columns(arrays, used, "history.step", "history.loss", "history.accuracy", "history.lr");
+            for (int i = 0; i < h[0].length; i++) {
+                history.add(new Trainer.Step((long) h[0][i], h[1][i], h[2][i], h[3][i], 0));
+            }
+            double[][] e = columns(arrays, used, "eval.step", "eval.loss", "eval.accuracy");
+            for (int i = 0; i < e[0].length; i++) {
+                evaluations.add(new Trainer.Evaluation((long) e[0][i], e[1][i], e[2][i]));
+            }
+        }
         for (String name : arrays.keySet()) {
             if (!used.contains(name)) {
                 throw new IllegalArgumentException("unexpected array '" + name + "' (the configuration does not have it)");
             }
         }
-        return new Loaded(model, tc, opt);
+        return new Loaded(model, tc, opt, history, evaluations);
+    }
+
+    private static Tensor vector(double[] values) {
+        return Tensor.of(values, values.length);
+    }
+
+    /** 1-d arrays of one length, as columns. */
+    private static double[][] columns(Map<String, Tensor> arrays, Set<String> used, String... names) {
+        double[][] c = new double[names.length][];
+        for (int i = 0; i < names.length; i++) {
+            Tensor t = require(arrays, names[i], used);
+            if (t.shape().length != 1 || (i > 0 && t.size() != c[0].length)) {
+                throw new IllegalArgumentException("array '" + names[i] + "' must be 1-d like '" + names[0] + "', has shape "
+                        + Tensor.shapeString(t.shape()));
+            }
+            c[i] = new double[t.size()];
+            for (int j = 0; j < t.size(); j++) {
+                c[i][j] = t.get(j);
+            }
+        }
+        return c;
     }
 
     private static Map<String, Double> numbers(Map<String, Tensor> arrays, String prefix, Set<String> used) {

@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.tensorattention.io.Json;
+import org.tensorattention.io.OutputTarget;
 import org.tensorattention.plot.LinePlot;
 import org.tensorattention.plot.Panels;
 
@@ -83,7 +84,7 @@ public final class Experiment {
         }
         acc.horizontal("95%", 0.95);
         Panels.writeRow(List.of(acc, loss), dir.resolve("compare.png"));
-        Json.writeText(dir.resolve("compare.md"), table(results));
+        OutputTarget.of(dir.resolve("compare.md")).writeText(table(results));
         List<Object> rows = new ArrayList<>();
         for (TrainingRun.Result r : results) {
             Map<String, Object> m = new LinkedHashMap<>();
@@ -97,7 +98,7 @@ public final class Experiment {
             m.put("final_test_accuracy", r.testAccuracy());
             rows.add(m);
         }
-        Json.write(dir.resolve("compare.json"), rows);
+        OutputTarget.of(dir.resolve("compare.json")).writeText(Json.render(rows));
     }
 
     private static String label(TrainingRun.Result r) {

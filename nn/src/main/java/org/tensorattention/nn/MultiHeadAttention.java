@@ -3,6 +3,7 @@ package org.tensorattention.nn;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.random.RandomGenerator;
+import org.tensorattention.core.Backend;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.GradientResult;
@@ -11,8 +12,8 @@ import org.tensorattention.core.Tensor;
 /**
  * Multi-head attention of order k (k = 2 is ordinary attention): Q = X W_Q, K_t = X W_K_t, V_t = X W_V_t
  * for t = 1..k-1, split into H heads; each head attends over key tuples (SPEC.md section 1); the heads'
- * outputs are concatenated and projected by W_O. All (sequence, head) pairs go to the kernel in one call as
- * a (batch, heads, n, width) problem set, which the kernel runs in parallel.
+ * outputs are concatenated and projected by W_O. All (sequence, head) pairs go to the backend in one call as
+ * a (batch, heads, n, width) problem set, which the CPU backend runs in parallel.
  */
 public final class MultiHeadAttention implements Layer {
     private final int order;
@@ -24,7 +25,7 @@ public final class MultiHeadAttention implements Layer {
     private final List<Param> wv = new ArrayList<>();
     private final Param wo;
     private final AttentionOptions options;
-    private final AttentionKernel kernel;
+    private final Backend backend;
     private final int threads;
 
     private Hidden input;
@@ -43,7 +44,7 @@ public final class MultiHeadAttention implements Layer {
      * @param options   scale, mask, method (exact or poly), epsilon and threads of the attention call
      */
     public MultiHeadAttention(String name, int order, int width, int heads, int headWidth, AttentionOptions options,
-                              AttentionKernel kernel, RandomGenerator rnd) {
+                              Backend backend, RandomGenerator rnd) {
         if (order < 2) {
             throw new IllegalArgumentException("attention order must be at least 2, got " + order);
         }
@@ -55,7 +56,7 @@ public final class MultiHeadAttention implements Layer {
         this.heads = heads;
         this.headWidth = headWidth;
         this.options = options;
-        this.kernel = kernel;
+        this.backend = backend;
         this.threads = options.threadCount();
         int inner = heads * headWidth;
         double std = 1 / Math.sqrt(width);
@@ -92,7 +93,7 @@ public final class MultiHeadAttention implements Layer {
             keys.add(project(x, wk.get(t)));
             values.add(project(x, wv.get(t)));
         }
-        result = kernel.forward(q, keys, values, options);
+        result = backend.forward(q, keys, values, options);
         merged = mergeHeads(result.output().to(org.tensorattention.core.DType.FLOAT64).doubles(), x.batch(), x.length());
         Hidden y = x.like(width);
         MatMul.forward(merged.data(), x.rows(), heads * headWidth, wo.value, null, width, y.data(), threads);
@@ -107,7 +108,7 @@ public final class MultiHeadAttention implements Layer {
         Hidden dMerged = dy.like(inner);
         MatMul.backwardInput(dy.data(), rows, width, wo.value, inner, dMerged.data(), threads);
         Tensor dout = splitHeads(dMerged);
-        GradientResult g = kernel.backward(q, keys, values, dout, result, options);
+        GradientResult g = backend.backward(q, keys, values, dout, result, options);
         Hidden dx = input.like(width);
         accumulate(g.dq(), wq, dx);
         for (int t = 0; t < order - 1; t++) {

@@ -6,9 +6,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.tensorattention.io.Json;
+import org.tensorattention.io.OutputTarget;
+import org.tensorattention.io.Progress;
 import org.tensorattention.nn.task.Batch;
 import org.tensorattention.plot.Panels;
 
@@ -26,33 +30,57 @@ public final class TrainingRun {
     private TrainingRun() {
     }
 
+    /**
+     * When to save a checkpoint on the way, and when to stop early: {@code every} steps (0: never) into
+     * {@code file}, and as soon as {@code stop} is set (by a signal handler), after the step under way.
+     */
+    public record Checkpoints(int every, Path file, AtomicBoolean stop) {
+        public static final Checkpoints NONE = new Checkpoints(0, null, new AtomicBoolean());
+    }
+
     /** Trains to {@code trainer.config().steps()}; progress may be null. */
-    public static Result train(String name, Trainer trainer, PrintStream progress) {
+    public static Result train(String name, Trainer trainer, PrintStream progress) throws IOException {
+        return train(name, trainer, progress, Checkpoints.NONE);
+    }
+
+    /**
+     * Trains to {@code trainer.config().steps()} or until {@code checkpoints.stop()} is set; the result's
+     * {@code steps} says how far it got. Progress may be null.
+     */
+    public static Result train(String name, Trainer trainer, PrintStream progress, Checkpoints checkpoints)
+            throws IOException {
         TrainConfig c = trainer.config();
-        ProgressBar bar = progress == null ? null : new ProgressBar(progress, name, c.steps());
+        long first = trainer.stepsDone();
+        Progress bar = progress == null ? null : new Progress(name, Math.max(1, c.steps() - first), progress);
+        String note = "";
+        double testAccuracy = trainer.evaluations().isEmpty() ? Double.NaN
+                : trainer.evaluations().get(trainer.evaluations().size() - 1).accuracy();
         long start = System.nanoTime();
         try {
             if (trainer.evaluations().isEmpty()) {
-                Trainer.Evaluation e = trainer.evaluate();
-                if (bar != null) {
-                    bar.evaluation(e);
-                }
+                testAccuracy = trainer.evaluate().accuracy();
             }
-            while (trainer.stepsDone() < c.steps()) {
+            while (trainer.stepsDone() < c.steps() && !checkpoints.stop().get()) {
                 Trainer.Step s = trainer.step();
                 if (s.step() % c.evalEvery() == 0 || s.step() == c.steps()) {
-                    Trainer.Evaluation e = trainer.evaluate();
-                    if (bar != null) {
-                        bar.evaluation(e);
-                    }
+                    testAccuracy = trainer.evaluate().accuracy();
+                }
+                if (checkpoints.every() > 0 && s.step() % checkpoints.every() == 0 && s.step() < c.steps()) {
+                    Checkpoint.save(trainer, checkpoints.file());
                 }
                 if (bar != null) {
-                    bar.step(s);
+                    // "batch": the step's own batch, not the train accuracy of the final line
+                    note = String.format(Locale.ROOT, "batch loss %.4f  batch acc %.3f  test %s", s.loss(), s.accuracy(),
+                            Double.isNaN(testAccuracy) ? "-" : String.format(Locale.ROOT, "%.3f", testAccuracy));
+                    bar.step(note);
                 }
+            }
+            if (trainer.evaluations().get(trainer.evaluations().size() - 1).step() != trainer.stepsDone()) {
+                trainer.evaluate(); // stopped between evaluations: the results describe the parameters as they are
             }
         } finally {
             if (bar != null) {
-                bar.finish();
+                bar.finish(note);
             }
         }
         double seconds = (System.nanoTime() - start) * 1e-9;
@@ -85,7 +113,7 @@ public final class TrainingRun {
         if (!Files.isDirectory(dir)) {
             throw new IllegalArgumentException("output folder " + dir + " does not exist");
         }
-        Json.write(dir.resolve("metrics.json"), metrics(r));
+        OutputTarget.of(dir.resolve("metrics.json")).writeText(Json.render(metrics(r)));
         Trainer t = r.trainer();
         Panels.writeRow(List.of(
                 Curves.loss(r.name() + ": training loss", t.history()).size(640, 440),
@@ -94,13 +122,29 @@ public final class TrainingRun {
         Checkpoint.save(t, dir.resolve("checkpoint.npz"));
     }
 
+    /** The checkpoint's numeric form of a configuration, with whole numbers as integers. */
+    private static Map<String, Object> readable(Map<String, Double> numbers) {
+        Map<String, Object> r = new LinkedHashMap<>();
+        numbers.forEach((k, v) -> r.put(k, v == Math.rint(v) && Math.abs(v) < 1e15 ? (Object) (long) (double) v : v));
+        return r;
+    }
+
     /** Everything a run reports: configuration, per-step loss and accuracy, evaluations, final figures. */
     public static Map<String, Object> metrics(Result r) {
         Trainer t = r.trainer();
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("name", r.name());
-        m.put("model", t.model().config().toNumbers());
-        m.put("train", t.config().toNumbers());
+        ModelConfig mc = t.model().config();
+        Map<String, Object> model = readable(mc.toNumbers());
+        model.put("activation", mc.activation().name().toLowerCase(java.util.Locale.ROOT));
+        model.put("method", mc.method().label());
+        for (String flag : new String[] {"positions", "sink", "fourier"}) {
+            model.computeIfPresent(flag, (k, v) -> ((Number) v).doubleValue() != 0);
+        }
+        m.put("model", model);
+        Map<String, Object> train = readable(t.config().toNumbers());
+        train.put("task", t.config().task().label());
+        m.put("train", train);
         m.put("task", t.config().task().label());
         m.put("method", t.model().config().method().label());
         m.put("parameters", t.model().parameterCount());

@@ -4,6 +4,8 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
 import java.util.SplittableRandom;
+import org.tensorattention.core.Backend;
+import org.tensorattention.core.TensorAttention;
 
 /**
  * A small pre-norm transformer classifying every position: embedding, then per layer
@@ -19,10 +21,10 @@ public final class Transformer {
     private final List<Param> params = new ArrayList<>();
 
     public Transformer(ModelConfig config, int threads) {
-        this(config, threads, AttentionKernel.LIBRARY);
+        this(config, threads, TensorAttention.backend());
     }
 
-    public Transformer(ModelConfig config, int threads, AttentionKernel kernel) {
+    public Transformer(ModelConfig config, int threads, Backend backend) {
         this.config = config;
         SplittableRandom rnd = new SplittableRandom(config.seed());
         int vocab = config.vocab() + (config.sink() ? 1 : 0);
@@ -35,7 +37,7 @@ public final class Transformer {
         for (int l = 0; l < config.layers(); l++) {
             String p = "layer" + l;
             MultiHeadAttention attention = new MultiHeadAttention(p + ".attn", config.order(), config.width(),
-                    config.heads(), config.headWidth(), config.attentionOptions(threads), kernel, rnd);
+                    config.heads(), config.headWidth(), config.attentionOptions(threads), backend, rnd);
             blocks.add(new Residual(new LayerNorm(p + ".norm1", config.width()), attention));
             if (config.mlpWidth() > 0) {
                 blocks.add(new Residual(new LayerNorm(p + ".norm2", config.width()),

@@ -2,6 +2,7 @@ package org.tensorattention.nn;
 
 import java.util.ArrayList;
 import java.util.List;
+import org.tensorattention.core.Backend;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.GradientResult;
@@ -13,7 +14,23 @@ import org.tensorattention.core.Tensor;
  * float64, every tuple J enumerated, q of shape (batch, heads, n, d) with keys and values of the same
  * leading shape. Shares nothing with the library's kernels.
  */
-final class ReferenceKernel implements AttentionKernel {
+final class ReferenceKernel implements Backend {
+
+    /** Full mask, float64, equal leading shapes: what {@link #run} enumerates. */
+    @Override
+    public boolean supports(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
+        return !options.mask().isCausal()
+                && q.dtype() == org.tensorattention.core.DType.FLOAT64;
+    }
+
+    @Override
+    public org.tensorattention.core.Estimate estimate(Tensor q, List<Tensor> keys, List<Tensor> values,
+                                                      AttentionOptions options) {
+        int[] s = q.shape();
+        double tuples = Math.pow(s[s.length - 2], keys.size());
+        double flops = 2.0 * (s[s.length - 1] + values.get(0).dim(-1)) * tuples * (q.size() / s[s.length - 1]);
+        return new org.tensorattention.core.Estimate(Method.EXACT, flops, null, "reference: every tuple");
+    }
 
     @Override
     public AttentionResult forward(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {

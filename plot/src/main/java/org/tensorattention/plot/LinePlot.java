@@ -13,12 +13,9 @@ import java.awt.geom.Line2D;
 import java.awt.geom.Path2D;
 import java.awt.geom.Rectangle2D;
 import java.awt.image.BufferedImage;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import javax.imageio.ImageIO;
 
 /**
  * A line plot written as a PNG: title, axis labels, linear or log-log axes, named series with markers and a
@@ -41,7 +38,7 @@ public final class LinePlot {
         }
     }
 
-    /** Where the legend box sits inside the plotting area. */
+    /** The corner the legend prefers; it moves to a free corner, or out of the plotting area, rather than cover data. */
     public enum Corner { TOP_LEFT, TOP_RIGHT, BOTTOM_LEFT, BOTTOM_RIGHT }
 
     /** Ten colours that stay distinct on white (the "tab10" palette). */
@@ -50,8 +47,20 @@ public final class LinePlot {
         new Color(0x8c564b), new Color(0xe377c2), new Color(0x17becf), new Color(0xbcbd22), new Color(0x7f7f7f),
     };
 
-    private record Series(String name, double[] x, double[] y, Color color, boolean dashed, boolean markers,
+    /** dash: null for a solid line, else the pattern of a guide (each guide gets its own). */
+    private record Series(String name, double[] x, double[] y, Color color, float[] dash, boolean markers,
                           boolean joined) {
+        boolean dashed() {
+            return dash != null;
+        }
+    }
+
+    /** Guides (reference lines) differ from each other in dash pattern and shade, not only from the data. */
+    private static final float[][] DASHES = {{8f, 5f}, {2f, 3f}, {11f, 4f, 2f, 4f}, {16f, 6f}};
+    private static final Color[] GUIDE_SHADES = {new Color(0x444444), new Color(0x777777), new Color(0x333333), new Color(0x999999)};
+
+    /** Where things go: the plotting area and the legend box (null when nothing is named). */
+    record Layout(int left, int right, int top, int bottom, Axis ax, Axis ay, Rectangle2D legend) {
     }
 
     private record Marker(double x, String label) {
@@ -70,6 +79,7 @@ public final class LinePlot {
     private int height = 520;
     private Corner legend = Corner.TOP_RIGHT;
     private int colorIndex;
+    private int guideIndex;
 
     public LinePlot(String title, String xLabel, String yLabel) {
         this.title = title == null ? "" : title;
@@ -123,27 +133,32 @@ public final class LinePlot {
 
     /** A named series drawn as a line with markers, in the next palette colour. */
     public LinePlot series(String name, double[] x, double[] y) {
-        return add(name, x, y, PALETTE[colorIndex++ % PALETTE.length], false, true);
+        return add(name, x, y, PALETTE[colorIndex++ % PALETTE.length], true);
     }
 
     /** A named series drawn as a plain line without markers (for long curves). */
     public LinePlot line(String name, double[] x, double[] y) {
-        return add(name, x, y, PALETTE[colorIndex++ % PALETTE.length], false, false);
+        return add(name, x, y, PALETTE[colorIndex++ % PALETTE.length], false);
     }
 
     /** A named scatter: every point gets a marker, none are joined (for many independent measurements). */
     public LinePlot points(String name, double[] x, double[] y) {
-        return add(name, x, y, PALETTE[colorIndex++ % PALETTE.length], false, true, false);
+        return add(name, x, y, PALETTE[colorIndex++ % PALETTE.length], null, true, false);
     }
 
-    /** A dashed grey reference line, e.g. a slope or a bound, shown in the legend. */
+    /** A grey guide line, e.g. a slope or a bound, named in the legend; each guide has its own dash pattern. */
     public LinePlot reference(String name, double[] x, double[] y) {
-        return add(name, x, y, new Color(0x555555), true, false);
+        return guide(name, x, y);
     }
 
-    /** A horizontal dashed reference line at y across the whole x range. */
+    /** A horizontal guide at y across the whole x range. */
     public LinePlot horizontal(String name, double y) {
-        return add(name, null, new double[] {y, y}, new Color(0x555555), true, false);
+        return guide(name, null, new double[] {y, y});
+    }
+
+    private LinePlot guide(String name, double[] x, double[] y) {
+        int i = guideIndex++;
+        return add(name, x, y, GUIDE_SHADES[i % GUIDE_SHADES.length], DASHES[i % DASHES.length], false, true);
     }
 
     /** A dotted vertical line at x with a label next to its top. */
@@ -152,16 +167,16 @@ public final class LinePlot {
         return this;
     }
 
-    private LinePlot add(String name, double[] x, double[] y, Color color, boolean dashed, boolean markers) {
-        return add(name, x, y, color, dashed, markers, true);
+    private LinePlot add(String name, double[] x, double[] y, Color color, boolean markers) {
+        return add(name, x, y, color, null, markers, true);
     }
 
-    private LinePlot add(String name, double[] x, double[] y, Color color, boolean dashed, boolean markers,
+    private LinePlot add(String name, double[] x, double[] y, Color color, float[] dash, boolean markers,
                          boolean joined) {
         if (x != null && x.length != y.length) {
             throw new IllegalArgumentException("series '" + name + "' has " + x.length + " x values but " + y.length + " y values");
         }
-        series.add(new Series(name == null ? "" : name, x == null ? null : x.clone(), y.clone(), color, dashed, markers,
+        series.add(new Series(name == null ? "" : name, x == null ? null : x.clone(), y.clone(), color, dash, markers,
                 joined));
         return this;
     }
@@ -175,13 +190,7 @@ public final class LinePlot {
 
     /** Writes the plot as a PNG file. */
     public void write(Path file) {
-        try {
-            if (!ImageIO.write(render(), "png", file.toFile())) {
-                throw new IllegalStateException("no PNG writer available");
-            }
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
-        }
+        Panels.writePng(render(), file);
     }
 
     /** Draws the plot into a new image. */
@@ -207,12 +216,13 @@ public final class LinePlot {
         Font tickFont = new Font(Font.SANS_SERIF, Font.PLAIN, 12);
         Font labelFont = new Font(Font.SANS_SERIF, Font.PLAIN, 14);
         Font titleFont = new Font(Font.SANS_SERIF, Font.BOLD, 16);
-        int left = 78;
-        int right = w - 24;
-        int top = title.isEmpty() ? 20 : 44;
-        int bottom = h - 58;
-        Axis ax = axis(true);
-        Axis ay = axis(false);
+        Layout layout = layout(g, w, h);
+        int left = layout.left();
+        int right = layout.right();
+        int top = layout.top();
+        int bottom = layout.bottom();
+        Axis ax = layout.ax();
+        Axis ay = layout.ay();
 
         // Grid and ticks.
         g.setFont(tickFont);
@@ -282,14 +292,80 @@ public final class LinePlot {
             g.drawString(m.label(), (float) px + 4, top + 4 + mf.getAscent());
         }
         g.setClip(clip);
-        drawLegend(g, labelFont, left, right, top, bottom);
+        drawLegend(g, labelFont, layout.legend());
+    }
+
+    private static final Font LEGEND_FONT = new Font(Font.SANS_SERIF, Font.PLAIN, 14);
+
+    /**
+     * The plotting area and the legend's place: the requested corner if no data point or line falls under the
+     * box there, else the first free corner, else a column right of the plotting area, which then narrows.
+     */
+    Layout layout(Graphics2D g, int w, int h) {
+        int left = 78;
+        int right = w - 24;
+        int top = title.isEmpty() ? 20 : 44;
+        int bottom = h - 58;
+        Axis ax = axis(true);
+        Axis ay = axis(false);
+        List<Series> named = series.stream().filter(s -> !s.name().isEmpty()).toList();
+        if (named.isEmpty()) {
+            return new Layout(left, right, top, bottom, ax, ay, null);
+        }
+        FontMetrics fm = g.getFontMetrics(LEGEND_FONT);
+        int row = fm.getHeight() + 2;
+        int boxW = named.stream().mapToInt(s -> fm.stringWidth(s.name())).max().orElse(0) + 52;
+        int boxH = row * named.size() + 8;
+        List<double[]> pixels = dataPixels(ax, ay, left, right, top, bottom);
+        List<Corner> order = new ArrayList<>(List.of(legend));
+        for (Corner c : Corner.values()) {
+            if (c != legend) {
+                order.add(c);
+            }
+        }
+        for (Corner c : order) {
+            int x = c == Corner.TOP_LEFT || c == Corner.BOTTOM_LEFT ? left + 10 : right - 10 - boxW;
+            int y = c == Corner.TOP_LEFT || c == Corner.TOP_RIGHT ? top + 10 : bottom - 10 - boxH;
+            Rectangle2D box = new Rectangle2D.Double(x, y, boxW, boxH);
+            if (pixels.stream().noneMatch(p -> box.contains(p[0], p[1]))) {
+                return new Layout(left, right, top, bottom, ax, ay, box);
+            }
+        }
+        int narrowed = right - boxW - 16;
+        return new Layout(left, narrowed, top, bottom, ax, ay, new Rectangle2D.Double(narrowed + 12, top, boxW, boxH));
+    }
+
+    /** Every drawn point, and points every few pixels along each drawn segment, in pixels. */
+    List<double[]> dataPixels(Axis ax, Axis ay, int left, int right, int top, int bottom) {
+        List<double[]> pts = new ArrayList<>();
+        for (Series s : series) {
+            double[] xs = s.x() != null ? s.x() : new double[] {ax.lo, ax.hi};
+            double[] ys = s.y();
+            double[] prev = null;
+            for (int i = 0; i < ys.length; i++) {
+                if (!drawable(xs[i], ax) || !drawable(ys[i], ay)) {
+                    prev = null;
+                    continue;
+                }
+                double[] p = {left + ax.fraction(xs[i]) * (right - left), bottom - ay.fraction(ys[i]) * (bottom - top)};
+                if (prev != null && s.joined()) {
+                    double len = Math.hypot(p[0] - prev[0], p[1] - prev[1]);
+                    int steps = (int) Math.min(400, Math.ceil(len / 3));
+                    for (int k = 1; k < steps; k++) {
+                        double f = (double) k / steps;
+                        pts.add(new double[] {prev[0] + f * (p[0] - prev[0]), prev[1] + f * (p[1] - prev[1])});
+                    }
+                }
+                pts.add(p);
+                prev = p;
+            }
+        }
+        return pts;
     }
 
     private void drawSeries(Graphics2D g, Series s, int index, Axis ax, Axis ay, int left, int right, int top, int bottom) {
         g.setColor(s.color());
-        g.setStroke(s.dashed()
-                ? new BasicStroke(1.6f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, new float[] {7f, 5f}, 0f)
-                : new BasicStroke(2f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND));
+        g.setStroke(stroke(s));
         double[] xs = s.x() != null ? s.x() : new double[] {ax.lo, ax.hi};
         double[] ys = s.y();
         Path2D.Double path = new Path2D.Double();
@@ -327,31 +403,26 @@ public final class LinePlot {
         }
     }
 
-    private void drawLegend(Graphics2D g, Font font, int left, int right, int top, int bottom) {
-        List<Series> named = series.stream().filter(s -> !s.name().isEmpty()).toList();
-        if (named.isEmpty()) {
+    private void drawLegend(Graphics2D g, Font font, Rectangle2D box) {
+        if (box == null) {
             return;
         }
+        List<Series> named = series.stream().filter(s -> !s.name().isEmpty()).toList();
         g.setFont(font);
         FontMetrics fm = g.getFontMetrics();
         int row = fm.getHeight() + 2;
-        int textWidth = named.stream().mapToInt(s -> fm.stringWidth(s.name())).max().orElse(0);
-        int boxW = textWidth + 52;
-        int boxH = row * named.size() + 8;
-        int x = legend == Corner.TOP_LEFT || legend == Corner.BOTTOM_LEFT ? left + 10 : right - 10 - boxW;
-        int y = legend == Corner.TOP_LEFT || legend == Corner.TOP_RIGHT ? top + 10 : bottom - 10 - boxH;
+        double x = box.getX();
+        double y = box.getY();
         g.setColor(new Color(255, 255, 255, 225));
-        g.fill(new Rectangle2D.Double(x, y, boxW, boxH));
+        g.fill(box);
         g.setColor(new Color(0xAAAAAA));
         g.setStroke(new BasicStroke(1f));
-        g.draw(new Rectangle2D.Double(x, y, boxW, boxH));
+        g.draw(box);
         for (int i = 0; i < named.size(); i++) {
             Series s = named.get(i);
-            int cy = y + 4 + row * i + row / 2;
+            double cy = y + 4 + row * i + row / 2.0;
             g.setColor(s.color());
-            g.setStroke(s.dashed()
-                    ? new BasicStroke(1.6f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, new float[] {7f, 5f}, 0f)
-                    : new BasicStroke(2f));
+            g.setStroke(stroke(s));
             if (s.joined()) {
                 g.draw(new Line2D.Double(x + 8, cy, x + 38, cy));
             }
@@ -359,8 +430,14 @@ public final class LinePlot {
                 g.fill(marker(series.indexOf(s), x + 23, cy, 4.5));
             }
             g.setColor(Color.BLACK);
-            g.drawString(s.name(), x + 44, cy + fm.getAscent() / 2 - 2);
+            g.drawString(s.name(), (float) x + 44, (float) cy + fm.getAscent() / 2f - 2);
         }
+    }
+
+    private static BasicStroke stroke(Series s) {
+        return s.dashed()
+                ? new BasicStroke(1.6f, BasicStroke.CAP_BUTT, BasicStroke.JOIN_ROUND, 10f, s.dash(), 0f)
+                : new BasicStroke(2f, BasicStroke.CAP_ROUND, BasicStroke.JOIN_ROUND);
     }
 
     /** Circle, square, triangle, diamond, in turn per series. */

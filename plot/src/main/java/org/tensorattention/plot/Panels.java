@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import javax.imageio.ImageIO;
+import org.tensorattention.io.OutputTarget;
 
 /** Several plots side by side in one PNG (each keeps its own size; the row is as tall as the tallest). */
 public final class Panels {
@@ -42,10 +43,19 @@ public final class Panels {
 
     /** Writes the plots side by side as one PNG. */
     public static void writeRow(List<LinePlot> plots, Path file) {
+        writePng(row(plots), file);
+    }
+
+    /** An image as a PNG file, through the project's one output writer. */
+    static void writePng(BufferedImage image, Path file) {
         try {
-            ImageIO.write(row(plots), "png", file.toFile());
+            OutputTarget.of(file).write(out -> {
+                if (!ImageIO.write(image, "png", out)) {
+                    throw new IOException("no PNG writer available");
+                }
+            });
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write " + file + ": " + e.getMessage(), e);
+            throw new UncheckedIOException(e.getMessage(), e);
         }
     }
 }

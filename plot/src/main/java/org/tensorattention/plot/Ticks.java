@@ -20,7 +20,10 @@ final class Ticks {
         return ticks;
     }
 
-    /** Powers of ten in [lo, hi] (lo > 0); when fewer than three fit, the 1-2-5 values in between. */
+    /**
+     * Powers of ten in [lo, hi] (lo > 0); when fewer than three fit, the 1-2-5 values in between, then every
+     * 1..9 multiple, then round linear steps: a log axis always has at least three labelled ticks.
+     */
     static List<Double> log(double lo, double hi) {
         List<Double> ticks = new ArrayList<>();
         int from = (int) Math.floor(Math.log10(lo));
@@ -40,6 +43,28 @@ final class Ticks {
                 for (double m : new double[] {1, 2, 5}) {
                     double t = m * Math.pow(10, e);
                     if (t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9)) {
+                        ticks.add(t);
+                    }
+                }
+            }
+        }
+        if (ticks.size() < 3) {
+            ticks.clear();
+            for (int e = from; e <= to; e++) {
+                for (int m = 1; m <= 9; m++) {
+                    double t = m * Math.pow(10, e);
+                    if (t >= lo * (1 - 1e-9) && t <= hi * (1 + 1e-9)) {
+                        ticks.add(t);
+                    }
+                }
+            }
+        }
+        if (ticks.size() < 3) {
+            // A narrow range (under a factor of about 1.5): round linear steps read best there.
+            for (int target = 4; ticks.size() < 3 && target <= 12; target += 2) {
+                ticks.clear();
+                for (double t : linear(lo, hi, target)) {
+                    if (t > 0 && t >= lo && t <= hi) {
                         ticks.add(t);
                     }
                 }
@@ -67,7 +92,8 @@ final class Ticks {
         if (a >= 1e5 || a < 1e-3) {
             int e = (int) Math.floor(Math.log10(a) + 1e-9);
             double m = v / Math.pow(10, e);
-            String ms = Math.abs(m - Math.rint(m)) < 1e-6 ? String.valueOf((long) Math.rint(m)) : String.format(Locale.ROOT, "%.1f", m);
+            // As many mantissa digits as the tick needs (narrow log axes tick at 1.94, 1.96, ..).
+            String ms = String.format(Locale.ROOT, "%.3f", m).replaceAll("0+$", "").replaceAll("\\.$", "");
             return (ms.equals("1") ? "" : ms.equals("-1") ? "-" : ms + "\u00b7") + "1e" + e;
         }
         if (Math.abs(v - Math.rint(v)) < 1e-9 * Math.max(1, a)) {

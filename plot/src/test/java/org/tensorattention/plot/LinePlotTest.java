@@ -72,7 +72,7 @@ class LinePlotTest {
                 .line("high", x, new double[] {9, 9, 9, 9})
                 .legend(LinePlot.Corner.BOTTOM_LEFT)
                 .size(400, 300).render();
-        int column = 300;
+        int column = 200; // the legend, with nowhere free inside, stands right of the plotting area
         int lowY = -1;
         int highY = -1;
         for (int y = 0; y < img.getHeight(); y++) {
@@ -120,9 +120,15 @@ class LinePlotTest {
 
     @Test
     void ticksAreRoundNumbers() {
-        assertEquals(List.of(0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0), Ticks.linear(0, 1, 5));
+        // Multiples of the 1-2-5 step 0.2 (up to the rounding of adding the step), labelled as written.
+        List<Double> linear = Ticks.linear(0, 1, 5);
+        assertEquals(6, linear.size());
+        for (int i = 0; i < linear.size(); i++) {
+            assertEquals(0.2 * i, linear.get(i), 1e-12);
+            assertEquals(List.of("0", "0.2", "0.4", "0.6", "0.8", "1").get(i), Ticks.label(linear.get(i)));
+        }
         assertEquals(List.of(1.0, 10.0, 100.0, 1000.0), Ticks.log(1, 1000));
-        assertEquals(List.of(2.0, 5.0), Ticks.log(1.5, 6));
+        assertEquals(List.of(2.0, 3.0, 4.0, 5.0, 6.0), Ticks.log(1.5, 6));
         assertEquals(List.of(20.0, 50.0, 100.0, 200.0, 500.0, 1000.0), Ticks.log(15, 1100));
         assertEquals("0.25", Ticks.label(0.25));
         assertEquals("1e-4", Ticks.label(1e-4));

@@ -6,7 +6,7 @@ import org.tensorattention.core.DType;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Mask;
 import org.tensorattention.core.Tensor;
-import org.tensorattention.core.TensorAttention;
+import org.tensorattention.core.Validation;
 
 /**
  * One validated call as the driver holds it: geometry, options and the arrays as {@link Rows}, with the
@@ -24,12 +24,12 @@ final class Call {
     final Rows[] v;
 
     Call(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
-        this.g = TensorAttention.geometry(q, keys, values);
+        this.g = Validation.geometry(q, keys, values);
         options.mask().checkOrder(g.order());
         this.scale = options.scaleFor(g.d());
         this.mask = options.mask();
         this.dtype = q.dtype();
-        this.lead = TensorAttention.leading(q);
+        this.lead = Geometry.leading(q);
         this.q = Rows.of(q);
         this.shape = Shape.of(g, scale, mask, dtype == DType.FLOAT32);
         int factors = keys.size();
@@ -68,10 +68,10 @@ final class Call {
     }
 
     int[] outputShape() {
-        return TensorAttention.concat(lead, g.nq(), g.dv());
+        return Geometry.concat(lead, g.nq(), g.dv());
     }
 
     int[] lseShape() {
-        return TensorAttention.concat(lead, g.nq());
+        return Geometry.concat(lead, g.nq());
     }
 }

@@ -10,7 +10,9 @@ import org.tensorattention.core.GradientResult;
 import org.tensorattention.core.Mask;
 import org.tensorattention.core.Method;
 import org.tensorattention.core.Tensor;
+import org.tensorattention.core.Geometry;
 import org.tensorattention.core.TensorAttention;
+import org.tensorattention.core.Validation;
 import org.tensorattention.core.grad.ExactBackward;
 import org.tensorattention.core.poly.PolyPlan;
 
@@ -90,7 +92,7 @@ public final class SparkAttention {
             throw new IllegalArgumentException("dout has shape " + Tensor.shapeString(dout.shape())
                     + " but the output has shape " + Tensor.shapeString(expected));
         }
-        TensorAttention.requireFinite("dout", dout);
+        Validation.requireFinite("dout", dout);
         try (Run run = new Run(sc)) {
             return backward(run, c, keys, values, Rows.of(dout), forward, options, settings);
         }
@@ -146,7 +148,7 @@ public final class SparkAttention {
             dkT.add(Tensor.of(dk[t], keys.get(t).shape()).to(keys.get(t).dtype()));
             dvT.add(Tensor.of(dv[t], values.get(t).shape()).to(values.get(t).dtype()));
         }
-        int[] qShape = TensorAttention.concat(c.lead, c.g.nq(), c.g.d());
+        int[] qShape = Geometry.concat(c.lead, c.g.nq(), c.g.d());
         return new GradientResult(out, Tensor.of(dq, qShape).to(c.dtype), dkT, dvT, method, seconds, flops, info,
                 reason);
     }

@@ -1,16 +1,18 @@
 package org.tensorattention.spark;
 
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Comparator;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import java.util.stream.Stream;
+import java.util.Set;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.launcher.JavaModuleOptions;
 import org.apache.spark.sql.SparkSession;
@@ -19,10 +21,14 @@ import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.GradientResult;
 import org.tensorattention.core.Tensor;
-import org.tensorattention.core.TensorAttention;
+import org.tensorattention.core.Validation;
 import org.tensorattention.io.AttentionFiles;
 import org.tensorattention.io.Json;
 import org.tensorattention.io.Npz;
+import org.tensorattention.io.OutputFolder;
+import org.tensorattention.io.OutputPlan;
+import org.tensorattention.io.OutputTarget;
+import org.tensorattention.io.TempFiles;
 
 /**
  * {@code forward} and {@code backward} with {@code --spark MASTER}: the command line's options already
@@ -30,50 +36,67 @@ import org.tensorattention.io.Npz;
  * without Spark, and a report that adds tasks, executors and the time spent outside kernels.
  *
  * <p>Bad input ends as without Spark: one line naming the problem, exit status 2, no output left behind
- * (a Parquet output is written to a hidden sibling folder and moved into place only when complete).
+ * (a Parquet output is written into a hidden folder beside it and renamed into place only when complete).
  */
 public final class SparkCli {
     private SparkCli() {
     }
 
     /**
-     * Runs {@code command} (forward or backward) on Spark.
+     * Runs {@code command} (forward or backward) on Spark, with the command line's file rules: --input is an
+     * .npz, - for stdin, or a Parquet folder; --output an .npz target ({@link OutputTarget}: -, pipes and
+     * devices straight through, files replaced whole) or, when its name does not end in .npz, a new Parquet
+     * folder ({@link OutputFolder}); --report a JSON target. All are checked before Spark starts.
      *
-     * @param master  local[N] or spark://host:port
-     * @param report  where to write the JSON report, or null
+     * @param master     local[N] or spark://host:port
+     * @param report     where to write the JSON report, or null
+     * @param allowExtra warn about input arrays the command does not use instead of refusing them
      * @return the exit status: 0, 2 for bad input, 1 when Spark itself failed
      */
-    public static int run(String command, String master, AttentionOptions options, Path input, Path output,
-                          Path report, PrintStream err) {
+    public static int run(String command, String master, AttentionOptions options, String input, String output,
+                          String report, boolean allowExtra, InputStream stdin, OutputStream stdout,
+                          PrintStream err) {
         String prefix = "tensor-attention " + command + ": ";
-        Path staging = null;
-        try {
+        Path spooled = null;
+        try (OutputPlan plan = new OutputPlan(stdout)) {
             if (!command.equals("forward") && !command.equals("backward")) {
                 throw new IllegalArgumentException("--spark runs forward and backward only, not " + command);
             }
-            boolean parquetOut = !output.getFileName().toString().endsWith(".npz");
-            checkOutput(output, parquetOut);
-            if (!Files.exists(input)) {
-                throw new IllegalArgumentException("input file " + input + " does not exist");
+            plan.input("--input", input);
+            boolean parquetOut = isFolderName(output);
+            OutputFolder folder = parquetOut ? plan.folder("--output", output) : null;
+            OutputTarget npz = parquetOut ? null : plan.output("--output", output);
+            OutputTarget json = report == null ? null : plan.output("--report", report);
+            Path in;
+            if (input.equals("-")) {
+                spooled = TempFiles.create(Path.of(System.getProperty("java.io.tmpdir")), "stdin.npz");
+                Files.copy(stdin, spooled, StandardCopyOption.REPLACE_EXISTING);
+                in = spooled;
+            } else {
+                in = Path.of(input);
+                if (!Files.exists(in)) {
+                    throw new IllegalArgumentException("input file " + input + " does not exist");
+                }
             }
-            boolean parquetIn = Files.isDirectory(input);
+            String name = input.equals("-") ? "stdin" : input;
+            boolean parquetIn = Files.isDirectory(in);
             // An .npz is read and checked before Spark starts: bad input fails in a moment.
-            Map<String, Tensor> arrays = parquetIn ? null : Npz.read(input);
+            Map<String, Tensor> arrays = parquetIn ? null : Npz.read(in);
             if (arrays != null) {
-                check(command, arrays, input);
+                check(command, arrays, name, allowExtra, err);
             }
             Session session = Session.open(master);
             try {
                 if (parquetIn) {
-                    arrays = TokenRows.arrays(TokenRows.read(session.spark, input.toString()), input.toString());
-                    check(command, arrays, input);
+                    arrays = TokenRows.arrays(TokenRows.read(session.spark, in.toString()), name);
+                    check(command, arrays, name, allowExtra, err);
                 }
                 Tensor q = arrays.get("q");
-                List<List<Tensor>> kv = factors(arrays, input);
+                List<List<Tensor>> kv = AttentionFiles.factors(arrays, name);
                 Map<String, Tensor> results = new LinkedHashMap<>();
-                Map<String, Object> json;
+                Map<String, Object> j;
                 JavaSparkContext sc = JavaSparkContext.fromSparkContext(session.spark.sparkContext());
-                Geometry g = TensorAttention.geometry(q, kv.get(0), kv.get(1));
+                Geometry g = Validation.geometry(q, kv.get(0), kv.get(1));
                 if (parquetOut) {
                     requireTokenShaped(g, q, kv.get(0));
                 }
@@ -81,7 +104,7 @@ public final class SparkCli {
                     SparkAttention.Result r = SparkAttention.forward(sc, q, kv.get(0), kv.get(1), options,
                             Settings.defaults());
                     results.put("o", r.result().output());
-                    json = report(command, master, g, q, options, r.result().method(), r.result().seconds(),
+                    j = report(command, master, g, q, options, r.result().method(), r.result().seconds(),
                             r.result().flops(), r.result().poly(), r.result().reason(), r.report());
                 } else {
                     Tensor dout = arrays.get("dout");
@@ -96,19 +119,17 @@ public final class SparkCli {
                     for (int t = 0; t < gr.dv().size(); t++) {
                         results.put("dv" + (t + 1), gr.dv().get(t));
                     }
-                    json = report(command, master, g, q, options, gr.method(), gr.seconds(), gr.flops(), gr.poly(),
+                    j = report(command, master, g, q, options, gr.method(), gr.seconds(), gr.flops(), gr.poly(),
                             gr.reason(), r.report());
                 }
                 if (parquetOut) {
-                    staging = output.resolveSibling("." + output.getFileName() + ".partial-" + UUID.randomUUID());
-                    TokenRows.write(TokenRows.of(session.spark, results), staging.toString());
-                    Files.move(staging, output, StandardCopyOption.ATOMIC_MOVE);
-                    staging = null;
+                    TokenRows.write(TokenRows.of(session.spark, results), folder.staging().toString());
+                    folder.commit();
                 } else {
-                    Npz.write(output, results);
+                    npz.writeNpz(results);
                 }
-                if (report != null) {
-                    Json.write(report, json);
+                if (json != null) {
+                    json.writeText(Json.render(j));
                 }
             } finally {
                 session.close();
@@ -121,8 +142,19 @@ public final class SparkCli {
             err.println(prefix + "spark failed: " + oneLine(String.valueOf(e.getMessage())));
             return 1;
         } finally {
-            delete(staging);
+            if (spooled != null) {
+                TempFiles.delete(spooled);
+            }
         }
+    }
+
+    /** A Parquet folder unless the name is -, ends in .npz, or is something that exists and is no folder. */
+    static boolean isFolderName(String output) {
+        if (output.equals("-") || output.endsWith(".npz")) {
+            return false;
+        }
+        Path p = Path.of(output);
+        return !Files.exists(p) || Files.isDirectory(p);
     }
 
     /** The JVM options Spark's launcher adds on JDK 17 and later, for executors started elsewhere. */
@@ -130,33 +162,42 @@ public final class SparkCli {
         return JavaModuleOptions.defaultModuleOptions();
     }
 
-    private static void checkOutput(Path output, boolean parquet) {
-        Path dir = output.toAbsolutePath().getParent();
-        if (dir == null || !Files.isDirectory(dir)) {
-            throw new IllegalArgumentException("output folder " + dir + " does not exist");
-        }
-        if (parquet && Files.exists(output)) {
-            throw new IllegalArgumentException("output " + output + " already exists (a Parquet output is a new folder)");
-        }
-        if (!parquet && Files.isDirectory(output)) {
-            throw new IllegalArgumentException("output " + output + " is a folder, not a file");
-        }
-    }
-
-    /** The arrays the command needs, validated against each other as without Spark. */
-    private static void check(String command, Map<String, Tensor> arrays, Path input) {
+    /**
+     * The arrays the command needs, validated against each other as without Spark; any other array is refused
+     * (or, with allowExtra, named on err).
+     */
+    private static void check(String command, Map<String, Tensor> arrays, String input, boolean allowExtra,
+                              PrintStream err) {
         if (!arrays.containsKey("q")) {
             throw new IllegalArgumentException(input + " has no array 'q'");
         }
-        List<List<Tensor>> kv = factors(arrays, input);
-        TensorAttention.geometry(arrays.get("q"), kv.get(0), kv.get(1));
+        List<List<Tensor>> kv = AttentionFiles.factors(arrays, input);
+        Validation.geometry(arrays.get("q"), kv.get(0), kv.get(1));
         if (command.equals("backward") && !arrays.containsKey("dout")) {
             throw new IllegalArgumentException(input + " has no array 'dout'");
         }
-    }
-
-    static List<List<Tensor>> factors(Map<String, Tensor> arrays, Path file) {
-        return AttentionFiles.factors(arrays, file);
+        Set<String> used = new HashSet<>(List.of("q"));
+        for (int t = 1; t <= kv.get(0).size(); t++) {
+            used.add("k" + t);
+            used.add("v" + t);
+        }
+        if (command.equals("backward")) {
+            used.add("dout");
+        }
+        List<String> extra = new ArrayList<>();
+        for (String a : arrays.keySet()) {
+            if (!used.contains(a)) {
+                extra.add("'" + a + "'");
+            }
+        }
+        if (!extra.isEmpty()) {
+            String what = (extra.size() == 1 ? "array " : "arrays ") + String.join(", ", extra);
+            if (!allowExtra) {
+                throw new IllegalArgumentException(input + " has " + what + " that " + command
+                        + " does not use (--allow-extra ignores " + (extra.size() == 1 ? "it" : "them") + ")");
+            }
+            err.println("tensor-attention " + command + ": ignoring " + what + " of " + input);
+        }
     }
 
     /** Token rows need every array on the same (problem, position) grid. */
@@ -191,19 +232,6 @@ public final class SparkCli {
         String m = message == null ? "failed" : message;
         int nl = m.indexOf('\n');
         return nl < 0 ? m : m.substring(0, nl);
-    }
-
-    private static void delete(Path folder) {
-        if (folder == null || !Files.exists(folder)) {
-            return;
-        }
-        try (Stream<Path> all = Files.walk(folder)) {
-            for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
-                Files.deleteIfExists(p);
-            }
-        } catch (IOException e) {
-            // A leftover hidden staging folder is harmless; the command's own error is what the user needs.
-        }
     }
 
     /** A Spark session for one command: the running one when there is one (kept), else a new one (stopped). */

@@ -57,6 +57,13 @@ class SparkCliTest {
     }
 
     /** The attention options of a golden case's command-line flags. */
+    /** The command line's call: npz, Parquet folders and the report by name, nothing on stdin or stdout. */
+    static int run(String command, AttentionOptions o, Path in, Path out, Path report, ByteArrayOutputStream err) {
+        return SparkCli.run(command, "local[2]", o, in.toString(), out.toString(),
+                report == null ? null : report.toString(), false, new java.io.ByteArrayInputStream(new byte[0]),
+                new ByteArrayOutputStream(), new PrintStream(err));
+    }
+
     static AttentionOptions options(List<String> opts) {
         AttentionOptions o = AttentionOptions.defaults();
         for (int i = 0; i < opts.size(); i++) {
@@ -80,7 +87,7 @@ class SparkCliTest {
         Path out = tmp.resolve(c.name() + ".out.npz");
         Path report = tmp.resolve(c.name() + ".json");
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = SparkCli.run(c.kind(), "local[2]", options(c.opts()), in, out, report, new PrintStream(err));
+        int status = run(c.kind(), options(c.opts()), in, out, report, err);
         assertEquals(0, status, "stderr: " + err);
         Map<String, Tensor> got = Npz.read(out);
         Map<String, Tensor> expected = Npz.read(GOLDEN.resolve("expected").resolve(c.name() + ".npz"));
@@ -118,7 +125,7 @@ class SparkCliTest {
         Path out = tmp.resolve("out.parquet");
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         AttentionOptions o = AttentionOptions.defaults().causal();
-        assertEquals(0, SparkCli.run("backward", "local[2]", o, in, out, null, new PrintStream(err)), err.toString());
+        assertEquals(0, run("backward", o, in, out, null, err), err.toString());
         Map<String, Tensor> got = TokenRows.arrays(TokenRows.read(LocalSpark.session(), out.toString()), "out");
         var one = org.tensorattention.core.TensorAttention.backward(c.q(), c.k(), c.v(), c.dout(), null, o);
         Problems.close("o", one.output(), got.get("o"), 1e-12);
@@ -149,13 +156,12 @@ class SparkCliTest {
                 new Bad("forward", nonFinite, tmp.resolve("b.parquet"), "q contains a non-finite value"),
                 new Bad("backward", good, tmp.resolve("c.npz"), "has no array 'dout'"),
                 new Bad("forward", tmp.resolve("absent.npz"), tmp.resolve("d.npz"), "does not exist"),
-                new Bad("forward", good, tmp.resolve("nowhere").resolve("e.npz"), "output folder"),
+                new Bad("forward", good, tmp.resolve("nowhere").resolve("e.npz"), "nowhere does not exist"),
                 new Bad("forward", good, existing, "already exists"),
                 new Bad("forward", tmp.resolve("absent.parquet"), tmp.resolve("f.parquet"), "does not exist"));
         for (Bad b : cases) {
             ByteArrayOutputStream err = new ByteArrayOutputStream();
-            int status = SparkCli.run(b.command(), "local[2]", AttentionOptions.defaults(), b.in(), b.out(), null,
-                    new PrintStream(err));
+            int status = run(b.command(), AttentionOptions.defaults(), b.in(), b.out(), null, err);
             String text = err.toString().strip();
             assertEquals(2, status, b + ": " + text);
             assertFalse(text.contains("\n"), "one line: " + text);

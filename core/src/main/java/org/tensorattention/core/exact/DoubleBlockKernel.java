@@ -49,7 +49,11 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
     private final double[] max = new double[BQ + R];
     /** The sums over outer tuples. */
     private final double[] acc;
-    private final double[] sum = new double[BQ + R];
+    /**
+     * The softmax denominators over outer tuples, lane by lane in float64: lanes are added as vectors and
+     * summed in index order only at the end (reduceLanes leaves its order open, and differs once compiled).
+     */
+    private final double[] sumLanes = new double[(BQ + R) * L];
     /** Each row's interval of the last key factor, and the intervals in force for the current outer tuple. */
     private final int[] rowLo = new int[BQ + R];
     private final int[] rowHi = new int[BQ + R];
@@ -372,7 +376,9 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         for (int l = 0; l < dv; l++) {
             acc[r * dvp + l] *= alpha;
         }
-        sum[r] *= alpha;
+        for (int l = 0; l < L; l++) {
+            sumLanes[r * L + l] *= alpha;
+        }
     }
 
     /** part[rows r0..] += tile (4 x BK weights) times value block jb (BK x dvp). */
@@ -474,12 +480,8 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
     /** Ends an outer tuple: its partial sums, times prod_t V_t[j_t], go into the accumulators. */
     private void flush(int rf, int rl, double[] outerValues) {
         for (int r = rf; r <= rl; r++) {
-            // Lane by lane in index order: reduceLanes leaves its order open (and it differs once compiled).
-            double lanesSum = 0;
-            for (int l = 0; l < L; l++) {
-                lanesSum += lanes[r * L + l];
-            }
-            sum[r] += lanesSum;
+            DoubleVector.fromArray(D, lanes, r * L).add(DoubleVector.fromArray(D, sumLanes, r * L))
+                    .intoArray(sumLanes, r * L);
             int o = r * dvp;
             for (int c = 0; c < dvp; c += L) {
                 DoubleVector.fromArray(D, part, o + c)
@@ -496,10 +498,14 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         int oo = (int) g.outOffset(p);
         for (int r = 0; r < rows; r++) {
             int i = i0 + r;
-            for (int l = 0; l < dv; l++) {
-                out[oo + i * dv + l] = sum[r] > 0 ? acc[r * dvp + l] / sum[r] : 0.0;
+            double sum = 0;
+            for (int l = 0; l < L; l++) {
+                sum += sumLanes[r * L + l];
             }
-            lse[p * g.nq() + i] = sum[r] > 0 ? max[r] + StrictMath.log(sum[r]) : Double.NEGATIVE_INFINITY;
+            for (int l = 0; l < dv; l++) {
+                out[oo + i * dv + l] = sum > 0 ? acc[r * dvp + l] / sum : 0.0;
+            }
+            lse[p * g.nq() + i] = sum > 0 ? max[r] + StrictMath.log(sum) : Double.NEGATIVE_INFINITY;
         }
     }
 }

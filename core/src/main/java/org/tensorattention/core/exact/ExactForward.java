@@ -8,7 +8,6 @@ import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Mask;
 import org.tensorattention.core.Method;
 import org.tensorattention.core.Tensor;
-import org.tensorattention.core.TensorAttention;
 
 /**
  * The exact forward pass of order-k tensor attention: O and the per-query log-sum-exp.
@@ -36,8 +35,8 @@ public final class ExactForward {
                                       AttentionOptions options) {
         ExactRange range = ExactRange.forward(q, keys, values, g, options.scaleFor(g.d()));
         double scale = range.kernelScale();
-        int[] shape = TensorAttention.concat(TensorAttention.leading(q), g.nq(), g.dv());
-        Tensor lse = Tensor.zeros(DType.FLOAT64, TensorAttention.concat(TensorAttention.leading(q), g.nq()));
+        int[] shape = Geometry.concat(Geometry.leading(q), g.nq(), g.dv());
+        Tensor lse = Tensor.zeros(DType.FLOAT64, Geometry.concat(Geometry.leading(q), g.nq()));
         long start = System.nanoTime();
         Tensor out;
         if (range.compute() == DType.FLOAT64) {

@@ -346,25 +346,26 @@ public final class ExactRange {
             return m;
         }
 
-        /** Every intermediate of the kernels as they run on the inputs unchanged. */
+        /**
+         * Every intermediate of the kernels as they run on the inputs unchanged: below 2^lim, and, where not 0,
+         * not so small (below 2^(30 - lim)) that rounding to the dtype or to its subnormals would lose it.
+         */
         boolean plainFits(int lim) {
+            int low = 30 - lim;
             for (int l = 0; l < d; l++) {
                 int cq = uc + uq[l];
                 int keyProduct = 0;
-                if (uq[l] > lim || cq > lim) {
+                if (outside(uq[l], lim, low) || outside(cq, lim, low)) {
                     return false;
                 }
                 for (int t = 0; t < factors; t++) {
-                    if (uk[t][l] > lim) {
-                        return false;
-                    }
                     cq += uk[t][l];
-                    if (cq > lim) {
+                    if (outside(uk[t][l], lim, low) || outside(cq, lim, low)) {
                         return false;
                     }
                     if (t < factors - 1) {
                         keyProduct += uk[t][l];
-                        if (keyProduct > lim) {
+                        if (outside(keyProduct, lim, low)) {
                             return false;
                         }
                     }
@@ -377,11 +378,9 @@ public final class ExactRange {
             for (int l = 0; l < dv; l++) {
                 int prefix = 0;
                 for (int t = 0; t < factors; t++) {
-                    if (uv[t][l] > lim || uv[t][l] + logNk[t] > lim) {
-                        return false;
-                    }
                     prefix += uv[t][l];
-                    if (prefix + logTuples > lim) {
+                    if (outside(uv[t][l], lim, low) || uv[t][l] + logNk[t] > lim || outside(prefix, lim, low)
+                            || prefix + logTuples > lim) {
                         return false;
                     }
                 }
@@ -430,6 +429,11 @@ public final class ExactRange {
             return true;
         }
 
+        /** Past the dtype's safe range at either end; a bound that sums a ZERO stands for exact zeros. */
+        private static boolean outside(int e, int lim, int low) {
+            return e > lim || (e < low && e > ZERO / 2);
+        }
+
         /** ub of dS = P (dP - Delta): twice the largest |dP|, dP = sum_l dO_l prod_t V_t[., l]. */
         int dpBound() {
             int m = ZERO;
@@ -443,10 +447,25 @@ public final class ExactRange {
             return m + logDv + 1;
         }
 
+        /**
+         * ub of the balanced q's column l, c q_l times the powers of two taken from the key columns: the score
+         * term bound less what the keys keep (at most 2 each), or more where a key column is all zero.
+         */
+        int balancedQ(int l) {
+            int s = uc + uq[l];
+            for (int t = 0; t < factors; t++) {
+                s += uk[t][l] == ZERO ? 0 : uk[t][l] - 1;
+            }
+            return s;
+        }
+
         /** The intermediates once the columns are balanced: the scores (and score gradients) themselves. */
         boolean balancedFits(int lim) {
             int term = maxTerm();
-            if (term + logD > lim - 1) {
+            for (int l = 0; l < d; l++) {
+                term = Math.max(term, balancedQ(l));
+            }
+            if (term + logD + factors > lim - 1) {
                 return false;
             }
             if (ud == null) {
@@ -471,9 +490,8 @@ public final class ExactRange {
         String imprecise() {
             int term = maxTerm() + logD;
             return String.format(Locale.ROOT, "the scores of %s can reach 2^%d (about 1e%d): too large for the "
-                    + "backward, which recomputes each weight exp(s - lse) and needs the scores' rounding error "
-                    + "below 1 (|s| below about 2^48 in float64); scale q or the keys down", arrays(), term,
-                    (int) Math.floor(term * Math.log10(2)));
+                    + "backward, which recomputes exp(s - lse) and needs |s| below about 2^48; scale q or the keys "
+                    + "down", arrays(), term, (int) Math.floor(term * Math.log10(2)));
         }
 
         String arrays() {
@@ -483,9 +501,7 @@ public final class ExactRange {
         int[] qShift() {
             int[] s = new int[d];
             for (int l = 0; l < d; l++) {
-                for (int t = 0; t < factors; t++) {
-                    s[l] += uk[t][l] == ZERO ? 0 : uk[t][l] - 1;
-                }
+                s[l] = balancedQ(l) - uc - uq[l];
             }
             return s;
         }
@@ -523,10 +539,9 @@ public final class ExactRange {
         String refusal(boolean backward) {
             int term = maxTerm() + logD;
             String what = backward ? "the scores or their gradients" : "the scores";
-            return String.format(Locale.ROOT, "%s of %s can reach 2^%d (about 1e%d), past the range of float64 "
-                            + "even with the factors rebalanced (q is %s); scale q or the keys down, or pass a "
-                            + "smaller --scale", what, arrays(), term, (int) Math.floor(term * Math.log10(2)),
-                    qDtype);
+            return String.format(Locale.ROOT, "%s of %s can reach 2^%d (about 1e%d), past float64 even with the "
+                    + "factors rebalanced (q is %s); scale q or the keys down, or lower --scale", what, arrays(), term,
+                    (int) Math.floor(term * Math.log10(2)), qDtype);
         }
 
         private static int ub(double x) {

@@ -54,7 +54,11 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
     private final float[] max = new float[BQ + R];
     /** The sums over outer tuples, in float64. */
     private final double[] acc;
-    private final double[] sum = new double[BQ + R];
+    /**
+     * The softmax denominators over outer tuples, lane by lane in float64: lanes are added as vectors and
+     * summed in index order only at the end (reduceLanes leaves its order open, and differs once compiled).
+     */
+    private final double[] sumLanes = new double[(BQ + R) * L];
     /** Each row's interval of the last key factor, and the intervals in force for the current outer tuple. */
     private final int[] rowLo = new int[BQ + R];
     private final int[] rowHi = new int[BQ + R];
@@ -381,7 +385,9 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         for (int l = 0; l < dv; l++) {
             acc[r * dvp + l] *= alpha;
         }
-        sum[r] *= alpha;
+        for (int l = 0; l < L; l++) {
+            sumLanes[r * L + l] *= alpha;
+        }
     }
 
     /** part[rows r0..] += tile (4 x BK weights) times value block jb (BK x dvp). */
@@ -483,12 +489,12 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
     /** Ends an outer tuple: its float partial sums, times prod_t V_t[j_t], go into the float64 accumulators. */
     private void flush(int rf, int rl, double[] outerValues) {
         for (int r = rf; r <= rl; r++) {
-            // Lane by lane in index order: reduceLanes leaves its order open (and it differs once compiled).
-            double lanesSum = 0;
-            for (int l = 0; l < L; l++) {
-                lanesSum += lanes[r * L + l];
-            }
-            sum[r] += lanesSum;
+            FloatVector w = FloatVector.fromArray(F, lanes, r * L);
+            int s = r * L;
+            ((DoubleVector) w.convertShape(VectorOperators.F2D, D, 0)).add(DoubleVector.fromArray(D, sumLanes, s))
+                    .intoArray(sumLanes, s);
+            ((DoubleVector) w.convertShape(VectorOperators.F2D, D, 1))
+                    .add(DoubleVector.fromArray(D, sumLanes, s + LD)).intoArray(sumLanes, s + LD);
             int o = r * dvp;
             for (int c = 0; c < dvp; c += L) {
                 FloatVector x = FloatVector.fromArray(F, part, o + c);
@@ -509,10 +515,14 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         int oo = (int) g.outOffset(p);
         for (int r = 0; r < rows; r++) {
             int i = i0 + r;
-            for (int l = 0; l < dv; l++) {
-                out[oo + i * dv + l] = sum[r] > 0 ? (float) (acc[r * dvp + l] / sum[r]) : 0f;
+            double sum = 0;
+            for (int l = 0; l < L; l++) {
+                sum += sumLanes[r * L + l];
             }
-            lse[p * g.nq() + i] = sum[r] > 0 ? max[r] + StrictMath.log(sum[r]) : Double.NEGATIVE_INFINITY;
+            for (int l = 0; l < dv; l++) {
+                out[oo + i * dv + l] = sum > 0 ? (float) (acc[r * dvp + l] / sum) : 0f;
+            }
+            lse[p * g.nq() + i] = sum > 0 ? max[r] + StrictMath.log(sum) : Double.NEGATIVE_INFINITY;
         }
     }
 }

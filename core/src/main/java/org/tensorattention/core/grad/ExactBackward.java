@@ -11,7 +11,7 @@ import org.tensorattention.core.Mask;
 import org.tensorattention.core.Method;
 import org.tensorattention.core.Parallel;
 import org.tensorattention.core.Tensor;
-import org.tensorattention.core.TensorAttention;
+import org.tensorattention.core.exact.ExactForward;
 import org.tensorattention.core.exact.ExactRange;
 import org.tensorattention.core.exact.InnerPacking;
 
@@ -32,7 +32,7 @@ public final class ExactBackward {
     public static GradientResult run(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
                                      AttentionResult forward, Geometry g, AttentionOptions options, String reason) {
         if (forward == null || forward.method() != Method.EXACT || forward.logSumExp() == null) {
-            forward = TensorAttention.exact(q, g, keys, values, options);
+            forward = ExactForward.run(q, g, keys, values, options);
         }
         Tensor out = forward.output();
         if (out.size() != dout.size() || forward.logSumExp().size() != g.problems() * g.nq()) {

@@ -5,15 +5,15 @@ import java.math.MathContext;
 
 /**
  * A polynomial p(x) = sum_j a_j x^j with a certified relative error against e^x on [-R, R]:
- * |p(x) - e^x| <= delta e^x for every |x| <= R.
+ * |p(x) - e^x| &lt;= delta e^x for every |x| &lt;= R.
  *
  * <p>Two candidates, and the one of lower degree wins (the smaller delta on a tie):
  * <ul>
- *   <li>Taylor about 0: Lagrange's remainder gives |e^x - p(x)| <= e^{max(x,0)} R^{g+1} / (g+1)!, so the
+ *   <li>Taylor about 0: Lagrange's remainder gives |e^x - p(x)| &lt;= e^{max(x,0)} R^{g+1} / (g+1)!, so the
  *       relative error is at most e^R R^{g+1} / (g+1)! (the e^R is paid on the negative half).</li>
  *   <li>The Chebyshev series of e^{R t} truncated at degree g: its coefficients are 2 I_j(R) (modified
  *       Bessel functions), so the absolute error is at most sum_{j>g} 2 I_j(R). Each term is bounded by the
- *       Bessel series, I_j(R) <= (R/2)^j / j! * exp(R^2 / (4 (j+1))), and the tail is geometric.</li>
+ *       Bessel series, I_j(R) &lt;= (R/2)^j / j! * exp(R^2 / (4 (j+1))), and the tail is geometric.</li>
  * </ul>
  * Absolute errors become relative ones by the factor e^R (e^x >= e^{-R} on the interval). When neither
  * reaches the target at some degree, a near-minimax fit for the relative error, certified on a grid
@@ -84,7 +84,7 @@ public record ExpPolynomial(int degree, double[] coefficients, double radius, do
 
     /**
      * R^{g+1} / (g+1)!. Lagrange's remainder e^xi x^{g+1} / (g+1)! with xi between 0 and x gives a relative
-     * error of at most e^{xi - x} R^{g+1} / (g+1)! <= e^R R^{g+1} / (g+1)!: this times e^R.
+     * error of at most e^{xi - x} R^{g+1} / (g+1)! &lt;= e^R R^{g+1} / (g+1)!: this times e^R.
      */
     public static double taylorAbsoluteError(double radius, int g) {
         double term = 1;
@@ -94,7 +94,7 @@ public record ExpPolynomial(int degree, double[] coefficients, double radius, do
         return term;
     }
 
-    /** Upper bound on max_{|t|<=1} |e^{Rt} - (Chebyshev series truncated at degree g)|. */
+    /** Upper bound on max_{|t|&lt;=1} |e^{Rt} - (Chebyshev series truncated at degree g)|. */
     public static double chebyshevAbsoluteError(double radius, int g) {
         if (radius == 0) {
             return 0;
@@ -223,9 +223,9 @@ public record ExpPolynomial(int degree, double[] coefficients, double radius, do
     }
 
     /**
-     * A certified bound delta' on the relative error of the derivative: |p'(x) - e^x| <= delta' e^x on
+     * A certified bound delta' on the relative error of the derivative: |p'(x) - e^x| &lt;= delta' e^x on
      * [-R, R]. Taylor: p' is the Taylor polynomial of degree g - 1, so delta' = e^R R^g / g!. Chebyshev:
-     * |T_j'| <= j^2 on [-1, 1] (Markov), so |p' - e^x| <= sum_{j > g} 2 I_j(R) j^2 / R. Both add the rounding of
+     * |T_j'| &lt;= j^2 on [-1, 1] (Markov), so |p' - e^x| &lt;= sum_{j > g} 2 I_j(R) j^2 / R. Both add the rounding of
      * the coefficients, as {@link #delta} does. The polynomial backward's distance from the exact gradient is
      * bounded through it (docs/POLY.md).
      */

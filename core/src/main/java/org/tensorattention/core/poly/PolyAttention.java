@@ -9,29 +9,42 @@ import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Mask;
 import org.tensorattention.core.Method;
 import org.tensorattention.core.Tensor;
-import org.tensorattention.core.TensorAttention;
+import org.tensorattention.core.Validation;
+import org.tensorattention.core.exact.ExactForward;
 
 /** The polynomial method (SPEC.md section 2) and the auto choice between it and the exact kernel. */
 public final class PolyAttention {
     private PolyAttention() {
     }
 
-    /** Runs method poly or auto for an already validated call. */
-    public static AttentionResult forward(Tensor q, List<Tensor> keys, List<Tensor> values, Geometry g,
-                                          AttentionOptions options) {
+    /**
+     * A validated call's balanced float64 inputs and its poly plan, made once: the method resolution, the poly
+     * forward and the poly backward all read the same copy.
+     */
+    public static final class Prepared {
+        final Inputs in;
+        private final PolyPlan plan;
+
+        private Prepared(Inputs in, PolyPlan plan) {
+            this.in = in;
+            this.plan = plan;
+        }
+
+        public PolyPlan plan() {
+            return plan;
+        }
+    }
+
+    /** Converts, balances and plans an already validated call, without running it. */
+    public static Prepared prepare(Tensor q, List<Tensor> keys, List<Tensor> values, Geometry g,
+                                   AttentionOptions options) {
         Inputs in = Inputs.of(q, keys, values, g, options);
-        PolyPlan plan = plan(in, g, options);
-        if (options.method() == Method.AUTO) {
-            boolean empty = g.problems() == 0 || g.nq() == 0;
-            if (!plan.cheaperThanExact() && !empty) {
-                return exactWithinEpsilon(q, keys, values, g, options, plan);
-            }
-            return run(in, g, options, plan, "poly: " + (empty ? "no query rows" : plan.verdict()));
-        }
-        if (!plan.feasible()) {
-            throw new IllegalArgumentException(plan.refusal());
-        }
-        return run(in, g, options, plan, "poly requested: " + plan.verdict());
+        return new Prepared(in, plan(in, g, options));
+    }
+
+    /** Runs the poly forward on a prepared call whose plan is feasible. */
+    public static AttentionResult forward(Prepared call, Geometry g, AttentionOptions options, String reason) {
+        return run(call.in, g, options, call.plan, reason);
     }
 
     /**
@@ -40,7 +53,7 @@ public final class PolyAttention {
      * whose rounding bound {@link #exactRounding} plus the final rounding to float32 must fit in epsilon;
      * otherwise a refusal.
      */
-    static AttentionResult exactWithinEpsilon(Tensor q, List<Tensor> keys, List<Tensor> values, Geometry g,
+    public static AttentionResult exactWithinEpsilon(Tensor q, List<Tensor> keys, List<Tensor> values, Geometry g,
                                               AttentionOptions options, PolyPlan plan) {
         boolean narrow = q.dtype() == DType.FLOAT32;
         double bound = exactRounding(g, options.mask(), plan.radius()) + (narrow ? FLOAT32_OUTPUT_ROUNDING : 0);
@@ -54,19 +67,19 @@ public final class PolyAttention {
                     reach));
         }
         if (!narrow) {
-            AttentionResult r = TensorAttention.exact(q, g, keys, values, options);
+            AttentionResult r = ExactForward.run(q, g, keys, values, options);
             return new AttentionResult(r.output(), r.logSumExp(), r.method(), r.seconds(), r.flops(), null,
                     "exact: " + whyNotPoly(plan));
         }
         List<Tensor> wideKeys = keys.stream().map(t -> t.to(DType.FLOAT64)).toList();
         List<Tensor> wideValues = values.stream().map(t -> t.to(DType.FLOAT64)).toList();
-        AttentionResult r = TensorAttention.exact(q.to(DType.FLOAT64), g, wideKeys, wideValues, options);
+        AttentionResult r = ExactForward.run(q.to(DType.FLOAT64), g, wideKeys, wideValues, options);
         return new AttentionResult(r.output().to(DType.FLOAT32), r.logSumExp(), r.method(), r.seconds(), r.flops(),
                 null, "exact in float64, rounded to float32: " + whyNotPoly(plan));
     }
 
     /** "poly rank .. costs .. vs exact .." when poly could run but costs more, else its refusal. */
-    private static String whyNotPoly(PolyPlan plan) {
+    public static String whyNotPoly(PolyPlan plan) {
         return plan.feasible() ? "poly " + plan.verdict() : plan.refusal();
     }
 
@@ -127,7 +140,7 @@ public final class PolyAttention {
      * refusal when it cannot or should not run), without running it.
      */
     public static PolyPlan plan(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
-        Geometry g = TensorAttention.geometry(q, keys, values);
+        Geometry g = Validation.geometry(q, keys, values);
         options.mask().checkOrder(g.order());
         return plan(Inputs.of(q, keys, values, g, options), g, options);
     }
@@ -183,7 +196,7 @@ public final class PolyAttention {
             }
             double vinf = ScoreBound.valueScale(g, v64);
             Balance b = Balance.apply(g, options.scaleFor(g.d()), q64, k64, v64);
-            return new Inputs(q64, k64, v64, b.scale, q.dtype(), TensorAttention.leading(q), b, vinf);
+            return new Inputs(q64, k64, v64, b.scale, q.dtype(), Geometry.leading(q), b, vinf);
         }
 
         /** A float64 copy that balancing may change (to() returns the tensor itself when it is float64). */
@@ -193,7 +206,7 @@ public final class PolyAttention {
 
         /** An output in the caller's scale, cast to q's dtype. */
         Tensor output(double[] out, Geometry g) {
-            Tensor t = Tensor.of(out, TensorAttention.concat(lead, g.nq(), g.dv()));
+            Tensor t = Tensor.of(out, Geometry.concat(lead, g.nq(), g.dv()));
             return t.to(dtype);
         }
     }

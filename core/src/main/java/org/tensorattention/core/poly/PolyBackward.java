@@ -33,8 +33,14 @@ public final class PolyBackward {
     /** Gradients of the polynomial method's output for an already validated call. */
     public static GradientResult run(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout, Geometry g,
                                      AttentionOptions options) {
-        PolyAttention.Inputs in = PolyAttention.Inputs.of(q, keys, values, g, options);
-        PolyPlan plan = PolyAttention.plan(in, g, options);
+        return run(q, keys, values, dout, PolyAttention.prepare(q, keys, values, g, options), g, options);
+    }
+
+    /** The same on a call already converted and planned ({@link PolyAttention#prepare}). */
+    public static GradientResult run(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
+                                     PolyAttention.Prepared call, Geometry g, AttentionOptions options) {
+        PolyAttention.Inputs in = call.in;
+        PolyPlan plan = call.plan();
         if (!plan.feasible()) {
             throw new IllegalArgumentException(plan.refusal());
         }

@@ -12,7 +12,7 @@ import org.tensorattention.core.Mask;
  * running state (S_t, z_t per factor), equal to row i of the batch causal result with the same polynomial.
  *
  * <p>The radius R is fixed up front: the polynomial is certified on [-R, R] for up to {@code maxTokens}
- * tokens. A token whose score bound |c| sum_l |q_l| prod_t max_{j <= i} |K_t[j, l]| passes R is refused
+ * tokens. A token whose score bound |c| sum_l |q_l| prod_t max_{j &lt;= i} |K_t[j, l]| passes R is refused
  * (IllegalArgumentException) and leaves the state unchanged.
  *
  * <p>The scale's power of two is folded into the data, split evenly over q and the k - 1 keys, so no power c^j
@@ -51,7 +51,7 @@ public final class PolyDecoder {
      * @param order     k >= 2
      * @param scale     c (NaN for the default 1/d)
      * @param radius    R: every score of every token must stay within [-R, R]
-     * @param epsilon   the bound max |O~ - O| <= epsilon * Vinf for every token's output
+     * @param epsilon   the bound max |O~ - O| &lt;= epsilon * Vinf for every token's output
      * @param maxTokens tokens the certificate covers (float64 rounding grows with the number of rows)
      */
     public PolyDecoder(int order, int d, int dv, double scale, double radius, double epsilon, int maxTokens) {

@@ -14,7 +14,7 @@ import org.tensorattention.core.Mask;
  * @param rank           r = C(d + g, g) (Long.MAX_VALUE past the long range, -1 without a degree)
  * @param radius         R >= max |s(i, J)|
  * @param delta          certified relative error of the weights' numerator and denominator, rounding included
- * @param epsilon        the requested bound: max |O~ - O| <= epsilon * Vinf
+ * @param epsilon        the requested bound: max |O~ - O| &lt;= epsilon * Vinf
  * @param basis          "taylor" or "chebyshev" (which certificate gave the lower degree)
  * @param predictedFlops the poly kernel's flop count by the cost model
  * @param exactFlops     the exact kernel's flop count, 2 (d + dv) per allowed (query, tuple) pair

@@ -16,6 +16,7 @@ import jdk.incubator.vector.VectorSpecies;
  * <p>The forward and the backward kernels both use it, so the weights the backward recomputes are the forward's.
  */
 public final class VectorExp {
+    /** Constant species, as the kernels use: the JIT compiles broadcasts to registers only for constants. */
     private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
     private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
 
@@ -27,15 +28,14 @@ public final class VectorExp {
         // t's low mantissa bits hold round(x log2 e) + 127, the biased exponent of 2^n.
         FloatVector t = x.fma(Exp.LOG2E, Exp.SHIFTER);
         FloatVector n = t.sub(Exp.SHIFTER);
-        VectorSpecies<Float> s = x.species();
-        FloatVector r = n.fma(FloatVector.broadcast(s, Exp.LN2_HI), x);
-        r = n.fma(FloatVector.broadcast(s, Exp.LN2_LO), r);
+        FloatVector r = n.fma(FloatVector.broadcast(F, Exp.LN2_HI), x);
+        r = n.fma(FloatVector.broadcast(F, Exp.LN2_LO), r);
         FloatVector p = r.fma(1f / 720, 1f / 120);
-        p = p.fma(r, FloatVector.broadcast(s, 1f / 24));
-        p = p.fma(r, FloatVector.broadcast(s, 1f / 6));
-        p = p.fma(r, FloatVector.broadcast(s, 0.5f));
-        p = p.fma(r, FloatVector.broadcast(s, 1f));
-        p = p.fma(r, FloatVector.broadcast(s, 1f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 24));
+        p = p.fma(r, FloatVector.broadcast(F, 1f / 6));
+        p = p.fma(r, FloatVector.broadcast(F, 0.5f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f));
+        p = p.fma(r, FloatVector.broadcast(F, 1f));
         FloatVector twoToN = t.reinterpretAsInts().lanewise(VectorOperators.LSHL, 23).reinterpretAsFloats();
         return p.mul(twoToN).blend(0f, x.compare(VectorOperators.LT, Exp.FLOOR));
     }
@@ -45,17 +45,16 @@ public final class VectorExp {
      * units in the last place). Arguments below -708 give exactly 0.
      */
     public static DoubleVector exp(DoubleVector x) {
-        VectorSpecies<Double> s = x.species();
         DoubleVector t = x.fma(Exp.LOG2E_D, Exp.SHIFTER_D);
         DoubleVector n = t.sub(Exp.SHIFTER_D);
-        DoubleVector r = n.fma(DoubleVector.broadcast(s, Exp.LN2_HI_D), x);
-        r = n.fma(DoubleVector.broadcast(s, Exp.LN2_LO_D), r);
-        DoubleVector p = DoubleVector.broadcast(s, Exp.TAYLOR_D[0]);
+        DoubleVector r = n.fma(DoubleVector.broadcast(D, Exp.LN2_HI_D), x);
+        r = n.fma(DoubleVector.broadcast(D, Exp.LN2_LO_D), r);
+        DoubleVector p = DoubleVector.broadcast(D, Exp.TAYLOR_D[0]);
         for (int k = 1; k < Exp.TAYLOR_D.length; k++) {
-            p = p.fma(r, DoubleVector.broadcast(s, Exp.TAYLOR_D[k]));
+            p = p.fma(r, DoubleVector.broadcast(D, Exp.TAYLOR_D[k]));
         }
-        p = p.fma(r, DoubleVector.broadcast(s, 1.0));
-        p = p.fma(r, DoubleVector.broadcast(s, 1.0));
+        p = p.fma(r, DoubleVector.broadcast(D, 1.0));
+        p = p.fma(r, DoubleVector.broadcast(D, 1.0));
         DoubleVector twoToN = t.reinterpretAsLongs().lanewise(VectorOperators.LSHL, 52).reinterpretAsDoubles();
         return p.mul(twoToN).blend(0.0, x.compare(VectorOperators.LT, Exp.FLOOR_D));
     }

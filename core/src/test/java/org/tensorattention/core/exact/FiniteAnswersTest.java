@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.List;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
+import org.tensorattention.core.Validation;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.BruteForce;
@@ -96,6 +97,20 @@ class FiniteAnswersTest {
     }
 
     @Test
+    void float64OuterKeyProductsBelowFloat64() {
+        // Order 4: k1 k2 is 2^-1200, 0 in float64, which would make every score 0 (uniform weights, silently
+        // wrong) while q k1 k2 k3 is a few units.
+        Random rnd = new Random(7);
+        double[][] q = matrix(rnd, 5, 2, 600);
+        double[][][] k = {matrix(rnd, 4, 2, -600), matrix(rnd, 3, 2, -600), matrix(rnd, 4, 2, 602)};
+        double[][][] v = {matrix(rnd, 4, 3, 0), matrix(rnd, 3, 3, 0), matrix(rnd, 4, 3, 0)};
+        AttentionResult r = TensorAttention.forward(tensor(q, DType.FLOAT64), tensors(k, DType.FLOAT64),
+                tensors(v, DType.FLOAT64), AttentionOptions.defaults().withScale(1));
+        double[][] ref = BruteForce.forward(q, k, v, 1, Mask.FULL);
+        assertTrue(BruteForce.maxDiff(r.output(), ref) <= 1e-13 * vinf(v));
+    }
+
+    @Test
     void float64ScoresPastFloat64AreRefused() {
         // Entries 1e103: every score term is about 1e309 / 3, past float64; no rebalancing changes a score.
         double[][] q = {{1e103, 1e103, 1e103}, {-1e103, 1e103, 1e103}};
@@ -123,7 +138,7 @@ class FiniteAnswersTest {
             Tensor qt = tensor(q, DType.FLOAT32);
             List<Tensor> kt = tensors(k, DType.FLOAT64);
             List<Tensor> vt = tensors(v, DType.FLOAT64);
-            ExactRange range = ExactRange.forward(qt, kt, vt, TensorAttention.geometry(qt, kt, vt), 1.0 / 3);
+            ExactRange range = ExactRange.forward(qt, kt, vt, Validation.geometry(qt, kt, vt), 1.0 / 3);
             assertTrue(range.rebalanced());
             assertEquals(qExponent < 0 ? DType.FLOAT32 : DType.FLOAT64, range.compute());
             AttentionResult r = TensorAttention.forward(qt, kt, vt, AttentionOptions.defaults());
@@ -183,7 +198,7 @@ class FiniteAnswersTest {
         double[][][] v = {matrix(rnd, 5, 2, 10), matrix(rnd, 4, 2, 10)};
         for (DType dt : DType.values()) {
             ExactRange range = ExactRange.forward(tensor(q, dt), tensors(k, dt), tensors(v, dt),
-                    TensorAttention.geometry(tensor(q, dt), tensors(k, dt), tensors(v, dt)), 1.0 / 3);
+                    Validation.geometry(tensor(q, dt), tensors(k, dt), tensors(v, dt)), 1.0 / 3);
             assertFalse(range.rebalanced(), dt.toString());
             assertEquals(1.0 / 3, range.kernelScale());
         }

@@ -2,6 +2,7 @@ package org.tensorattention.core.exact;
 
 import java.util.Random;
 import org.tensorattention.core.BruteForce;
+import org.tensorattention.core.Float32Bound;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Mask;
 
@@ -115,6 +116,67 @@ final class Problem {
                 for (int l = 0; l < g.dv(); l++) {
                     worst = Math.max(worst, diff(out[(p * g.nq() + i) * g.dv() + l], ref[i][l]));
                 }
+            }
+        }
+        return worst;
+    }
+
+    /** R = |scale| max_{p,i} sum_l |q[i,l]| prod_t max_j |K_t[j,l]|: no score exceeds it. */
+    double radius(double scale) {
+        double worst = 0;
+        for (int p = 0; p < g.problems(); p++) {
+            int kv = g.kvProblem()[p];
+            for (int i = 0; i < g.nq(); i++) {
+                double sum = 0;
+                for (int l = 0; l < g.d(); l++) {
+                    double prod = Math.abs(q[(p * g.nq() + i) * g.d() + l]);
+                    for (int t = 0; t < k.length; t++) {
+                        double m = 0;
+                        for (int j = 0; j < g.nk()[t]; j++) {
+                            m = Math.max(m, Math.abs(k[t][(kv * g.nk()[t] + j) * g.d() + l]));
+                        }
+                        prod *= m;
+                    }
+                    sum += prod;
+                }
+                worst = Math.max(worst, sum);
+            }
+        }
+        return Math.abs(scale) * worst;
+    }
+
+    /**
+     * Keys of the last factor that the float32 kernel sums in float before it flushes to double (the whole
+     * factor, an upper bound, where the block kernel cannot load: the scalar path sums in double).
+     */
+    private int span() {
+        int last = g.nk()[g.nk().length - 1];
+        return ExactForward.VECTOR_AVAILABLE ? Math.min(last, FloatBlockKernel.spanLength(g.d(), g.dv())) : last;
+    }
+
+    /** The float32 kernel's tolerance on this problem (relative to Vinf): {@link Float32Bound#forward}. */
+    double float32Tolerance(double scale) {
+        return Float32Bound.forward(g.d(), g.order(), radius(scale), span());
+    }
+
+    /** The float32 kernel's log-sum-exp tolerance (absolute): {@link Float32Bound#logSumExp}. */
+    double float32LseTolerance(double scale) {
+        return Float32Bound.logSumExp(g.d(), g.order(), radius(scale), span());
+    }
+
+    /** Largest |lse - reference lse| over all problems (-infinity where a row sees no tuple). */
+    double lseErrorAgainstBruteForce(double[] lse, double scale, Mask mask) {
+        double worst = 0;
+        for (int p = 0; p < g.problems(); p++) {
+            int kv = g.kvProblem()[p];
+            double[][] qm = matrix(q, p * g.nq() * g.d(), g.nq(), g.d());
+            double[][][] km = new double[k.length][][];
+            for (int t = 0; t < k.length; t++) {
+                km[t] = matrix(k[t], kv * g.nk()[t] * g.d(), g.nk()[t], g.d());
+            }
+            double[] ref = BruteForce.logSumExp(qm, km, scale, mask);
+            for (int i = 0; i < g.nq(); i++) {
+                worst = Math.max(worst, diff(lse[p * g.nq() + i], ref[i]));
             }
         }
         return worst;

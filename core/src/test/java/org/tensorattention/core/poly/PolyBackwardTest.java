@@ -11,6 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.tensorattention.core.Validation;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.BruteForce;
 import org.tensorattention.core.Geometry;
@@ -36,7 +37,7 @@ class PolyBackwardTest {
 
     /** L = sum dO ∘ O~ with the polynomial held fixed, for central differences. */
     private static double loss(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o, ExpPolynomial p) {
-        Geometry g = TensorAttention.geometry(pr.q(), pr.keys(), pr.values());
+        Geometry g = Validation.geometry(pr.q(), pr.keys(), pr.values());
         double[] out = PolyAttention.compute(PolyAttention.Inputs.of(pr.q(), pr.keys(), pr.values(), g, o), g, o, p);
         double s = 0;
         for (int i = 0; i < out.length; i++) {
@@ -74,7 +75,7 @@ class PolyBackwardTest {
         PolyForwardTest.Problem pr = PolyForwardTest.Problem.random(rnd, order, new int[] {2}, new int[] {1}, n, d, dv, 1);
         Tensor dout = PolyForwardTest.fill(rnd, new int[] {2, n, dv}, 1);
         AttentionOptions o = AttentionOptions.defaults().withMask(mask).withEpsilon(1e-6).withMethod(Method.POLY).withScale(0.6);
-        Geometry g = TensorAttention.geometry(pr.q(), pr.keys(), pr.values());
+        Geometry g = Validation.geometry(pr.q(), pr.keys(), pr.values());
         GradientResult r = PolyBackward.run(pr.q(), pr.keys(), pr.values(), dout, g, o);
         ExpPolynomial p = PolyAttention.plan(pr.q(), pr.keys(), pr.values(), o).polynomial();
         // The output matches the forward pass.
@@ -101,7 +102,7 @@ class PolyBackwardTest {
         PolyForwardTest.Problem pr = PolyForwardTest.Problem.random(rnd, order, new int[0], new int[0], n, d, dv, 1);
         Tensor dout = PolyForwardTest.fill(rnd, new int[] {n, dv}, 1);
         AttentionOptions o = AttentionOptions.defaults().withMask(mask).withEpsilon(eps).withMethod(Method.POLY);
-        Geometry g = TensorAttention.geometry(pr.q(), pr.keys(), pr.values());
+        Geometry g = Validation.geometry(pr.q(), pr.keys(), pr.values());
         GradientResult r = PolyBackward.run(pr.q(), pr.keys(), pr.values(), dout, g, o);
         ExactGradient ex = ExactGradient.of(pr, dout, 1.0 / d, mask);
         double scale = Math.max(1, ex.maxAbs());
@@ -171,7 +172,7 @@ class PolyBackwardTest {
     }
 
     private static void compareThreadCounts(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o) {
-        Geometry g = TensorAttention.geometry(pr.q(), pr.keys(), pr.values());
+        Geometry g = Validation.geometry(pr.q(), pr.keys(), pr.values());
         GradientResult one = PolyBackward.run(pr.q(), pr.keys(), pr.values(), dout, g, o.withThreads(1));
         GradientResult many = PolyBackward.run(pr.q(), pr.keys(), pr.values(), dout, g, o.withThreads(3));
         assertTrue(PolyForwardTest.maxDiff(one.output(), many.output()) < 1e-12);
@@ -200,12 +201,19 @@ class PolyBackwardTest {
         Tensor dout = PolyForwardTest.fill(rnd, new int[] {n, 2}, 1);
         for (Mask mask : new Mask[] {Mask.CAUSAL, Mask.window(20, 7)}) {
             AttentionOptions o = AttentionOptions.defaults().withMask(mask).withEpsilon(1e-6).withMethod(Method.POLY);
-            Geometry g = TensorAttention.geometry(pr.q(), pr.keys(), pr.values());
+            Geometry g = Validation.geometry(pr.q(), pr.keys(), pr.values());
             GradientResult r = PolyBackward.run(pr.q(), pr.keys(), pr.values(), dout, g, o);
             ExactGradient ex = ExactGradient.of(pr, dout, 0.5, mask);
             double scale = Math.max(1, ex.maxAbs());
-            double diff = PolyForwardTest.maxDiff(r.dk().get(1), BruteForce.tensor(ex.dk[1])) / scale;
-            assertTrue(diff < 1e-5, mask + ": " + diff);
+            // All 2k - 1 gradients: dq, and dk_t, dv_t of every factor.
+            double diff = PolyForwardTest.maxDiff(r.dq(), BruteForce.tensor(ex.dq)) / scale;
+            assertTrue(diff < 1e-5, mask + " dq: " + diff);
+            for (int t = 0; t < ex.dk.length; t++) {
+                diff = PolyForwardTest.maxDiff(r.dk().get(t), BruteForce.tensor(ex.dk[t])) / scale;
+                assertTrue(diff < 1e-5, mask + " dk" + (t + 1) + ": " + diff);
+                diff = PolyForwardTest.maxDiff(r.dv().get(t), BruteForce.tensor(ex.dv[t])) / scale;
+                assertTrue(diff < 1e-5, mask + " dv" + (t + 1) + ": " + diff);
+            }
             assertEquals(Method.POLY, r.method());
         }
     }

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.Random;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
+import org.tensorattention.core.Validation;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Method;
@@ -38,7 +39,7 @@ class PolyDecoderTest {
         assertEquals(n, dec.tokens());
         // The batch causal form with the decoder's polynomial: the same numbers up to summation order.
         AttentionOptions o = AttentionOptions.defaults().causal().withEpsilon(1e-6).withMethod(Method.POLY);
-        Geometry g = TensorAttention.geometry(pr.q(), pr.keys(), pr.values());
+        Geometry g = Validation.geometry(pr.q(), pr.keys(), pr.values());
         double[] batch = PolyAttention.compute(PolyAttention.Inputs.of(pr.q(), pr.keys(), pr.values(), g, o), g, o,
                 dec.plan().polynomial());
         Tensor exact = pr.run(o.withMethod(Method.EXACT)).output();

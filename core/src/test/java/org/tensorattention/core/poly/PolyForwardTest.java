@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.tensorattention.core.Geometry;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.DType;
@@ -72,7 +73,7 @@ class PolyForwardTest {
     }
 
     static int[] concat(int[] lead, int... tail) {
-        return TensorAttention.concat(lead, tail);
+        return Geometry.concat(lead, tail);
     }
 
     static double maxDiff(Tensor a, Tensor b) {
@@ -106,21 +107,51 @@ class PolyForwardTest {
         return cases.stream();
     }
 
+    /** One generated case of {@link #problems}: the problem, its options and poly's plan for it. */
+    record Case(Problem pr, AttentionOptions o, PolyPlan plan) {
+        static Case of(int order, String maskName, double bound, double eps, long seed) {
+            Random rnd = new Random(seed);
+            int n = 3 + rnd.nextInt(order == 4 ? 10 : 30);
+            int d = 2 + rnd.nextInt(3);
+            int dv = 1 + rnd.nextInt(9);
+            Mask mask = switch (maskName) {
+                case "full" -> Mask.FULL;
+                case "causal" -> Mask.CAUSAL;
+                default -> window(order, rnd, n);
+            };
+            Problem pr = Problem.random(rnd, order, new int[] {2}, new int[] {2}, n, d, dv, bound);
+            AttentionOptions o = AttentionOptions.defaults().withMask(mask).withEpsilon(eps);
+            return new Case(pr, o, PolyAttention.plan(pr.q, pr.keys, pr.values, o.withMethod(Method.POLY)));
+        }
+    }
+
+    /**
+     * The bound test below returns early on a refusal; most of its cases must really run poly, or it would test
+     * little. Refusals may only come from the largest entry bounds.
+     */
+    @org.junit.jupiter.api.Test
+    void mostBoundCasesRunPoly() {
+        List<Arguments> all = problems().toList();
+        int ran = 0;
+        for (Arguments a : all) {
+            Object[] x = a.get();
+            Case c = Case.of((int) x[0], (String) x[1], (double) x[2], (double) x[3], (long) x[4]);
+            if (c.plan.feasible()) {
+                ran++;
+            } else {
+                assertTrue((double) x[2] >= 1.5, "refused at entry bound " + x[2] + ": " + c.plan.refusal());
+            }
+        }
+        assertTrue(ran >= all.size() * 3 / 4, ran + " of " + all.size() + " cases ran poly");
+    }
+
     @ParameterizedTest(name = "order {0} {1} B={2} eps={3}")
     @MethodSource("problems")
     void certifiedBoundHoldsAgainstTheExactKernel(int order, String maskName, double bound, double eps, long seed) {
-        Random rnd = new Random(seed);
-        int n = 3 + rnd.nextInt(order == 4 ? 10 : 30);
-        int d = 2 + rnd.nextInt(3);
-        int dv = 1 + rnd.nextInt(9);
-        Mask mask = switch (maskName) {
-            case "full" -> Mask.FULL;
-            case "causal" -> Mask.CAUSAL;
-            default -> window(order, rnd, n);
-        };
-        Problem pr = Problem.random(rnd, order, new int[] {2}, new int[] {2}, n, d, dv, bound);
-        AttentionOptions o = AttentionOptions.defaults().withMask(mask).withEpsilon(eps);
-        PolyPlan plan = PolyAttention.plan(pr.q, pr.keys, pr.values, o.withMethod(Method.POLY));
+        Case c = Case.of(order, maskName, bound, eps, seed);
+        Problem pr = c.pr;
+        AttentionOptions o = c.o;
+        PolyPlan plan = c.plan;
         if (!plan.feasible()) {
             // Only a large R may stop it at these sizes: float64 rounding of e^{2R}-sized sums, or a rank
             // whose cost passes the exact kernel's.

@@ -1,0 +1,11 @@
+/**
+ * Higher-order softmax attention. Exported: the API (tensors, options, results, the facade, the Backend
+ * interface) and the loss gradient. The CPU backend and its kernels stay inside; the Vector API is optional
+ * (without it the kernels take their scalar path).
+ */
+module org.tensorattention.core {
+    requires static jdk.incubator.vector;
+
+    exports org.tensorattention.core;
+    exports org.tensorattention.core.loss;
+}

@@ -1,0 +1,25 @@
+"""Higher-order softmax attention on the tensor-attention Java kernels, in-process through JPype.
+
+    import numpy as np, tensor_attention as ta
+    r = ta.forward(q, [k1, k2], [v1, v2], causal=True)      # order 3
+    r.output, r.lse, r.method, r.seconds
+
+tensor_attention.torch has the same as a torch.autograd.Function and an nn.Module. The JVM starts on import and
+warms the kernels up in the background on a tiny problem; TENSOR_ATTENTION_WARMUP=0 turns that off.
+"""
+
+from ._api import AttentionResult, GradientResult, backward, forward, loss_gradient
+from ._warmup import start as _start_warmup, warm_up
+
+_start_warmup()
+
+__all__ = ["forward", "backward", "loss_gradient", "AttentionResult", "GradientResult", "vector_path",
+           "warm_up"]
+
+
+def vector_path():
+    """True when the kernels run on the Vector API (the JVM was started with jdk.incubator.vector)."""
+    from . import _api
+    _api.java()
+    import jpype
+    return bool(jpype.JClass("java.lang.ModuleLayer").boot().findModule("jdk.incubator.vector").isPresent())

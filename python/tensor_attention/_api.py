@@ -1,0 +1,264 @@
+"""The numpy API: forward, backward and loss_gradient on the library's Java kernels.
+
+Each array crosses the boundary with one copy each way: numpy memory is wrapped as a direct
+java.nio buffer (no copy) and bulk-copied into a Java array (the copy), and results are bulk-copied
+from the Java array straight into a freshly allocated numpy array."""
+
+import math
+from dataclasses import dataclass, field
+from typing import List, Optional
+
+import jpype
+import numpy as np
+
+from . import _jvm, _warmup
+
+_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+class _Java:
+    """The Java classes, looked up once after the JVM is up."""
+
+    def __init__(self):
+        J = jpype.JClass
+        self.TensorAttention = J("org.tensorattention.core.TensorAttention")
+        self.Tensor = J("org.tensorattention.core.Tensor")
+        self.DType = J("org.tensorattention.core.DType")
+        self.Options = J("org.tensorattention.core.AttentionOptions")
+        self.Mask = J("org.tensorattention.core.Mask")
+        self.Method = J("org.tensorattention.core.Method")
+        self.LossGradient = J("org.tensorattention.core.loss.LossGradient")
+        self.Arrays = J("java.util.Arrays")
+        self.native = J("java.nio.ByteOrder").nativeOrder()
+        self.IllegalArgument = J("java.lang.IllegalArgumentException")
+        self.Unsupported = J("java.lang.UnsupportedOperationException")
+        try:
+            self.Vectorization = J("org.tensorattention.core.Vectorization")
+        except Exception:
+            self.Vectorization = None
+
+
+_java = None
+
+
+def java():
+    global _java
+    if _java is None:
+        _jvm.start()
+        _java = _Java()
+    return _java
+
+
+def to_java(a):
+    """A numpy float32/float64 array as a Java Tensor: one bulk copy into a new Java array."""
+    j = java()
+    a = np.ascontiguousarray(a)
+    if a.dtype == np.float32:
+        data = jpype.JFloat[a.size]
+        if a.size:
+            jpype.nio.convertToDirectBuffer(a).order(j.native).asFloatBuffer().get(data)
+    else:
+        data = jpype.JDouble[a.size]
+        if a.size:
+            jpype.nio.convertToDirectBuffer(a).order(j.native).asDoubleBuffer().get(data)
+    return j.Tensor.of(data, jpype.JInt[:](list(a.shape)))
+
+
+def from_java(t):
+    """A Java Tensor as a new numpy array: one bulk copy out of the Java array."""
+    j = java()
+    shape = tuple(int(s) for s in t.shape())
+    if str(t.dtype().name()) == "FLOAT32":
+        out = np.empty(shape, np.float32)
+        if out.size:
+            jpype.nio.convertToDirectBuffer(out).order(j.native).asFloatBuffer().put(t.floats())
+    else:
+        out = np.empty(shape, np.float64)
+        if out.size:
+            jpype.nio.convertToDirectBuffer(out).order(j.native).asDoubleBuffer().put(t.doubles())
+    return out
+
+
+def _java_list(tensors):
+    # java.util.List.of(a, b) is ambiguous from Python (varargs against fixed arities): Arrays.asList is not.
+    return java().Arrays.asList(tensors)
+
+
+def _array(name, x, dtype=None):
+    """x as a numpy array of a float dtype the kernels take (dtype when given: q's, as the Java API casts)."""
+    a = np.asarray(x)
+    if a.dtype not in _DTYPES:
+        raise ValueError(f"{name} has dtype {a.dtype}: expected float32 or float64")
+    if dtype is not None and a.dtype != dtype:
+        a = a.astype(dtype)
+    return a
+
+
+def _sequence(name, xs):
+    if isinstance(xs, np.ndarray) or not hasattr(xs, "__len__"):
+        raise ValueError(f"{name} must be a sequence of arrays ([{name[0]}1, {name[0]}2] for order 3), "
+                         f"got {type(xs).__name__}")
+    return list(xs)
+
+
+class call:
+    """Runs Java code and turns the library's bad-input exceptions into ValueError with its one-line message."""
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        if value is None:
+            return False
+        j = java()
+        if isinstance(value, (j.IllegalArgument, j.Unsupported)):
+            # from None: the Java stack trace would only repeat the message.
+            raise ValueError(str(value.getMessage())) from None
+        return False
+
+
+def options(causal=False, window=None, scale=None, method="exact", epsilon=1e-4, threads=0, d=None):
+    """AttentionOptions from the keyword arguments, checked as the command line checks its flags."""
+    j = java()
+    with call():
+        if window is not None:
+            widths = [window] if np.isscalar(window) else list(window)
+            mask = j.Mask.window(jpype.JInt[:]([int(w) for w in widths]))
+        elif causal:
+            mask = j.Mask.CAUSAL
+        else:
+            mask = j.Mask.FULL
+        if scale is None:
+            c = math.nan
+        elif isinstance(scale, str):
+            if scale != "sqrt":
+                raise ValueError(f"scale must be a number or 'sqrt', got '{scale}'")
+            c = 1.0 / math.sqrt(d)
+        else:
+            c = float(scale)
+            if not math.isfinite(c):
+                raise ValueError(f"scale must be finite, got {c}")
+        if not isinstance(method, str):
+            raise ValueError(f"method must be 'exact', 'poly' or 'auto', got {method!r}")
+        return j.Options(c, mask, j.Method.parse(method), float(epsilon), int(threads))
+
+
+def _inputs(q, keys, values):
+    q = _array("q", q)
+    keys = [_array(f"k{t + 1}", k, q.dtype) for t, k in enumerate(_sequence("keys", keys))]
+    values = [_array(f"v{t + 1}", v, q.dtype) for t, v in enumerate(_sequence("values", values))]
+    return q, keys, values
+
+
+def _window_widths(window, factors):
+    """An int window means the same width for every key factor."""
+    if window is None or not np.isscalar(window):
+        return window
+    return [int(window)] * factors
+
+
+@dataclass(kw_only=True)
+class _Account:
+    """What ran: the method, kernel seconds, model flops, and for poly its degree, rank, R and bound."""
+    method: str
+    seconds: float
+    flops: float
+    degree: Optional[int] = None
+    rank: Optional[int] = None
+    radius: Optional[float] = None
+    error_bound: Optional[float] = None
+    reason: str = ""
+
+
+@dataclass(kw_only=True)
+class AttentionResult(_Account):
+    """What forward returns: the output, the log-sum-exp (exact only) and an account of what ran."""
+    output: np.ndarray = field(repr=False)
+    lse: Optional[np.ndarray] = field(repr=False)
+
+
+@dataclass(kw_only=True)
+class GradientResult(_Account):
+    """What backward returns: dL/dq, dL/dk_t, dL/dv_t, the forward output and an account of what ran."""
+    output: np.ndarray = field(repr=False)
+    dq: np.ndarray = field(repr=False)
+    dk: List[np.ndarray] = field(repr=False)
+    dv: List[np.ndarray] = field(repr=False)
+
+
+def _poly_fields(info):
+    if info is None:
+        return {}
+    bound = float(info.errorBound())
+    # The backward reports NaN: the forward's guarantee does not carry over to gradients.
+    return dict(degree=int(info.degree()), rank=int(info.rank()), radius=float(info.radius()),
+                error_bound=None if math.isnan(bound) else bound)
+
+
+def java_forward(jq, jkeys, jvalues, opts):
+    """The Java forward on Java tensors: the Java AttentionResult (kept by the torch layer for backward)."""
+    j = java()
+    with call():
+        return j.TensorAttention.forward(jq, _java_list(jkeys), _java_list(jvalues), opts)
+
+
+def java_backward(jq, jkeys, jvalues, jdout, jforward, opts):
+    j = java()
+    with call():
+        return j.TensorAttention.backward(jq, _java_list(jkeys), _java_list(jvalues), jdout, jforward, opts)
+
+
+def forward_result(r):
+    lse = r.logSumExp()
+    return AttentionResult(output=from_java(r.output()), lse=None if lse is None else from_java(lse),
+                           method=str(r.method().label()), seconds=float(r.seconds()), flops=float(r.flops()),
+                           reason=str(r.reason()), **_poly_fields(r.poly()))
+
+
+def gradient_result(g):
+    return GradientResult(output=from_java(g.output()), dq=from_java(g.dq()), dk=[from_java(t) for t in g.dk()],
+                          dv=[from_java(t) for t in g.dv()], method=str(g.method().label()),
+                          seconds=float(g.seconds()), flops=float(g.flops()), reason=str(g.reason()),
+                          **_poly_fields(g.poly()))
+
+
+def forward(q, keys, values, *, causal=False, window=None, scale=None, method="exact", epsilon=1e-4, threads=0):
+    """Tensor attention of order len(keys) + 1 (SPEC.md sections 1, 2 and 7).
+
+    q is (..., H, n, d); keys [k1, .., k_{k-1}] are (..., G, n_t, d) and values [v1, ..] are (..., G, n_t, dv),
+    with H a multiple of G (grouped-query heads) and leading key dimensions of 1 broadcasting. window is one
+    width per key factor (an int: the same for each) and implies causal. scale is a number, 'sqrt' for
+    1/sqrt(d), or None for 1/d. Returns output (dtype of q), lse (float64, exact only), method, seconds
+    (kernel time), flops, and for poly degree, rank, radius and error_bound."""
+    q, keys, values = _inputs(q, keys, values)
+    _warmup.settle()
+    opts = options(causal, _window_widths(window, len(keys)), scale, method, epsilon, threads, q.shape[-1])
+    r = java_forward(to_java(q), [to_java(k) for k in keys], [to_java(v) for v in values], opts)
+    return forward_result(r)
+
+
+def backward(q, keys, values, dout, *, causal=False, window=None, scale=None, method="exact", epsilon=1e-4,
+             threads=0):
+    """Gradients of L given dout = dL/dO (shape of the output): dq, dk (a list), dv (a list), and output."""
+    q, keys, values = _inputs(q, keys, values)
+    _warmup.settle()
+    dout = _array("dout", dout, q.dtype)
+    opts = options(causal, _window_widths(window, len(keys)), scale, method, epsilon, threads, q.shape[-1])
+    g = java_backward(to_java(q), [to_java(k) for k in keys], [to_java(v) for v in values], to_java(dout), None,
+                      opts)
+    return gradient_result(g)
+
+
+def loss_gradient(a1, a2, a3, a4, a5, x, y, e, *, scale=None, method="exact", epsilon=1e-4, threads=0):
+    """The training loss of SPEC.md section 3, L(X) = 1/2 || D^-1 exp(c A1 X (A2 ⊗ A3)^T) (A4 ⊗ A5) Y - E ||_F^2,
+    and dL/dX. Returns (loss, dx), dx in the dtype of a1."""
+    j = java()
+    a = [_array(f"a{t + 1}", m) for t, m in enumerate((a1, a2, a3, a4, a5))]
+    dt = a[0].dtype
+    a = [m.astype(dt, copy=False) for m in a]
+    _warmup.settle()
+    x, y, e = (_array(n, m, dt) for n, m in (("x", x), ("y", y), ("e", e)))
+    opts = options(False, None, scale, method, epsilon, threads, a[0].shape[-1] if a[0].ndim else 1)
+    with call():
+        r = j.LossGradient.compute(_java_list([to_java(m) for m in a]), to_java(x), to_java(y), to_java(e), opts)
+    return float(r.loss()), from_java(r.dx())

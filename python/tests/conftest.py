@@ -1,0 +1,6 @@
+"""Makes the package importable from a checkout without installing it (as PYTHONPATH=python does)."""
+
+import os
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
