@@ -82,9 +82,13 @@ public final class OutputFolder implements AutoCloseable {
         if (!Files.isDirectory(content)) {
             throw new NpzException(name + ": nothing was written");
         }
+        // rename(2) would replace an empty folder that appeared meanwhile; a full one fails with ENOTEMPTY.
+        if (Files.exists(target, LinkOption.NOFOLLOW_LINKS)) {
+            throw new NpzException(name + ": appeared while the command ran; the results were not written");
+        }
         try {
             Files.move(content, target, StandardCopyOption.ATOMIC_MOVE);
-        } catch (FileAlreadyExistsException e) {
+        } catch (FileAlreadyExistsException | java.nio.file.DirectoryNotEmptyException e) {
             throw new NpzException(name + ": appeared while the command ran; the results were not written", e);
         } catch (IOException e) {
             throw new NpzException(name + ": " + NpzException.reason(e), e);

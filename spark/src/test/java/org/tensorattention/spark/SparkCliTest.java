@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
@@ -21,9 +22,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.tensorattention.core.AttentionOptions;
+import org.tensorattention.cli.Main;
 import org.tensorattention.core.DType;
-import org.tensorattention.core.Mask;
-import org.tensorattention.core.Method;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.io.Npz;
 
@@ -56,27 +56,24 @@ class SparkCliTest {
         return cases.stream();
     }
 
-    /** The attention options of a golden case's command-line flags. */
-    /** The command line's call: npz, Parquet folders and the report by name, nothing on stdin or stdout. */
-    static int run(String command, AttentionOptions o, Path in, Path out, Path report, ByteArrayOutputStream err) {
-        return SparkCli.run(command, "local[2]", o, in.toString(), out.toString(),
-                report == null ? null : report.toString(), false, new java.io.ByteArrayInputStream(new byte[0]),
-                new ByteArrayOutputStream(), new PrintStream(err));
+    /**
+     * The command line with --spark local[2], through its parser and output writer: npz, Parquet folders and
+     * the report by name, stdin and stdout as given.
+     */
+    static int run(String command, List<String> opts, Path in, Path out, Path report, ByteArrayOutputStream err,
+                   byte[] stdin, ByteArrayOutputStream stdout) {
+        List<String> argv = new ArrayList<>(List.of(command, "--input", in == null ? "-" : in.toString(),
+                "--output", out == null ? "-" : out.toString(), "--spark", "local[2]"));
+        if (report != null) {
+            argv.addAll(List.of("--report", report.toString()));
+        }
+        argv.addAll(opts);
+        return Main.run(argv.toArray(String[]::new), new ByteArrayInputStream(stdin), new PrintStream(stdout),
+                new PrintStream(err));
     }
 
-    static AttentionOptions options(List<String> opts) {
-        AttentionOptions o = AttentionOptions.defaults();
-        for (int i = 0; i < opts.size(); i++) {
-            switch (opts.get(i)) {
-                case "--method" -> o = o.withMethod(Method.parse(opts.get(++i)));
-                case "--epsilon" -> o = o.withEpsilon(Double.parseDouble(opts.get(++i)));
-                case "--scale" -> o = o.withScale(Double.parseDouble(opts.get(++i)));
-                case "--causal" -> o = o.causal();
-                case "--window" -> o = o.withMask(Mask.parseWindow(opts.get(++i)));
-                default -> throw new IllegalArgumentException("golden option " + opts.get(i) + " not known here");
-            }
-        }
-        return o;
+    static int run(String command, List<String> opts, Path in, Path out, Path report, ByteArrayOutputStream err) {
+        return run(command, opts, in, out, report, err, new byte[0], new ByteArrayOutputStream());
     }
 
     @ParameterizedTest(name = "{0}")
@@ -87,7 +84,7 @@ class SparkCliTest {
         Path out = tmp.resolve(c.name() + ".out.npz");
         Path report = tmp.resolve(c.name() + ".json");
         ByteArrayOutputStream err = new ByteArrayOutputStream();
-        int status = run(c.kind(), options(c.opts()), in, out, report, err);
+        int status = run(c.kind(), c.opts(), in, out, report, err);
         assertEquals(0, status, "stderr: " + err);
         Map<String, Tensor> got = Npz.read(out);
         Map<String, Tensor> expected = Npz.read(GOLDEN.resolve("expected").resolve(c.name() + ".npz"));
@@ -125,7 +122,7 @@ class SparkCliTest {
         Path out = tmp.resolve("out.parquet");
         ByteArrayOutputStream err = new ByteArrayOutputStream();
         AttentionOptions o = AttentionOptions.defaults().causal();
-        assertEquals(0, run("backward", o, in, out, null, err), err.toString());
+        assertEquals(0, run("backward", List.of("--causal"), in, out, null, err), err.toString());
         Map<String, Tensor> got = TokenRows.arrays(TokenRows.read(LocalSpark.session(), out.toString()), "out");
         var one = org.tensorattention.core.TensorAttention.backward(c.q(), c.k(), c.v(), c.dout(), null, o);
         Problems.close("o", one.output(), got.get("o"), 1e-12);
@@ -161,7 +158,7 @@ class SparkCliTest {
                 new Bad("forward", tmp.resolve("absent.parquet"), tmp.resolve("f.parquet"), "does not exist"));
         for (Bad b : cases) {
             ByteArrayOutputStream err = new ByteArrayOutputStream();
-            int status = run(b.command(), AttentionOptions.defaults(), b.in(), b.out(), null, err);
+            int status = run(b.command(), List.of(), b.in(), b.out(), null, err);
             String text = err.toString().strip();
             assertEquals(2, status, b + ": " + text);
             assertFalse(text.contains("\n"), "one line: " + text);
@@ -173,5 +170,51 @@ class SparkCliTest {
         try (Stream<Path> left = Files.list(tmp)) {
             assertTrue(left.noneMatch(p -> p.getFileName().toString().contains(".partial-")), "no staging folder left");
         }
+    }
+
+    /** --input - and --output -: the .npz bytes through stdin and stdout, as without Spark. */
+    @Test
+    void stdinToStdout() throws Exception {
+        LocalSpark.context();
+        Problems.Case c = Problems.random(4, DType.FLOAT64, 2, 12, 3, 2, new int[0], new int[0]);
+        Path in = tmp.resolve("in.npz");
+        Npz.write(in, Map.of("q", c.q(), "k1", c.k().get(0), "v1", c.v().get(0)));
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        ByteArrayOutputStream stdout = new ByteArrayOutputStream();
+        Path report = tmp.resolve("r.json");
+        assertEquals(0, run("forward", List.of("--causal"), null, null, report, err, Files.readAllBytes(in), stdout),
+                err.toString());
+        Path got = Files.write(tmp.resolve("got.npz"), stdout.toByteArray());
+        var one = org.tensorattention.core.TensorAttention.forward(c.q(), c.k(), c.v(),
+                AttentionOptions.defaults().causal());
+        Problems.close("o", one.output(), Npz.read(got).get("o"), 1e-12);
+        JsonNode j = new ObjectMapper().readTree(report.toFile());
+        assertEquals("causal", j.get("mask").asText());
+        assertTrue(j.get("spark").get("tasks").asLong() >= 1, j.toString());
+    }
+
+    /** The command line's file rules hold under --spark too, and are checked before Spark runs anything. */
+    @Test
+    void unknownArraysAndAliasedOutputsAreRefused() throws Exception {
+        Problems.Case c = Problems.random(6, DType.FLOAT64, 2, 8, 2, 2, new int[0], new int[0]);
+        Path extra = tmp.resolve("extra.npz");
+        Npz.write(extra, Map.of("q", c.q(), "k1", c.k().get(0), "v1", c.v().get(0), "bias", c.q()));
+        Path out = tmp.resolve("o.npz");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(2, run("forward", List.of(), extra, out, null, err));
+        assertTrue(err.toString().strip().endsWith("has array 'bias' that forward does not use (--allow-extra ignores it)"),
+                err.toString());
+        assertFalse(Files.exists(out));
+
+        err.reset();
+        assertEquals(2, run("forward", List.of(), extra, extra, null, err));
+        assertTrue(err.toString().contains("--output " + extra + " is the same file as --input"), err.toString());
+        assertEquals(4, Npz.read(extra).size(), "the input is untouched");
+
+        err.reset();
+        LocalSpark.context();
+        assertEquals(0, run("forward", List.of("--allow-extra"), extra, out, null, err), err.toString());
+        assertTrue(err.toString().contains("ignoring array 'bias'"), err.toString());
+        assertEquals(List.of("o"), List.copyOf(Npz.read(out).keySet()));
     }
 }

@@ -74,11 +74,16 @@ class StandaloneClusterTest {
         return String.join(File.pathSeparator, dirs);
     }
 
+    /**
+     * A Master or Worker JVM, its output in NAME.log. They only pass messages: the client compiler and the
+     * serial collector start them sooner on a loaded machine, with fewer threads competing for its cores.
+     */
     private static Process start(Path home, String name, String mainClass, List<String> args) throws IOException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         cmd.addAll(List.of(JavaModuleOptions.defaultModuleOptionArray()));
-        cmd.addAll(List.of("-Xmx256m", "-cp", home.resolve("jars") + File.separator + "*", mainClass));
+        cmd.addAll(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-cp", home.resolve("jars") + File.separator + "*", mainClass));
         cmd.addAll(args);
         ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true)
                 .redirectOutput(tmp.resolve(name + ".log").toFile());
@@ -98,6 +103,8 @@ class StandaloneClusterTest {
         String master = "spark://127.0.0.1:" + port;
         start(home, "master", "org.apache.spark.deploy.master.Master",
                 List.of("--host", "127.0.0.1", "--port", String.valueOf(port), "--webui-port", "0"));
+        // A Worker that finds no Master retries only after 5-15 s: start the Workers once it leads.
+        awaitLog(tmp.resolve("master.log"), "I have been elected leader");
         for (String w : List.of("a", "b")) {
             Process p = start(home, "worker-" + w, "org.apache.spark.deploy.worker.Worker",
                     List.of("--host", "127.0.0.1", "--cores", "1", "--memory", "700m", "--webui-port", "0",
@@ -106,10 +113,7 @@ class StandaloneClusterTest {
                 workerA = p;
             }
         }
-        // A loaded machine may take long to start JVMs: the driver gives up on a master that is not up yet.
-        for (String w : List.of("a", "b")) {
-            awaitLog(tmp.resolve("worker-" + w + ".log"), "Successfully registered with master");
-        }
+        // The driver starts while the Workers register: the Master hands it their executors as they come.
         SparkConf conf = new SparkConf().setMaster(master).setAppName("tensor-attention-cluster-test")
                 .set("spark.ui.enabled", "false")
                 .set("spark.driver.host", "127.0.0.1")
@@ -118,13 +122,14 @@ class StandaloneClusterTest {
                 .set("spark.executor.cores", "1")
                 .set("spark.cores.max", "2")
                 .set("spark.executor.extraClassPath", classFolders())
-                .set("spark.executor.extraJavaOptions", SparkCli.executorJavaOptions())
+                .set("spark.executor.extraJavaOptions", SparkCli.executorJavaOptions() + " -XX:+UseSerialGC")
                 .set("spark.task.maxFailures", "4");
         sc = new JavaSparkContext(conf);
-        // Both executors registered before any job: the kill must hit a running one.
+        // Both executors registered before any job: the kill must hit a running one. A loaded machine may take
+        // minutes to start four JVMs, so this waits (three minutes at most) instead of failing on a slow start.
         long until = System.currentTimeMillis() + 180_000;
         while (sc.sc().statusTracker().getExecutorInfos().length < 3 && System.currentTimeMillis() < until) {
-            Thread.sleep(200);
+            Thread.sleep(100);
         }
         assertEquals(3, sc.sc().statusTracker().getExecutorInfos().length, "driver and two executors");
     }
@@ -136,7 +141,7 @@ class StandaloneClusterTest {
             if (Files.exists(log) && Files.readString(log).contains(text)) {
                 return;
             }
-            Thread.sleep(200);
+            Thread.sleep(100);
         }
         throw new AssertionError(log + " never said '" + text + "'");
     }
