@@ -174,7 +174,9 @@ class StandaloneClusterTest {
         // Many small tasks: while some run on the doomed executor, others wait their turn.
         Settings s = Settings.defaults().withQueryBlocks(24);
         AttentionResult one = TensorAttention.forward(c.q(), c.k(), c.v(), o);
-        SparkAttention.Result quiet = SparkAttention.forward(sc, c.q(), c.k(), c.v(), o, s);
+        // Without a kill a few tasks suffice: both executors take part, nothing fails, the result is one machine's.
+        SparkAttention.Result quiet = SparkAttention.forward(sc, c.q(), c.k(), c.v(), o,
+                Settings.defaults().withQueryBlocks(4));
         Problems.close("o before the kill", one.output(), quiet.result().output(), 1e-12);
         assertEquals(0, quiet.report().failedTasks());
         assertEquals(2, quiet.report().executors());
