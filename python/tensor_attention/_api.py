@@ -26,6 +26,8 @@ class _Java:
         self.DType = J("org.tensorattention.core.DType")
         self.Options = J("org.tensorattention.core.AttentionOptions")
         self.Mask = J("org.tensorattention.core.Mask")
+        self.Packed = J("org.tensorattention.core.Packed")
+        self.Layout = J("org.tensorattention.core.AttentionOptions$Layout")
         self.Method = J("org.tensorattention.core.Method")
         self.LossGradient = J("org.tensorattention.core.loss.LossGradient")
         self.Arrays = J("java.util.Arrays")
@@ -117,7 +119,8 @@ class call:
         return False
 
 
-def options(causal=False, window=None, scale=None, method="exact", epsilon=1e-4, threads=0, d=None):
+def options(causal=False, window=None, scale=None, method="exact", epsilon=1e-4, threads=0, d=None, band=None,
+            layout="bhsd"):
     """AttentionOptions from the keyword arguments, checked as the command line checks its flags."""
     j = java()
     with call():
@@ -128,19 +131,49 @@ def options(causal=False, window=None, scale=None, method="exact", epsilon=1e-4,
             mask = j.Mask.CAUSAL
         else:
             mask = j.Mask.FULL
+        if band is not None:
+            if isinstance(band, bool) or not isinstance(band, (int, np.integer)) or band < 1:
+                raise ValueError(f"band must be an int of at least 1, got {band!r}")
+            mask = mask.withBand(int(band))
+        sqrt = False
         if scale is None:
             c = math.nan
         elif isinstance(scale, str):
             if scale != "sqrt":
                 raise ValueError(f"scale must be a number or 'sqrt', got '{scale}'")
-            c = 1.0 / math.sqrt(d)
+            c, sqrt = math.nan, True
         else:
             c = float(scale)
             if not math.isfinite(c):
                 raise ValueError(f"scale must be finite, got {c}")
         if not isinstance(method, str):
             raise ValueError(f"method must be 'exact', 'poly' or 'auto', got {method!r}")
-        return j.Options(c, mask, j.Method.parse(method), float(epsilon), int(threads))
+        if layout not in ("bhsd", "bshd"):
+            raise ValueError(f"layout must be 'bhsd' or 'bshd', got {layout!r}")
+        o = j.Options(c, mask, j.Method.parse(method), float(epsilon), int(threads))
+        o = o.withLayout(j.Layout.valueOf(layout.upper()))
+        return o.withSqrtScale() if sqrt else o
+
+
+def _offsets(cu_seqlens, cu_seqlens_q, cu_seqlens_k):
+    """(cuQ, cuK) as Java int arrays, or None when the batch is not packed."""
+    if cu_seqlens is not None and (cu_seqlens_q is not None or cu_seqlens_k is not None):
+        raise ValueError("give cu_seqlens or cu_seqlens_q and cu_seqlens_k, not both")
+    if (cu_seqlens_q is None) != (cu_seqlens_k is None):
+        raise ValueError("cu_seqlens_q and cu_seqlens_k go together")
+    if cu_seqlens is None and cu_seqlens_q is None:
+        return None
+
+    def ints(name, a):
+        a = np.asarray(a)
+        if a.ndim != 1 or not np.issubdtype(a.dtype, np.integer):
+            raise ValueError(f"{name} must be one dimension of int offsets, got {a.dtype} of shape {a.shape}")
+        return jpype.JInt[:]([int(x) for x in a])
+
+    if cu_seqlens is not None:
+        shared = ints("cu_seqlens", cu_seqlens)  # one array: the library's messages then say cu_seqlens
+        return shared, shared
+    return ints("cu_seqlens_q", cu_seqlens_q), ints("cu_seqlens_k", cu_seqlens_k)
 
 
 def _inputs(q, keys, values):
@@ -222,31 +255,47 @@ def gradient_result(g):
                           **_poly_fields(g.poly()))
 
 
-def forward(q, keys, values, *, causal=False, window=None, scale=None, method="exact", epsilon=1e-4, threads=0):
+def forward(q, keys, values, *, causal=False, window=None, scale=None, method="exact", epsilon=1e-4, threads=0,
+            band=None, layout="bhsd", cu_seqlens=None, cu_seqlens_q=None, cu_seqlens_k=None):
     """Tensor attention of order len(keys) + 1 (SPEC.md sections 1, 2 and 7).
 
     q is (..., H, n, d); keys [k1, .., k_{k-1}] are (..., G, n_t, d) and values [v1, ..] are (..., G, n_t, dv),
     with H a multiple of G (grouped-query heads) and leading key dimensions of 1 broadcasting. window is one
-    width per key factor (an int: the same for each) and implies causal. scale is a number, 'sqrt' for
-    1/sqrt(d), or None for 1/d. Returns output (dtype of q), lse (float64, exact only), method, seconds
-    (kernel time), flops, and for poly degree, rank, radius and error_bound."""
+    width per key factor (an int: the same for each) and implies causal; causal and window align bottom-right
+    (query i at position n_t - n + i). band keeps tuples with max j - min j < band. scale is a number, 'sqrt'
+    for 1/sqrt(d), or None for 1/d. layout 'bshd' reads and writes (batch, seq, heads, dim). cu_seqlens (or
+    cu_seqlens_q and cu_seqlens_k) packs sequences along the rows: batch + 1 int offsets from 0. Returns output
+    (dtype of q), lse (float64, natural log, exact only), method, seconds (kernel time), flops, and for poly
+    degree, rank, radius and error_bound."""
     q, keys, values = _inputs(q, keys, values)
     _warmup.settle()
-    opts = options(causal, _window_widths(window, len(keys)), scale, method, epsilon, threads, q.shape[-1])
-    r = java_forward(to_java(q), [to_java(k) for k in keys], [to_java(v) for v in values], opts)
-    return forward_result(r)
+    d = q.shape[-1]
+    opts = options(causal, _window_widths(window, len(keys)), scale, method, epsilon, threads, d, band, layout)
+    cu = _offsets(cu_seqlens, cu_seqlens_q, cu_seqlens_k)
+    jq, jk, jv = to_java(q), [to_java(k) for k in keys], [to_java(v) for v in values]
+    if cu is None:
+        return forward_result(java_forward(jq, jk, jv, opts))
+    j = java()
+    with call():
+        return forward_result(j.Packed.forward(jq, _java_list(jk), _java_list(jv), cu[0], cu[1], opts))
 
 
 def backward(q, keys, values, dout, *, causal=False, window=None, scale=None, method="exact", epsilon=1e-4,
-             threads=0):
+             threads=0, band=None, layout="bhsd", cu_seqlens=None, cu_seqlens_q=None, cu_seqlens_k=None):
     """Gradients of L given dout = dL/dO (shape of the output): dq, dk (a list), dv (a list), and output."""
     q, keys, values = _inputs(q, keys, values)
     _warmup.settle()
     dout = _array("dout", dout, q.dtype)
-    opts = options(causal, _window_widths(window, len(keys)), scale, method, epsilon, threads, q.shape[-1])
-    g = java_backward(to_java(q), [to_java(k) for k in keys], [to_java(v) for v in values], to_java(dout), None,
-                      opts)
-    return gradient_result(g)
+    d = q.shape[-1]
+    opts = options(causal, _window_widths(window, len(keys)), scale, method, epsilon, threads, d, band, layout)
+    cu = _offsets(cu_seqlens, cu_seqlens_q, cu_seqlens_k)
+    jq, jk, jv = to_java(q), [to_java(k) for k in keys], [to_java(v) for v in values]
+    if cu is None:
+        return gradient_result(java_backward(jq, jk, jv, to_java(dout), None, opts))
+    j = java()
+    with call():
+        return gradient_result(j.Packed.backward(jq, _java_list(jk), _java_list(jv), to_java(dout), cu[0], cu[1],
+                                                 opts))
 
 
 def loss_gradient(a1, a2, a3, a4, a5, x, y, e, *, scale=None, method="exact", epsilon=1e-4, threads=0):

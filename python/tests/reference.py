@@ -16,19 +16,24 @@ def _expand_heads(t, q):
     return t
 
 
-def attention(q, keys, values, causal=False, window=None, scale=None):
-    """(output, lse) of tensor attention of order len(keys) + 1, all tensors float64 torch."""
+def attention(q, keys, values, causal=False, window=None, scale=None, band=None):
+    """(output, lse) of tensor attention of order len(keys) + 1, all tensors float64 torch. Causal and window
+    align bottom-right: query i sits at n_t - nq + i against factor t (SPEC.md section 7)."""
     m = len(keys)
     c = 1.0 / q.shape[-1] if scale is None else scale
     keys = [_expand_heads(k, q) for k in keys]
     values = [_expand_heads(v, q) for v in values]
     js = LETTERS[:m]
     s = c * torch.einsum("...il," + ",".join(f"...{j}l" for j in js) + "->...i" + js, q, *keys)
+    nq = q.shape[-2]
+    allowed = torch.ones((nq,) + tuple(k.shape[-2] for k in keys), dtype=torch.bool)
+    if band is not None:
+        grids = torch.meshgrid(*[torch.arange(k.shape[-2]) for k in keys], indexing="ij")
+        stacked = torch.stack(grids)
+        allowed = allowed & ((stacked.amax(0) - stacked.amin(0)) < band)[None]
     if causal or window is not None:
-        nq = q.shape[-2]
-        i = torch.arange(nq)[:, None]
-        allowed = torch.ones((nq,) + tuple(k.shape[-2] for k in keys), dtype=torch.bool)
         for t, k in enumerate(keys):
+            i = torch.arange(nq)[:, None] + (k.shape[-2] - nq)
             j = torch.arange(k.shape[-2])[None, :]
             ok = j <= i
             if window is not None:
@@ -36,6 +41,7 @@ def attention(q, keys, values, causal=False, window=None, scale=None):
             shape = [nq] + [1] * m
             shape[t + 1] = k.shape[-2]
             allowed = allowed & ok.view(shape)
+    if causal or window is not None or band is not None:
         s = s.masked_fill(~allowed, float("-inf"))
     flat = s.flatten(-m)
     p = torch.softmax(flat, dim=-1).view_as(s)

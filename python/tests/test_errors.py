@@ -41,7 +41,7 @@ def test_shapes_that_disagree():
 def test_options():
     _raises(r"^epsilon must lie in \(0, 1\), got 2.0$", epsilon=2.0)
     _raises(r"^unknown method 'fast' \(expected exact, poly or auto\)$", method="fast")
-    _raises(r"^--window has 1 widths but the order 3 has 2 key factors$", window=[2])
+    _raises(r"^the window has 1 widths but order 3 has 2 key factors$", window=[2])
     _raises(r"^window widths must be at least 1, got 0$", window=[0, 1])
     _raises(r"^threads must be >= 0, got -1$", threads=-1)
     _raises(r"^scale must be a number or 'sqrt'", scale="log")

@@ -40,8 +40,13 @@ final class AttentionFlags {
     @Mixin
     MethodFlags method;
 
-    @Option(names = "--scale", paramLabel = "C", converter = Flags.Finite.class, description = "score scale c (default: 1/d)")
-    Double scale;
+    @Option(names = "--scale", paramLabel = "C|sqrt",
+            description = "score scale c, or sqrt for 1/sqrt(d) (default: 1/d)")
+    String scale;
+
+    @Option(names = "--layout", paramLabel = "bhsd|bshd", defaultValue = "bhsd",
+            description = "array layout: (..., heads, seq, dim) or (batch, seq, heads, dim) (default: ${DEFAULT-VALUE})")
+    String layout;
 
     @Mixin
     Flags.Masks masks;
@@ -52,7 +57,25 @@ final class AttentionFlags {
     String spark;
 
     AttentionOptions options() {
-        AttentionOptions o = method.options().withMask(masks.mask());
-        return scale == null ? o : o.withScale(scale);
+        AttentionOptions o = method.options().withMask(masks.mask()).withLayout(layout());
+        if (scale == null) {
+            return o;
+        }
+        if (scale.equals("sqrt")) {
+            return o.withSqrtScale();
+        }
+        try {
+            return o.withScale(new Flags.Finite().convert(scale));
+        } catch (picocli.CommandLine.TypeConversionException e) {
+            throw new UsageException("--scale expects a finite number or sqrt, got '" + scale + "'");
+        }
+    }
+
+    AttentionOptions.Layout layout() {
+        return switch (layout) {
+            case "bhsd" -> AttentionOptions.Layout.BHSD;
+            case "bshd" -> AttentionOptions.Layout.BSHD;
+            default -> throw new UsageException("--layout expects bhsd or bshd, got '" + layout + "'");
+        };
     }
 }

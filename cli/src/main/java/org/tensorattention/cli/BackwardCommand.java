@@ -4,6 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.GradientResult;
+import org.tensorattention.core.Packed;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
 import org.tensorattention.io.Progress;
@@ -34,7 +35,7 @@ final class BackwardCommand extends Base {
             return SparkBridge.run(name(), attention.spark, options, files, in, out, err);
         }
         try (Inputs.Job job = Inputs.open(name(), files, in, out)) {
-            Inputs.Attention a = Inputs.attention(job, options.mask());
+            Inputs.Attention a = Inputs.attention(job, options);
             Tensor dout = job.require("dout");
             job.finish("q", err);
             // The library checks o before any work; the gradients come on top of it.
@@ -48,7 +49,8 @@ final class BackwardCommand extends Base {
             Inputs.requireRoom(a.q().dtype(), sizes);
             GradientResult r;
             try (Progress.Running p = Progress.whileRunning("backward (" + options.method().label() + ")", err)) {
-                r = TensorAttention.backward(a.q(), a.keys(), a.values(), dout, null, options);
+                r = a.packed() ? Packed.backward(a.q(), a.keys(), a.values(), dout, a.cuQ(), a.cuK(), options)
+                        : TensorAttention.backward(a.q(), a.keys(), a.values(), dout, null, options);
             }
             Map<String, Tensor> results = new LinkedHashMap<>();
             results.put("o", r.output());

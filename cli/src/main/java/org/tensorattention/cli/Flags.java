@@ -71,24 +71,44 @@ final class Flags {
         }
     }
 
-    /** --causal and --window. */
+    /** --causal, --window and --band. */
     static final class Masks {
-        @Option(names = "--causal", description = "each query sees only keys j_t <= i")
+        @Option(names = "--causal", description = "each query sees only keys j_t <= p_i, p_i = nk_t - nq + i (aligned bottom-right)")
         boolean causal;
 
         @Option(names = "--window", paramLabel = "W1,W2,..",
-                description = "sliding window per key factor: i - W_t < j_t <= i (implies --causal)")
+                description = "sliding window per key factor: p_i - W_t < j_t <= p_i (implies --causal)")
         String window;
 
+        @Option(names = "--band", paramLabel = "B",
+                description = "pair band: only tuples with max_t j_t - min_t j_t < B (with any mask)")
+        Integer band;
+
         Mask mask() {
-            if (window != null) {
+            Mask m = window != null ? parseWindow(window) : causal ? Mask.CAUSAL : Mask.FULL;
+            if (band != null) {
+                if (band < 1) {
+                    throw new UsageException("--band must be at least 1, got " + band);
+                }
+                m = m.withBand(band);
+            }
+            return m;
+        }
+
+        private static Mask parseWindow(String s) {
+            String[] parts = s.split(",", -1);
+            int[] w = new int[parts.length];
+            for (int t = 0; t < parts.length; t++) {
                 try {
-                    return Mask.parseWindow(window);
-                } catch (IllegalArgumentException e) {
-                    throw new UsageException("--window " + window + ": " + e.getMessage());
+                    w[t] = Integer.parseInt(parts[t].trim());
+                } catch (NumberFormatException e) {
+                    throw new UsageException("--window expects widths like 3,2, got '" + s + "'");
+                }
+                if (w[t] < 1) {
+                    throw new UsageException("--window " + s + ": widths must be at least 1, got " + w[t]);
                 }
             }
-            return causal ? Mask.CAUSAL : Mask.FULL;
+            return Mask.window(w);
         }
     }
 }

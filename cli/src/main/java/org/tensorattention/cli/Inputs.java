@@ -103,6 +103,36 @@ final class Inputs {
             return use(name, t);
         }
 
+        /**
+         * An int array of offsets (cu_seqlens), when present: one dimension of integers (the reader hands them
+         * over widened to float64, exactly).
+         */
+        int[] offsets(String name) {
+            Tensor t = arrays.get(name);
+            if (t == null) {
+                return null;
+            }
+            String dtype = fileDtypes.get(name);
+            if (dtype == null || !(dtype.startsWith("int") || dtype.startsWith("uint"))) {
+                throw new UsageException(input + ": array '" + name + "' is " + dtype
+                        + "; it must hold integer offsets (numpy: np.asarray(cu, dtype=np.int32))");
+            }
+            if (t.rank() != 1) {
+                throw new UsageException(input + ": array '" + name + "' has shape " + Tensor.shapeString(t.shape())
+                        + "; it must be one dimension of batch + 1 offsets");
+            }
+            used.add(name);
+            int[] cu = new int[t.size()];
+            for (int b = 0; b < cu.length; b++) {
+                double x = t.get(b);
+                if (x != Math.rint(x) || Math.abs(x) > Integer.MAX_VALUE) {
+                    throw new UsageException(input + ": " + name + "[" + b + "] = " + x + " is not an int");
+                }
+                cu[b] = (int) x;
+            }
+            return cu;
+        }
+
         /** The array when present. */
         Tensor optional(String name) {
             Tensor t = arrays.get(name);
@@ -144,7 +174,9 @@ final class Inputs {
             DType from = null;
             for (String name : used) {
                 DType d = arrays.get(name).dtype();
-                if (d != target && arrays.get(name).shape().length > 0) {
+                String inFile = fileDtypes.getOrDefault(name, "");
+                boolean offsets = inFile.startsWith("int") || inFile.startsWith("uint");
+                if (d != target && arrays.get(name).shape().length > 0 && !offsets) {
                     converted.add(name);
                     from = d;
                 }
@@ -169,7 +201,11 @@ final class Inputs {
     }
 
     /** The arrays of an attention call: q, keys, values, and their resolved shape. */
-    record Attention(Tensor q, List<Tensor> keys, List<Tensor> values, Geometry geometry) {
+    record Attention(Tensor q, List<Tensor> keys, List<Tensor> values, Geometry geometry, int[] cuQ, int[] cuK) {
+        /** Whether the rows are packed sequences (cu_seqlens). */
+        boolean packed() {
+            return cuQ != null;
+        }
     }
 
     /** Checks --output and --report first (before any work), then reads --input. */
@@ -251,18 +287,29 @@ final class Inputs {
     }
 
     /** q, k1.., v1.. of the job, validated against each other and against the mask. */
-    static Attention attention(Job job, org.tensorattention.core.Mask mask) {
+    static Attention attention(Job job, org.tensorattention.core.AttentionOptions options) {
+        org.tensorattention.core.Mask mask = options.mask();
         Tensor q = job.require("q");
         List<List<Tensor>> kv = factors(job);
         int factors = kv.get(0).size();
-        int widths = mask.windows().length;
-        if (mask.kind() == org.tensorattention.core.Mask.Kind.WINDOW && widths != factors) {
+        int widths = mask.intervals() instanceof org.tensorattention.core.Mask.Window w ? w.widths().length : 0;
+        if (widths != 0 && widths != factors) {
             throw new UsageException("--window gives " + widths + (widths == 1 ? " width" : " widths") + " but "
                     + job.input + " has " + factors + (factors == 1 ? " key factor" : " key factors")
                     + " (order " + (factors + 1) + "): give one width per factor");
         }
-        Geometry g = Validation.geometry(q, kv.get(0), kv.get(1));
-        return new Attention(q, kv.get(0), kv.get(1), g);
+        Geometry g = Validation.geometry(q, kv.get(0), kv.get(1), options.layout());
+        int[] cu = job.offsets("cu_seqlens");
+        int[] cuQ = job.offsets("cu_seqlens_q");
+        int[] cuK = job.offsets("cu_seqlens_k");
+        if (cu != null && (cuQ != null || cuK != null)) {
+            throw new UsageException(job.input + " has cu_seqlens and cu_seqlens_q/_k: give one or the other");
+        }
+        if ((cuQ == null) != (cuK == null)) {
+            throw new UsageException(job.input + " has " + (cuQ == null ? "cu_seqlens_k without cu_seqlens_q"
+                    : "cu_seqlens_q without cu_seqlens_k"));
+        }
+        return new Attention(q, kv.get(0), kv.get(1), g, cu != null ? cu : cuQ, cu != null ? cu : cuK);
     }
 
     /** The key and value factors k1..km, v1..vm; each k needs its v and no index may be skipped. */

@@ -3,14 +3,33 @@ package org.tensorattention.core;
 /**
  * The options of one attention call, as one small immutable value.
  *
- * @param scale   c in s(i,J) = c * sum_l Q[i,l] prod_t K_t[j_t,l]; NaN means the default 1/d
- * @param mask    which key tuples each query sees
+ * @param scale   c in s(i,J) = c * sum_l Q[i,l] prod_t K_t[j_t,l]; NaN means the default of {@code rule}
+ * @param mask    which key tuples each query sees (a pair band is part of the mask)
  * @param method  exact, poly or auto
  * @param epsilon for poly and auto: the guaranteed bound max |O~ - O| &lt;= epsilon * Vinf
  * @param threads worker threads; 0 means one per available processor
+ * @param rule    the default scale when none is given: 1/d (the seeds) or 1/sqrt(d) (Meta's 2-simplicial)
+ * @param layout  how q, the keys, the values and the outputs are laid out
  */
-public record AttentionOptions(double scale, Mask mask, Method method, double epsilon, int threads) {
+public record AttentionOptions(double scale, Mask mask, Method method, double epsilon, int threads, ScaleRule rule,
+                               Layout layout) {
     public static final double DEFAULT_EPSILON = 1e-4;
+
+    /** The default scale when no number is given. */
+    public enum ScaleRule {
+        /** 1/d, as in the seeds. */
+        INVERSE_D,
+        /** 1/sqrt(d), as Meta's 2-simplicial kernels and flash_attn use. */
+        INVERSE_SQRT_D
+    }
+
+    /** The order of the axes of every array of the call. */
+    public enum Layout {
+        /** (..., heads, seq, dim): the default. */
+        BHSD,
+        /** (batch, seq, heads, dim), as FBGEMM and flash_attn use; the lse is (batch, seq, heads). */
+        BSHD
+    }
 
     public AttentionOptions {
         if (mask == null) {
@@ -28,44 +47,68 @@ public record AttentionOptions(double scale, Mask mask, Method method, double ep
         if (threads < 0) {
             throw new IllegalArgumentException("threads must be >= 0, got " + threads);
         }
+        rule = rule == null ? ScaleRule.INVERSE_D : rule;
+        layout = layout == null ? Layout.BHSD : layout;
     }
 
-    /** Scale 1/d, full mask, exact, epsilon 1e-4, all processors. */
+    public AttentionOptions(double scale, Mask mask, Method method, double epsilon, int threads) {
+        this(scale, mask, method, epsilon, threads, ScaleRule.INVERSE_D, Layout.BHSD);
+    }
+
+    /** Scale 1/d, full mask, exact, epsilon 1e-4, all processors, bhsd. */
     public static AttentionOptions defaults() {
         return new AttentionOptions(Double.NaN, Mask.FULL, Method.EXACT, DEFAULT_EPSILON, 0);
     }
 
     public AttentionOptions withScale(double c) {
-        return new AttentionOptions(c, mask, method, epsilon, threads);
+        return new AttentionOptions(c, mask, method, epsilon, threads, rule, layout);
+    }
+
+    /** Scale 1/sqrt(d). */
+    public AttentionOptions withSqrtScale() {
+        return new AttentionOptions(Double.NaN, mask, method, epsilon, threads, ScaleRule.INVERSE_SQRT_D, layout);
     }
 
     public AttentionOptions withMask(Mask m) {
-        return new AttentionOptions(scale, m, method, epsilon, threads);
+        return new AttentionOptions(scale, m, method, epsilon, threads, rule, layout);
     }
 
     public AttentionOptions causal() {
-        return withMask(Mask.CAUSAL);
+        return withMask(mask.band() == Mask.UNBOUNDED ? Mask.CAUSAL : Mask.CAUSAL.withBand(mask.band()));
     }
 
     public AttentionOptions window(int... widths) {
-        return withMask(Mask.window(widths));
+        Mask w = Mask.window(widths);
+        return withMask(mask.band() == Mask.UNBOUNDED ? w : w.withBand(mask.band()));
+    }
+
+    /** Keeps only tuples with max_t j_t - min_t j_t &lt; band, on top of the mask. */
+    public AttentionOptions withBand(int band) {
+        return withMask(mask.withBand(band));
+    }
+
+    public AttentionOptions withLayout(Layout l) {
+        return new AttentionOptions(scale, mask, method, epsilon, threads, rule, l);
     }
 
     public AttentionOptions withMethod(Method m) {
-        return new AttentionOptions(scale, mask, m, epsilon, threads);
+        return new AttentionOptions(scale, mask, m, epsilon, threads, rule, layout);
     }
 
     public AttentionOptions withEpsilon(double e) {
-        return new AttentionOptions(scale, mask, method, e, threads);
+        return new AttentionOptions(scale, mask, method, e, threads, rule, layout);
     }
 
     public AttentionOptions withThreads(int t) {
-        return new AttentionOptions(scale, mask, method, epsilon, t);
+        return new AttentionOptions(scale, mask, method, epsilon, t, rule, layout);
     }
 
     /** The scale in effect for head width d. */
     public double scaleFor(int d) {
-        return Double.isNaN(scale) ? 1.0 / d : scale;
+        if (!Double.isNaN(scale)) {
+            return scale;
+        }
+        return rule == ScaleRule.INVERSE_SQRT_D ? 1.0 / Math.sqrt(d) : 1.0 / d;
     }
 
     /** The thread count in effect. */

@@ -27,6 +27,47 @@ public record AttentionResult(Tensor output, Tensor logSumExp, Method method, do
     public record PolyInfo(int degree, long rank, double radius, double delta, double errorBound) {
     }
 
+    /**
+     * Merges two exact results over disjoint sets of key tuples (for instance key blocks [0, m) and [m, n) of one
+     * factor), as if computed over their union: lse = log(e^lse_a + e^lse_b) and
+     * O = e^(lse_a - lse) O_a + e^(lse_b - lse) O_b, row by row. A row that sees nothing in one part
+     * (lse -inf) takes the other part; a row that sees nothing in both keeps O = 0 and lse = -inf.
+     */
+    public static AttentionResult merge(AttentionResult a, AttentionResult b) {
+        if (a.logSumExp() == null || b.logSumExp() == null) {
+            throw new IllegalArgumentException("merging needs the lse of both parts (the exact method gives it)");
+        }
+        int[] shape = a.output().shape();
+        if (!java.util.Arrays.equals(shape, b.output().shape())) {
+            throw new IllegalArgumentException("the parts have outputs of shapes " + Tensor.shapeString(shape)
+                    + " and " + Tensor.shapeString(b.output().shape()));
+        }
+        double[] la = a.logSumExp().to(DType.FLOAT64).doubles();
+        double[] lb = b.logSumExp().to(DType.FLOAT64).doubles();
+        double[] oa = a.output().to(DType.FLOAT64).doubles();
+        double[] ob = b.output().to(DType.FLOAT64).doubles();
+        int dv = shape[shape.length - 1];
+        double[] o = new double[oa.length];
+        double[] lse = new double[la.length];
+        for (int r = 0; r < la.length; r++) {
+            double top = Math.max(la[r], lb[r]);
+            if (top == Double.NEGATIVE_INFINITY) {
+                lse[r] = top;
+                continue;
+            }
+            // Relative to the larger part: no overflow, and a -inf part gets weight exactly 0.
+            double wa = Math.exp(la[r] - top);
+            double wb = Math.exp(lb[r] - top);
+            double sum = wa + wb;
+            lse[r] = top + Math.log(sum);
+            for (int c = r * dv; c < (r + 1) * dv; c++) {
+                o[c] = (wa * oa[c] + wb * ob[c]) / sum;
+            }
+        }
+        return new AttentionResult(Tensor.of(o, shape).to(a.output().dtype()), Tensor.of(lse, a.logSumExp().shape()),
+                Method.EXACT, a.seconds() + b.seconds(), a.flops() + b.flops(), null, "merged from two parts");
+    }
+
     /** Flop rate in GFLOP/s. */
     public double gflops() {
         return seconds > 0 ? flops / seconds / 1e9 : 0;

@@ -153,13 +153,6 @@ public final class Validation {
         }
     }
 
-    /** The polynomial method's prefix sums start at row 0: a shifted mask (a slice) is for the exact kernel. */
-    public static void requireWholeProblem(AttentionOptions options) {
-        if (options.mask().isShifted() && options.method() != Method.EXACT) {
-            throw new IllegalArgumentException("a shifted mask runs on the exact method only");
-        }
-    }
-
     /** @throws IllegalArgumentException naming the array and its first non-finite value */
     public static void requireFinite(String name, Tensor t) {
         int bad = t.firstNonFinite();
@@ -181,5 +174,25 @@ public final class Validation {
                     + " but the output has shape " + Tensor.shapeString(expected));
         }
         requireFinite("dout", dout);
+    }
+
+    /** As {@link #geometry(Tensor, List, List)}, for arrays in the given layout (bshd: seq and heads swapped). */
+    public static Geometry geometry(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions.Layout layout) {
+        if (layout == AttentionOptions.Layout.BSHD) {
+            return geometry(Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys), Layouts.toBhsd("v", values));
+        }
+        return geometry(q, keys, values);
+    }
+
+    /**
+     * The options as the kernels take them: the mask checked against the order, aligned bottom-right (query i
+     * at position nk_t - nq + i) and checked to keep the monotone-interval contract.
+     */
+    public static AttentionOptions align(Geometry g, AttentionOptions options) {
+        Mask mask = options.mask();
+        mask.checkOrder(g.order());
+        Mask aligned = mask.aligned(g.nq(), g.nk());
+        aligned.checkMonotone(g.nq(), g.nk());
+        return aligned == mask ? options : options.withMask(aligned);
     }
 }

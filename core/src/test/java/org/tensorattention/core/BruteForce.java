@@ -9,14 +9,40 @@ public final class BruteForce {
     private BruteForce() {
     }
 
-    /** True when query i may attend to tuple j under mask (by the definition, not the kernels' intervals). */
+    /** True when query i may attend to tuple j under mask, as many queries as keys (by the definition). */
     public static boolean allowed(Mask mask, int i, int[] j) {
-        for (int t = 0; t < j.length; t++) {
-            if (mask.kind() != Mask.Kind.FULL && j[t] > i) {
-                return false;
-            }
-            if (mask.kind() == Mask.Kind.WINDOW && !(i - mask.windows()[t] < j[t])) {
-                return false;
+        int[] n = new int[j.length];
+        java.util.Arrays.fill(n, i + 1);
+        return allowed(mask, i, j, i + 1, n);
+    }
+
+    /**
+     * True when query i of nq may attend to tuple j of factors with n[t] rows, by SPEC.md section 7's
+     * definitions (not the kernels' intervals): query i at position p_t = n_t - nq + i (or i + offset_t for an
+     * explicitly placed mask); causal j_t <= p_t; window p_t - w_t < j_t; band max_t j_t - min_t j_t < B.
+     */
+    public static boolean allowed(Mask mask, int i, int[] j, int nq, int[] n) {
+        int lo = Integer.MAX_VALUE;
+        int hi = Integer.MIN_VALUE;
+        for (int jt : j) {
+            lo = Math.min(lo, jt);
+            hi = Math.max(hi, jt);
+        }
+        if (mask instanceof Mask.Banded b && !((long) hi - lo < b.band())) {
+            return false;
+        }
+        if (mask instanceof Mask.Banded b) {
+            mask = b.base();
+        }
+        if (mask instanceof Mask.Window w) {
+            for (int t = 0; t < j.length; t++) {
+                long p = w.offsets().length > 0 ? (long) i + w.offsets()[t] : (long) n[t] - nq + i;
+                if (j[t] > p) {
+                    return false;
+                }
+                if (w.widths().length > 0 && !(p - w.widths()[t] < j[t])) {
+                    return false;
+                }
             }
         }
         return true;
@@ -48,6 +74,12 @@ public final class BruteForce {
 
     /** O (nq x dv) for one problem. */
     public static double[][] forward(double[][] q, double[][][] k, double[][][] v, double c, Mask mask) {
+        return forward(q, k, v, c, mask, null);
+    }
+
+    /** O (nq x dv) for one problem, and lse[i] = log sum_J e^s(i,J) when lse is not null (-inf for none). */
+    public static double[][] forward(double[][] q, double[][][] k, double[][][] v, double c, Mask mask,
+                                     double[] lse) {
         int nq = q.length;
         int factors = k.length;
         int dv = v[0][0].length;
@@ -60,14 +92,14 @@ public final class BruteForce {
             double max = Double.NEGATIVE_INFINITY;
             int[] j = new int[factors];
             do {
-                if (allowed(mask, i, j)) {
+                if (allowed(mask, i, j, nq, n)) {
                     max = Math.max(max, score(q, k, c, i, j));
                 }
             } while (next(j, n));
             double sum = 0;
             j = new int[factors];
             do {
-                if (allowed(mask, i, j)) {
+                if (allowed(mask, i, j, nq, n)) {
                     double w = Math.exp(score(q, k, c, i, j) - max);
                     sum += w;
                     for (int l = 0; l < dv; l++) {
@@ -82,6 +114,9 @@ public final class BruteForce {
             // A row that sees no tuple gets 0 (SPEC.md section 7), not 0/0.
             for (int l = 0; l < dv; l++) {
                 o[i][l] = sum > 0 ? o[i][l] / sum : 0;
+            }
+            if (lse != null) {
+                lse[i] = sum > 0 ? max + Math.log(sum) : Double.NEGATIVE_INFINITY;
             }
         }
         return o;

@@ -74,10 +74,18 @@ public final class AttentionFiles {
         j.put("dv", g.dv());
         j.put("problems", g.problems());
         j.put("dtype", q.dtype().numpyName());
-        j.put("mask", o.mask().kind().name().toLowerCase(java.util.Locale.ROOT));
-        if (o.mask().windows().length > 0) {
-            j.put("window", java.util.Arrays.stream(o.mask().windows()).asLongStream().toArray());
+        j.put("mask", switch (o.mask().intervals()) {
+            case org.tensorattention.core.Mask.Full f -> "full";
+            case org.tensorattention.core.Mask.Window w -> w.causal() ? "causal" : "window";
+            case org.tensorattention.core.Mask.Banded b -> throw new IllegalStateException("a band inside a band");
+        });
+        if (o.mask().intervals() instanceof org.tensorattention.core.Mask.Window w && !w.causal()) {
+            j.put("window", java.util.Arrays.stream(w.widths()).asLongStream().toArray());
         }
+        if (o.mask().band() != org.tensorattention.core.Mask.UNBOUNDED) {
+            j.put("band", (long) o.mask().band());
+        }
+        j.put("layout", o.layout().name().toLowerCase(java.util.Locale.ROOT));
         j.put("scale", o.scaleFor(g.d()));
         j.put("threads", o.threadCount());
         j.put("reason", reason);

@@ -39,7 +39,7 @@ class GoldenApiTest {
                 case "--epsilon" -> o = o.withEpsilon(Double.parseDouble(opts.get(++a)));
                 case "--scale" -> o = o.withScale(Double.parseDouble(opts.get(++a)));
                 case "--causal" -> o = o.withMask(Mask.CAUSAL);
-                case "--window" -> o = o.withMask(Mask.parseWindow(opts.get(++a)));
+                case "--window" -> o = o.withMask(Mask.window(java.util.Arrays.stream(opts.get(++a).split(",")).mapToInt(Integer::parseInt).toArray()));
                 default -> throw new IllegalArgumentException("golden option " + opts.get(a) + " not understood");
             }
         }

@@ -270,7 +270,7 @@ final class PolySpark {
         Shape shape = c.shape;
         double[] out = new double[g.problems() * g.nq() * g.dv()];
         List<Tuple2<Chunk, Tuple2<double[], Long>>> rows;
-        if (c.mask.kind() == Mask.Kind.FULL) {
+        if (c.mask instanceof Mask.Full) {
             double[][][][] m = moments(run, c, keys, poly, rank);
             double[][][] mz = new double[m.length][][];
             for (int kp = 0; kp < m.length; kp++) {
@@ -287,7 +287,7 @@ final class PolySpark {
                 return new Tuple2<>(strip(ch), new Tuple2<>(o, System.nanoTime() - start));
             }).collect();
             stats.destroy();
-        } else if (c.mask.kind() == Mask.Kind.CAUSAL) {
+        } else if (c.mask instanceof Mask.Window cw && cw.causal()) {
             rows = causal(run, c, poly, scans);
         } else {
             rows = scans.map(raw -> {

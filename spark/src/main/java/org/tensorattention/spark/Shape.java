@@ -8,12 +8,14 @@ import org.tensorattention.core.Mask;
  * What every task needs to know of a call, in a form Spark can serialise (core's records are not
  * Serializable): the geometry, the scale and the mask.
  */
-record Shape(int problems, int nq, int[] nk, int d, int dv, int[] kvProblem, double scale, Mask.Kind kind,
-             int[] windows, boolean float32) implements Serializable {
+record Shape(int problems, int nq, int[] nk, int d, int dv, int[] kvProblem, double scale, boolean full,
+             int[] widths, boolean float32) implements Serializable {
 
     static Shape of(Geometry g, double scale, Mask mask, boolean float32) {
-        return new Shape(g.problems(), g.nq(), g.nk(), g.d(), g.dv(), g.kvProblem(), scale, mask.kind(),
-                mask.windows(), float32);
+        // Call admits only full, causal and window masks, unshifted and without a band.
+        boolean full = mask instanceof Mask.Full;
+        int[] widths = mask instanceof Mask.Window w ? w.widths() : new int[0];
+        return new Shape(g.problems(), g.nq(), g.nk(), g.d(), g.dv(), g.kvProblem(), scale, full, widths, float32);
     }
 
     Geometry geometry() {
@@ -21,7 +23,7 @@ record Shape(int problems, int nq, int[] nk, int d, int dv, int[] kvProblem, dou
     }
 
     Mask mask() {
-        return new Mask(kind, windows);
+        return full ? Mask.FULL : new Mask.Window(widths, new int[0]);
     }
 
     int factors() {

@@ -108,7 +108,7 @@ public final class SparkAttention {
                 if (!plan.feasible()) {
                     throw new IllegalArgumentException(plan.refusal());
                 }
-                PolySpark.Backward b = c.mask.kind() == Mask.Kind.FULL
+                PolySpark.Backward b = c.mask instanceof Mask.Full
                         ? PolySpark.backwardFull(run, c, pr.poly, (int) plan.rank(), pr.qBounds, pr.kBounds, pr.keys,
                                 pr.queries)
                         : PolySpark.backwardMasked(run, c, pr.poly, dO);
@@ -169,7 +169,7 @@ public final class SparkAttention {
             JavaRDD<PolySpark.Chunk> keys = null;
             JavaRDD<PolySpark.Chunk> queries;
             JavaRDD<PolySpark.Chunk> scans = null;
-            if (c.mask.kind() == Mask.Kind.FULL) {
+            if (c.mask instanceof Mask.Full) {
                 List<PolySpark.Chunk> kc = PolySpark.keyChunks(c, kBounds);
                 keys = run.sc.parallelize(kc, kc.size());
                 List<PolySpark.Chunk> qc = PolySpark.queryChunks(c, qBounds, false, 0, dout);
@@ -182,7 +182,7 @@ public final class SparkAttention {
                     }
                 }
                 int halo = 0;
-                for (int w : c.mask.windows()) {
+                for (int w : ((Mask.Window) c.mask).widths()) {
                     halo = Math.max(halo, w - 1);
                 }
                 List<PolySpark.Chunk> sc = PolySpark.queryChunks(c, qBounds, true, halo, null);

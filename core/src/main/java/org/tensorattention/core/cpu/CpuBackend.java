@@ -8,6 +8,7 @@ import org.tensorattention.core.DType;
 import org.tensorattention.core.Estimate;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.GradientResult;
+import org.tensorattention.core.Layouts;
 import org.tensorattention.core.Method;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.Validation;
@@ -32,7 +33,13 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Estimate estimate(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
-        Plan plan = plan(q, keys, values, options);
+        if (options.layout() == AttentionOptions.Layout.BSHD) {
+            return estimate(Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys), Layouts.toBhsd("v", values),
+                    options.withLayout(AttentionOptions.Layout.BHSD));
+        }
+        Geometry g = Validation.geometry(q, keys, values);
+        options = Validation.align(g, options);
+        Plan plan = resolve(q, keys, values, g, options);
         if (plan.method() == Method.EXACT) {
             return new Estimate(Method.EXACT, plan.g().exactFlops(options.mask()), null, plan.reason());
         }
@@ -43,7 +50,15 @@ public final class CpuBackend implements Backend {
 
     @Override
     public AttentionResult forward(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
-        Plan plan = plan(q, keys, values, options);
+        if (options.layout() == AttentionOptions.Layout.BSHD) {
+            AttentionResult r = forward(Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys),
+                    Layouts.toBhsd("v", values), options.withLayout(AttentionOptions.Layout.BHSD));
+            return new AttentionResult(Layouts.toBshd(r.output()), r.logSumExp() == null ? null
+                    : Layouts.lseToBshd(r.logSumExp()), r.method(), r.seconds(), r.flops(), r.poly(), r.reason());
+        }
+        Geometry g = Validation.geometry(q, keys, values);
+        options = Validation.align(g, options);
+        Plan plan = resolve(q, keys, values, g, options);
         if (plan.method() == Method.EXACT && !plan.fallback()) {
             AttentionResult r = ExactForward.run(q, plan.g(), keys, values, options);
             return new AttentionResult(r.output(), r.logSumExp(), r.method(), r.seconds(), r.flops(), null,
@@ -58,7 +73,11 @@ public final class CpuBackend implements Backend {
     @Override
     public GradientResult backward(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
                                    AttentionResult forward, AttentionOptions options) {
-        Geometry g = validate(q, keys, values, options);
+        if (options.layout() == AttentionOptions.Layout.BSHD) {
+            return Layouts.backward(q, keys, values, dout, forward, options);
+        }
+        Geometry g = Validation.geometry(q, keys, values);
+        options = Validation.align(g, options);
         Validation.requireDout(q, g, dout);
         Vectorization.require("the backward pass");
         if (options.method() == Method.AUTO && forward != null && forward.method() == Method.EXACT
@@ -73,18 +92,6 @@ public final class CpuBackend implements Backend {
         GradientResult r = PolyBackward.run(q, keys, values, dout, plan.poly(), g, options);
         return new GradientResult(r.output(), r.dq(), r.dk(), r.dv(), r.method(), r.seconds(), r.flops(), r.poly(),
                 options.method() == Method.AUTO ? plan.reason() : r.reason());
-    }
-
-    /** Validates the call and resolves its method. */
-    Plan plan(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
-        return resolve(q, keys, values, validate(q, keys, values, options), options);
-    }
-
-    private static Geometry validate(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
-        Geometry g = Validation.geometry(q, keys, values);
-        options.mask().checkOrder(g.order());
-        Validation.requireWholeProblem(options);
-        return g;
     }
 
     /**

@@ -1,3 +1,4 @@
+// Generated from core/src/template/BlockKernel.java.template by KernelTemplates (core/src/test): edit the template, not this file.
 package org.tensorattention.core.exact;
 
 import jdk.incubator.vector.DoubleVector;
@@ -14,12 +15,13 @@ import org.tensorattention.core.simd.VectorExp;
  * For each outer tuple J' (see {@link OuterTuples}) the modulated queries Qm = c Q ∘ prod_t K_t[j_t] turn the
  * last factor into an order-2 problem, streamed in blocks of {@link #BK} keys: a 4 x BK score tile from
  * broadcast-FMAs against the transposed key block, exp with a running per-row maximum, then the tile times the
- * value block. Each J' is summed on its own, then scaled by prod_t V_t[j_t] into the accumulators. The same
- * design as {@link FloatBlockKernel}, in float64 throughout.
+ * value block. Each J' is summed in double, then scaled by prod_t V_t[j_t] into float64 accumulators, so the
+ * long sum over J' (and the softmax denominator) is carried in double. Tiles follow the species' width: BK keys
+ * are four vectors, so 256-bit and 512-bit machines both keep a 4 x 4-vector score tile in registers.
  */
 final class DoubleBlockKernel implements OuterTuples.Visitor {
-    private static final VectorSpecies<Double> D = DoubleVector.SPECIES_PREFERRED;
-    private static final int L = D.length();
+    private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
     /** Keys per block: four vectors, one register row of the score tile. */
     static final int BK = 4 * L;
     /** Query rows per micro-kernel. */
@@ -41,13 +43,13 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
     /** c Q for the task's rows; {@link #modulated} is this times the outer key product. */
     private final double[] scaledQ;
     private final double[] modulated;
-    /** The current outer tuple's P V per row, relative to the row's running maximum. */
+    /** The current outer tuple's P V per row, in double, relative to the row's running maximum. */
     private final double[] part;
     /** Its softmax denominator per row, lane by lane. */
     private final double[] lanes;
     private final double[] tile = new double[R * BK];
     private final double[] max = new double[BQ + R];
-    /** The sums over outer tuples. */
+    /** The sums over outer tuples, in float64. */
     private final double[] acc;
     /**
      * The softmax denominators over outer tuples, lane by lane in float64: lanes are added as vectors and
@@ -83,7 +85,7 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         scaledQ = new double[(BQ + R) * d];
         int qo = (int) g.qOffset(p) + i0 * d;
         for (int x = 0; x < rows * d; x++) {
-            scaledQ[x] = scale * q[qo + x];
+            scaledQ[x] = (double) (scale * q[qo + x]);
         }
         modulated = new double[(BQ + R) * d];
         part = new double[(BQ + R) * dvp];
@@ -165,7 +167,7 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
             int span = spanLength(g.d(), paddedWidth(g.dv()));
             for (int s0 = kernel.firstKey() / span * span; s0 <= kernel.lastKey(); s0 += span) {
                 kernel.span(s0, s0 + span - 1);
-                tuples.walk(p, i0, i1 - 1, kernel);
+                tuples.walk(p, i0, i1 - 1, s0, s0 + span - 1, kernel);
             }
             kernel.finish(out, lse);
         });
@@ -182,7 +184,7 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
     }
 
     @Override
-    public void visit(double[] outerKeys, double[] outerValues, int firstRow, int lastRow) {
+    public void visit(double[] outerKeys, double[] outerValues, int firstRow, int lastRow, int innerLo, int innerHi) {
         int rf = firstRow - i0;
         int rl = lastRow - i0;
         int rEnd = rf + (rl - rf + R) / R * R;
@@ -196,8 +198,8 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
             int inHi = Integer.MAX_VALUE;
             for (int r = r0; r < r0 + R; r++) {
                 // Rows past lastRow sit in the last group only as padding: they attend to nothing.
-                lo[r] = r <= rl ? Math.max(rowLo[r], spanLo) : 0;
-                hi[r] = r <= rl ? Math.min(rowHi[r], spanHi) : -1;
+                lo[r] = r <= rl ? Math.max(rowLo[r], Math.max(spanLo, innerLo)) : 0;
+                hi[r] = r <= rl ? Math.min(rowHi[r], Math.min(spanHi, innerHi)) : -1;
                 if (lo[r] > hi[r]) {
                     inLo = Integer.MAX_VALUE;
                     continue;
@@ -237,23 +239,24 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
 
     /** Qm = c Q ∘ prod_t K_t[j_t] for rows rf..rl. */
     private void modulate(double[] outerKeys, int rf, int rl) {
-        int bound = D.loopBound(d);
+        double[] keyProduct = outerKeys;
+        int bound = S.loopBound(d);
         for (int r = rf; r <= rl; r++) {
             int o = r * d;
             int l = 0;
             for (; l < bound; l += L) {
-                DoubleVector.fromArray(D, scaledQ, o + l).mul(DoubleVector.fromArray(D, outerKeys, l))
+                DoubleVector.fromArray(S, scaledQ, o + l).mul(DoubleVector.fromArray(S, keyProduct, l))
                         .intoArray(modulated, o + l);
             }
             for (; l < d; l++) {
-                modulated[o + l] = scaledQ[o + l] * outerKeys[l];
+                modulated[o + l] = scaledQ[o + l] * keyProduct[l];
             }
         }
     }
 
     /** The 4 x BK score tile of rows r0.. against key block jb, held in 16 registers over the d loop. */
     private void scores(int jb, int r0) {
-        DoubleVector s00 = DoubleVector.zero(D), s01 = s00, s02 = s00, s03 = s00;
+        DoubleVector s00 = DoubleVector.zero(S), s01 = s00, s02 = s00, s03 = s00;
         DoubleVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
         DoubleVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
         DoubleVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
@@ -264,26 +267,26 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         int kb = jb * d * BK;
         for (int l = 0; l < d; l++) {
             int kk = kb + l * BK;
-            DoubleVector k0 = DoubleVector.fromArray(D, kt, kk);
-            DoubleVector k1 = DoubleVector.fromArray(D, kt, kk + L);
-            DoubleVector k2 = DoubleVector.fromArray(D, kt, kk + 2 * L);
-            DoubleVector k3 = DoubleVector.fromArray(D, kt, kk + 3 * L);
-            DoubleVector a = DoubleVector.broadcast(D, modulated[q0 + l]);
+            DoubleVector k0 = DoubleVector.fromArray(S, kt, kk);
+            DoubleVector k1 = DoubleVector.fromArray(S, kt, kk + L);
+            DoubleVector k2 = DoubleVector.fromArray(S, kt, kk + 2 * L);
+            DoubleVector k3 = DoubleVector.fromArray(S, kt, kk + 3 * L);
+            DoubleVector a = DoubleVector.broadcast(S, modulated[q0 + l]);
             s00 = a.fma(k0, s00);
             s01 = a.fma(k1, s01);
             s02 = a.fma(k2, s02);
             s03 = a.fma(k3, s03);
-            a = DoubleVector.broadcast(D, modulated[q1 + l]);
+            a = DoubleVector.broadcast(S, modulated[q1 + l]);
             s10 = a.fma(k0, s10);
             s11 = a.fma(k1, s11);
             s12 = a.fma(k2, s12);
             s13 = a.fma(k3, s13);
-            a = DoubleVector.broadcast(D, modulated[q2 + l]);
+            a = DoubleVector.broadcast(S, modulated[q2 + l]);
             s20 = a.fma(k0, s20);
             s21 = a.fma(k1, s21);
             s22 = a.fma(k2, s22);
             s23 = a.fma(k3, s23);
-            a = DoubleVector.broadcast(D, modulated[q3 + l]);
+            a = DoubleVector.broadcast(S, modulated[q3 + l]);
             s30 = a.fma(k0, s30);
             s31 = a.fma(k1, s31);
             s32 = a.fma(k2, s32);
@@ -318,9 +321,9 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         double m = max[r];
         // Compares, and the maximum only when some lane passes the running one (rare after a few blocks):
         // lanewise max has Java's NaN and signed-zero rules and costs several instructions.
-        VectorMask<Double> larger = D.maskAll(false);
+        VectorMask<Double> larger = S.maskAll(false);
         for (int c = 0; c < BK; c += L) {
-            larger = larger.or(DoubleVector.fromArray(D, tile, t + c).compare(VectorOperators.GT, m));
+            larger = larger.or(DoubleVector.fromArray(S, tile, t + c).compare(VectorOperators.GT, m));
         }
         if (larger.anyTrue()) {
             double bm = rowMax(t);
@@ -331,9 +334,9 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
             java.util.Arrays.fill(tile, t, t + BK, 0);
             return;
         }
-        DoubleVector sum = DoubleVector.fromArray(D, lanes, r * L);
+        DoubleVector sum = DoubleVector.fromArray(S, lanes, r * L);
         for (int c = 0; c < BK; c += L) {
-            DoubleVector p = VectorExp.exp(DoubleVector.fromArray(D, tile, t + c).sub(m));
+            DoubleVector p = VectorExp.exp(DoubleVector.fromArray(S, tile, t + c).sub(m));
             p.intoArray(tile, t + c);
             sum = sum.add(p);
         }
@@ -345,8 +348,8 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         int off = js - lo[r];
         int len = hi[r] - lo[r] + 1;
         for (int c = 0; c < BK; c += L) {
-            DoubleVector.broadcast(D, Double.NEGATIVE_INFINITY)
-                    .blend(DoubleVector.fromArray(D, tile, t + c), D.indexInRange(off + c, len))
+            DoubleVector.broadcast(S, Double.NEGATIVE_INFINITY)
+                    .blend(DoubleVector.fromArray(S, tile, t + c), S.indexInRange(off + c, len))
                     .intoArray(tile, t + c);
         }
     }
@@ -365,8 +368,8 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         if (old == Double.NEGATIVE_INFINITY) {
             return;
         }
-        double alpha = StrictMath.exp(old - now);
-        double a = alpha;
+        double alpha = StrictMath.exp((double) old - now);
+        double a = (double) alpha;
         for (int l = 0; l < dvp; l++) {
             part[r * dvp + l] *= a;
         }
@@ -390,44 +393,44 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         int o3 = o2 + dvp;
         int c = 0;
         for (; c + 4 * L <= dvp; c += 4 * L) {
-            DoubleVector a00 = DoubleVector.fromArray(D, part, o0 + c);
-            DoubleVector a01 = DoubleVector.fromArray(D, part, o0 + c + L);
-            DoubleVector a02 = DoubleVector.fromArray(D, part, o0 + c + 2 * L);
-            DoubleVector a03 = DoubleVector.fromArray(D, part, o0 + c + 3 * L);
-            DoubleVector a10 = DoubleVector.fromArray(D, part, o1 + c);
-            DoubleVector a11 = DoubleVector.fromArray(D, part, o1 + c + L);
-            DoubleVector a12 = DoubleVector.fromArray(D, part, o1 + c + 2 * L);
-            DoubleVector a13 = DoubleVector.fromArray(D, part, o1 + c + 3 * L);
-            DoubleVector a20 = DoubleVector.fromArray(D, part, o2 + c);
-            DoubleVector a21 = DoubleVector.fromArray(D, part, o2 + c + L);
-            DoubleVector a22 = DoubleVector.fromArray(D, part, o2 + c + 2 * L);
-            DoubleVector a23 = DoubleVector.fromArray(D, part, o2 + c + 3 * L);
-            DoubleVector a30 = DoubleVector.fromArray(D, part, o3 + c);
-            DoubleVector a31 = DoubleVector.fromArray(D, part, o3 + c + L);
-            DoubleVector a32 = DoubleVector.fromArray(D, part, o3 + c + 2 * L);
-            DoubleVector a33 = DoubleVector.fromArray(D, part, o3 + c + 3 * L);
+            DoubleVector a00 = DoubleVector.fromArray(S, part, o0 + c);
+            DoubleVector a01 = DoubleVector.fromArray(S, part, o0 + c + L);
+            DoubleVector a02 = DoubleVector.fromArray(S, part, o0 + c + 2 * L);
+            DoubleVector a03 = DoubleVector.fromArray(S, part, o0 + c + 3 * L);
+            DoubleVector a10 = DoubleVector.fromArray(S, part, o1 + c);
+            DoubleVector a11 = DoubleVector.fromArray(S, part, o1 + c + L);
+            DoubleVector a12 = DoubleVector.fromArray(S, part, o1 + c + 2 * L);
+            DoubleVector a13 = DoubleVector.fromArray(S, part, o1 + c + 3 * L);
+            DoubleVector a20 = DoubleVector.fromArray(S, part, o2 + c);
+            DoubleVector a21 = DoubleVector.fromArray(S, part, o2 + c + L);
+            DoubleVector a22 = DoubleVector.fromArray(S, part, o2 + c + 2 * L);
+            DoubleVector a23 = DoubleVector.fromArray(S, part, o2 + c + 3 * L);
+            DoubleVector a30 = DoubleVector.fromArray(S, part, o3 + c);
+            DoubleVector a31 = DoubleVector.fromArray(S, part, o3 + c + L);
+            DoubleVector a32 = DoubleVector.fromArray(S, part, o3 + c + 2 * L);
+            DoubleVector a33 = DoubleVector.fromArray(S, part, o3 + c + 3 * L);
             for (int j = 0; j < BK; j++) {
                 int vr = vb + j * dvp + c;
-                DoubleVector v0 = DoubleVector.fromArray(D, vp, vr);
-                DoubleVector v1 = DoubleVector.fromArray(D, vp, vr + L);
-                DoubleVector v2 = DoubleVector.fromArray(D, vp, vr + 2 * L);
-                DoubleVector v3 = DoubleVector.fromArray(D, vp, vr + 3 * L);
-                DoubleVector w = DoubleVector.broadcast(D, tile[j]);
+                DoubleVector v0 = DoubleVector.fromArray(S, vp, vr);
+                DoubleVector v1 = DoubleVector.fromArray(S, vp, vr + L);
+                DoubleVector v2 = DoubleVector.fromArray(S, vp, vr + 2 * L);
+                DoubleVector v3 = DoubleVector.fromArray(S, vp, vr + 3 * L);
+                DoubleVector w = DoubleVector.broadcast(S, tile[j]);
                 a00 = w.fma(v0, a00);
                 a01 = w.fma(v1, a01);
                 a02 = w.fma(v2, a02);
                 a03 = w.fma(v3, a03);
-                w = DoubleVector.broadcast(D, tile[BK + j]);
+                w = DoubleVector.broadcast(S, tile[BK + j]);
                 a10 = w.fma(v0, a10);
                 a11 = w.fma(v1, a11);
                 a12 = w.fma(v2, a12);
                 a13 = w.fma(v3, a13);
-                w = DoubleVector.broadcast(D, tile[2 * BK + j]);
+                w = DoubleVector.broadcast(S, tile[2 * BK + j]);
                 a20 = w.fma(v0, a20);
                 a21 = w.fma(v1, a21);
                 a22 = w.fma(v2, a22);
                 a23 = w.fma(v3, a23);
-                w = DoubleVector.broadcast(D, tile[3 * BK + j]);
+                w = DoubleVector.broadcast(S, tile[3 * BK + j]);
                 a30 = w.fma(v0, a30);
                 a31 = w.fma(v1, a31);
                 a32 = w.fma(v2, a32);
@@ -452,23 +455,23 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         }
         for (; c < dvp; c += L) {
             // One value vector: split the key sum into even and odd halves for eight independent FMA chains.
-            DoubleVector a0 = DoubleVector.fromArray(D, part, o0 + c);
-            DoubleVector a1 = DoubleVector.fromArray(D, part, o1 + c);
-            DoubleVector a2 = DoubleVector.fromArray(D, part, o2 + c);
-            DoubleVector a3 = DoubleVector.fromArray(D, part, o3 + c);
-            DoubleVector b0 = DoubleVector.zero(D), b1 = b0, b2 = b0, b3 = b0;
+            DoubleVector a0 = DoubleVector.fromArray(S, part, o0 + c);
+            DoubleVector a1 = DoubleVector.fromArray(S, part, o1 + c);
+            DoubleVector a2 = DoubleVector.fromArray(S, part, o2 + c);
+            DoubleVector a3 = DoubleVector.fromArray(S, part, o3 + c);
+            DoubleVector b0 = DoubleVector.zero(S), b1 = b0, b2 = b0, b3 = b0;
             for (int j = 0; j < BK; j += 2) {
                 int vr = vb + j * dvp + c;
-                DoubleVector v0 = DoubleVector.fromArray(D, vp, vr);
-                DoubleVector v1 = DoubleVector.fromArray(D, vp, vr + dvp);
-                a0 = DoubleVector.broadcast(D, tile[j]).fma(v0, a0);
-                a1 = DoubleVector.broadcast(D, tile[BK + j]).fma(v0, a1);
-                a2 = DoubleVector.broadcast(D, tile[2 * BK + j]).fma(v0, a2);
-                a3 = DoubleVector.broadcast(D, tile[3 * BK + j]).fma(v0, a3);
-                b0 = DoubleVector.broadcast(D, tile[j + 1]).fma(v1, b0);
-                b1 = DoubleVector.broadcast(D, tile[BK + j + 1]).fma(v1, b1);
-                b2 = DoubleVector.broadcast(D, tile[2 * BK + j + 1]).fma(v1, b2);
-                b3 = DoubleVector.broadcast(D, tile[3 * BK + j + 1]).fma(v1, b3);
+                DoubleVector v0 = DoubleVector.fromArray(S, vp, vr);
+                DoubleVector v1 = DoubleVector.fromArray(S, vp, vr + dvp);
+                a0 = DoubleVector.broadcast(S, tile[j]).fma(v0, a0);
+                a1 = DoubleVector.broadcast(S, tile[BK + j]).fma(v0, a1);
+                a2 = DoubleVector.broadcast(S, tile[2 * BK + j]).fma(v0, a2);
+                a3 = DoubleVector.broadcast(S, tile[3 * BK + j]).fma(v0, a3);
+                b0 = DoubleVector.broadcast(S, tile[j + 1]).fma(v1, b0);
+                b1 = DoubleVector.broadcast(S, tile[BK + j + 1]).fma(v1, b1);
+                b2 = DoubleVector.broadcast(S, tile[2 * BK + j + 1]).fma(v1, b2);
+                b3 = DoubleVector.broadcast(S, tile[3 * BK + j + 1]).fma(v1, b3);
             }
             a0.add(b0).intoArray(part, o0 + c);
             a1.add(b1).intoArray(part, o1 + c);
@@ -477,19 +480,19 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         }
     }
 
-    /** Ends an outer tuple: its partial sums, times prod_t V_t[j_t], go into the accumulators. */
+    /** Ends an outer tuple: its partial sums, times prod_t V_t[j_t], go into the float64 accumulators. */
     private void flush(int rf, int rl, double[] outerValues) {
         for (int r = rf; r <= rl; r++) {
-            DoubleVector.fromArray(D, lanes, r * L).add(DoubleVector.fromArray(D, sumLanes, r * L))
+            DoubleVector.fromArray(S, lanes, r * L).add(DoubleVector.fromArray(S, sumLanes, r * L))
                     .intoArray(sumLanes, r * L);
             int o = r * dvp;
             for (int c = 0; c < dvp; c += L) {
-                DoubleVector.fromArray(D, part, o + c)
-                        .fma(DoubleVector.fromArray(D, outerValues, c), DoubleVector.fromArray(D, acc, o + c))
+                DoubleVector.fromArray(S, part, o + c)
+                        .fma(DoubleVector.fromArray(S, outerValues, c), DoubleVector.fromArray(S, acc, o + c))
                         .intoArray(acc, o + c);
             }
-            java.util.Arrays.fill(part, o, o + dvp, 0.0);
-            java.util.Arrays.fill(lanes, r * L, (r + 1) * L, 0.0);
+            java.util.Arrays.fill(part, o, o + dvp, 0);
+            java.util.Arrays.fill(lanes, r * L, (r + 1) * L, 0);
         }
     }
 
@@ -503,7 +506,7 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
                 sum += sumLanes[r * L + l];
             }
             for (int l = 0; l < dv; l++) {
-                out[oo + i * dv + l] = sum > 0 ? acc[r * dvp + l] / sum : 0.0;
+                out[oo + i * dv + l] = sum > 0 ? (double) (acc[r * dvp + l] / sum) : 0;
             }
             lse[p * g.nq() + i] = sum > 0 ? max[r] + StrictMath.log(sum) : Double.NEGATIVE_INFINITY;
         }

@@ -1,3 +1,4 @@
+// Generated from core/src/template/BlockKernel.java.template by KernelTemplates (core/src/test): edit the template, not this file.
 package org.tensorattention.core.exact;
 
 import jdk.incubator.vector.DoubleVector;
@@ -16,11 +17,12 @@ import org.tensorattention.core.simd.VectorExp;
  * last factor into an order-2 problem, streamed in blocks of {@link #BK} keys: a 4 x BK score tile from
  * broadcast-FMAs against the transposed key block, exp with a running per-row maximum, then the tile times the
  * value block. Each J' is summed in float, then scaled by prod_t V_t[j_t] into float64 accumulators, so the
- * long sum over J' (and the softmax denominator) is carried in double.
+ * long sum over J' (and the softmax denominator) is carried in double. Tiles follow the species' width: BK keys
+ * are four vectors, so 256-bit and 512-bit machines both keep a 4 x 4-vector score tile in registers.
  */
 final class FloatBlockKernel implements OuterTuples.Visitor {
-    private static final VectorSpecies<Float> F = FloatVector.SPECIES_PREFERRED;
-    private static final int L = F.length();
+    private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
+    private static final int L = S.length();
     /** Keys per block: four vectors, one register row of the score tile. */
     static final int BK = 4 * L;
     /** Query rows per micro-kernel. */
@@ -29,7 +31,7 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
     static final int BQ = 32;
 
     /** float64 vectors of the same bit size, for the float64 accumulators. */
-    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, F.vectorShape());
+    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, S.vectorShape());
     private static final int LD = D.length();
 
     private final Geometry g;
@@ -45,6 +47,7 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
     /** c Q for the task's rows; {@link #modulated} is this times the outer key product. */
     private final float[] scaledQ;
     private final float[] modulated;
+    /** The outer key product rounded to float, for the float modulation. */
     private final float[] keyProduct;
     /** The current outer tuple's P V per row, in float, relative to the row's running maximum. */
     private final float[] part;
@@ -171,7 +174,7 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
             int span = spanLength(g.d(), paddedWidth(g.dv()));
             for (int s0 = kernel.firstKey() / span * span; s0 <= kernel.lastKey(); s0 += span) {
                 kernel.span(s0, s0 + span - 1);
-                tuples.walk(p, i0, i1 - 1, kernel);
+                tuples.walk(p, i0, i1 - 1, s0, s0 + span - 1, kernel);
             }
             kernel.finish(out, lse);
         });
@@ -188,7 +191,7 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
     }
 
     @Override
-    public void visit(double[] outerKeys, double[] outerValues, int firstRow, int lastRow) {
+    public void visit(double[] outerKeys, double[] outerValues, int firstRow, int lastRow, int innerLo, int innerHi) {
         int rf = firstRow - i0;
         int rl = lastRow - i0;
         int rEnd = rf + (rl - rf + R) / R * R;
@@ -202,8 +205,8 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
             int inHi = Integer.MAX_VALUE;
             for (int r = r0; r < r0 + R; r++) {
                 // Rows past lastRow sit in the last group only as padding: they attend to nothing.
-                lo[r] = r <= rl ? Math.max(rowLo[r], spanLo) : 0;
-                hi[r] = r <= rl ? Math.min(rowHi[r], spanHi) : -1;
+                lo[r] = r <= rl ? Math.max(rowLo[r], Math.max(spanLo, innerLo)) : 0;
+                hi[r] = r <= rl ? Math.min(rowHi[r], Math.min(spanHi, innerHi)) : -1;
                 if (lo[r] > hi[r]) {
                     inLo = Integer.MAX_VALUE;
                     continue;
@@ -246,12 +249,12 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         for (int l = 0; l < d; l++) {
             keyProduct[l] = (float) outerKeys[l];
         }
-        int bound = F.loopBound(d);
+        int bound = S.loopBound(d);
         for (int r = rf; r <= rl; r++) {
             int o = r * d;
             int l = 0;
             for (; l < bound; l += L) {
-                FloatVector.fromArray(F, scaledQ, o + l).mul(FloatVector.fromArray(F, keyProduct, l))
+                FloatVector.fromArray(S, scaledQ, o + l).mul(FloatVector.fromArray(S, keyProduct, l))
                         .intoArray(modulated, o + l);
             }
             for (; l < d; l++) {
@@ -262,7 +265,7 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
 
     /** The 4 x BK score tile of rows r0.. against key block jb, held in 16 registers over the d loop. */
     private void scores(int jb, int r0) {
-        FloatVector s00 = FloatVector.zero(F), s01 = s00, s02 = s00, s03 = s00;
+        FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00;
         FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
         FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
         FloatVector s30 = s00, s31 = s00, s32 = s00, s33 = s00;
@@ -273,26 +276,26 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         int kb = jb * d * BK;
         for (int l = 0; l < d; l++) {
             int kk = kb + l * BK;
-            FloatVector k0 = FloatVector.fromArray(F, kt, kk);
-            FloatVector k1 = FloatVector.fromArray(F, kt, kk + L);
-            FloatVector k2 = FloatVector.fromArray(F, kt, kk + 2 * L);
-            FloatVector k3 = FloatVector.fromArray(F, kt, kk + 3 * L);
-            FloatVector a = FloatVector.broadcast(F, modulated[q0 + l]);
+            FloatVector k0 = FloatVector.fromArray(S, kt, kk);
+            FloatVector k1 = FloatVector.fromArray(S, kt, kk + L);
+            FloatVector k2 = FloatVector.fromArray(S, kt, kk + 2 * L);
+            FloatVector k3 = FloatVector.fromArray(S, kt, kk + 3 * L);
+            FloatVector a = FloatVector.broadcast(S, modulated[q0 + l]);
             s00 = a.fma(k0, s00);
             s01 = a.fma(k1, s01);
             s02 = a.fma(k2, s02);
             s03 = a.fma(k3, s03);
-            a = FloatVector.broadcast(F, modulated[q1 + l]);
+            a = FloatVector.broadcast(S, modulated[q1 + l]);
             s10 = a.fma(k0, s10);
             s11 = a.fma(k1, s11);
             s12 = a.fma(k2, s12);
             s13 = a.fma(k3, s13);
-            a = FloatVector.broadcast(F, modulated[q2 + l]);
+            a = FloatVector.broadcast(S, modulated[q2 + l]);
             s20 = a.fma(k0, s20);
             s21 = a.fma(k1, s21);
             s22 = a.fma(k2, s22);
             s23 = a.fma(k3, s23);
-            a = FloatVector.broadcast(F, modulated[q3 + l]);
+            a = FloatVector.broadcast(S, modulated[q3 + l]);
             s30 = a.fma(k0, s30);
             s31 = a.fma(k1, s31);
             s32 = a.fma(k2, s32);
@@ -327,9 +330,9 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         float m = max[r];
         // Compares, and the maximum only when some lane passes the running one (rare after a few blocks):
         // lanewise max has Java's NaN and signed-zero rules and costs several instructions.
-        VectorMask<Float> larger = F.maskAll(false);
+        VectorMask<Float> larger = S.maskAll(false);
         for (int c = 0; c < BK; c += L) {
-            larger = larger.or(FloatVector.fromArray(F, tile, t + c).compare(VectorOperators.GT, m));
+            larger = larger.or(FloatVector.fromArray(S, tile, t + c).compare(VectorOperators.GT, m));
         }
         if (larger.anyTrue()) {
             float bm = rowMax(t);
@@ -340,9 +343,9 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
             java.util.Arrays.fill(tile, t, t + BK, 0);
             return;
         }
-        FloatVector sum = FloatVector.fromArray(F, lanes, r * L);
+        FloatVector sum = FloatVector.fromArray(S, lanes, r * L);
         for (int c = 0; c < BK; c += L) {
-            FloatVector p = VectorExp.exp(FloatVector.fromArray(F, tile, t + c).sub(m));
+            FloatVector p = VectorExp.exp(FloatVector.fromArray(S, tile, t + c).sub(m));
             p.intoArray(tile, t + c);
             sum = sum.add(p);
         }
@@ -354,8 +357,8 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         int off = js - lo[r];
         int len = hi[r] - lo[r] + 1;
         for (int c = 0; c < BK; c += L) {
-            FloatVector.broadcast(F, Float.NEGATIVE_INFINITY)
-                    .blend(FloatVector.fromArray(F, tile, t + c), F.indexInRange(off + c, len))
+            FloatVector.broadcast(S, Float.NEGATIVE_INFINITY)
+                    .blend(FloatVector.fromArray(S, tile, t + c), S.indexInRange(off + c, len))
                     .intoArray(tile, t + c);
         }
     }
@@ -399,44 +402,44 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         int o3 = o2 + dvp;
         int c = 0;
         for (; c + 4 * L <= dvp; c += 4 * L) {
-            FloatVector a00 = FloatVector.fromArray(F, part, o0 + c);
-            FloatVector a01 = FloatVector.fromArray(F, part, o0 + c + L);
-            FloatVector a02 = FloatVector.fromArray(F, part, o0 + c + 2 * L);
-            FloatVector a03 = FloatVector.fromArray(F, part, o0 + c + 3 * L);
-            FloatVector a10 = FloatVector.fromArray(F, part, o1 + c);
-            FloatVector a11 = FloatVector.fromArray(F, part, o1 + c + L);
-            FloatVector a12 = FloatVector.fromArray(F, part, o1 + c + 2 * L);
-            FloatVector a13 = FloatVector.fromArray(F, part, o1 + c + 3 * L);
-            FloatVector a20 = FloatVector.fromArray(F, part, o2 + c);
-            FloatVector a21 = FloatVector.fromArray(F, part, o2 + c + L);
-            FloatVector a22 = FloatVector.fromArray(F, part, o2 + c + 2 * L);
-            FloatVector a23 = FloatVector.fromArray(F, part, o2 + c + 3 * L);
-            FloatVector a30 = FloatVector.fromArray(F, part, o3 + c);
-            FloatVector a31 = FloatVector.fromArray(F, part, o3 + c + L);
-            FloatVector a32 = FloatVector.fromArray(F, part, o3 + c + 2 * L);
-            FloatVector a33 = FloatVector.fromArray(F, part, o3 + c + 3 * L);
+            FloatVector a00 = FloatVector.fromArray(S, part, o0 + c);
+            FloatVector a01 = FloatVector.fromArray(S, part, o0 + c + L);
+            FloatVector a02 = FloatVector.fromArray(S, part, o0 + c + 2 * L);
+            FloatVector a03 = FloatVector.fromArray(S, part, o0 + c + 3 * L);
+            FloatVector a10 = FloatVector.fromArray(S, part, o1 + c);
+            FloatVector a11 = FloatVector.fromArray(S, part, o1 + c + L);
+            FloatVector a12 = FloatVector.fromArray(S, part, o1 + c + 2 * L);
+            FloatVector a13 = FloatVector.fromArray(S, part, o1 + c + 3 * L);
+            FloatVector a20 = FloatVector.fromArray(S, part, o2 + c);
+            FloatVector a21 = FloatVector.fromArray(S, part, o2 + c + L);
+            FloatVector a22 = FloatVector.fromArray(S, part, o2 + c + 2 * L);
+            FloatVector a23 = FloatVector.fromArray(S, part, o2 + c + 3 * L);
+            FloatVector a30 = FloatVector.fromArray(S, part, o3 + c);
+            FloatVector a31 = FloatVector.fromArray(S, part, o3 + c + L);
+            FloatVector a32 = FloatVector.fromArray(S, part, o3 + c + 2 * L);
+            FloatVector a33 = FloatVector.fromArray(S, part, o3 + c + 3 * L);
             for (int j = 0; j < BK; j++) {
                 int vr = vb + j * dvp + c;
-                FloatVector v0 = FloatVector.fromArray(F, vp, vr);
-                FloatVector v1 = FloatVector.fromArray(F, vp, vr + L);
-                FloatVector v2 = FloatVector.fromArray(F, vp, vr + 2 * L);
-                FloatVector v3 = FloatVector.fromArray(F, vp, vr + 3 * L);
-                FloatVector w = FloatVector.broadcast(F, tile[j]);
+                FloatVector v0 = FloatVector.fromArray(S, vp, vr);
+                FloatVector v1 = FloatVector.fromArray(S, vp, vr + L);
+                FloatVector v2 = FloatVector.fromArray(S, vp, vr + 2 * L);
+                FloatVector v3 = FloatVector.fromArray(S, vp, vr + 3 * L);
+                FloatVector w = FloatVector.broadcast(S, tile[j]);
                 a00 = w.fma(v0, a00);
                 a01 = w.fma(v1, a01);
                 a02 = w.fma(v2, a02);
                 a03 = w.fma(v3, a03);
-                w = FloatVector.broadcast(F, tile[BK + j]);
+                w = FloatVector.broadcast(S, tile[BK + j]);
                 a10 = w.fma(v0, a10);
                 a11 = w.fma(v1, a11);
                 a12 = w.fma(v2, a12);
                 a13 = w.fma(v3, a13);
-                w = FloatVector.broadcast(F, tile[2 * BK + j]);
+                w = FloatVector.broadcast(S, tile[2 * BK + j]);
                 a20 = w.fma(v0, a20);
                 a21 = w.fma(v1, a21);
                 a22 = w.fma(v2, a22);
                 a23 = w.fma(v3, a23);
-                w = FloatVector.broadcast(F, tile[3 * BK + j]);
+                w = FloatVector.broadcast(S, tile[3 * BK + j]);
                 a30 = w.fma(v0, a30);
                 a31 = w.fma(v1, a31);
                 a32 = w.fma(v2, a32);
@@ -461,23 +464,23 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         }
         for (; c < dvp; c += L) {
             // One value vector: split the key sum into even and odd halves for eight independent FMA chains.
-            FloatVector a0 = FloatVector.fromArray(F, part, o0 + c);
-            FloatVector a1 = FloatVector.fromArray(F, part, o1 + c);
-            FloatVector a2 = FloatVector.fromArray(F, part, o2 + c);
-            FloatVector a3 = FloatVector.fromArray(F, part, o3 + c);
-            FloatVector b0 = FloatVector.zero(F), b1 = b0, b2 = b0, b3 = b0;
+            FloatVector a0 = FloatVector.fromArray(S, part, o0 + c);
+            FloatVector a1 = FloatVector.fromArray(S, part, o1 + c);
+            FloatVector a2 = FloatVector.fromArray(S, part, o2 + c);
+            FloatVector a3 = FloatVector.fromArray(S, part, o3 + c);
+            FloatVector b0 = FloatVector.zero(S), b1 = b0, b2 = b0, b3 = b0;
             for (int j = 0; j < BK; j += 2) {
                 int vr = vb + j * dvp + c;
-                FloatVector v0 = FloatVector.fromArray(F, vp, vr);
-                FloatVector v1 = FloatVector.fromArray(F, vp, vr + dvp);
-                a0 = FloatVector.broadcast(F, tile[j]).fma(v0, a0);
-                a1 = FloatVector.broadcast(F, tile[BK + j]).fma(v0, a1);
-                a2 = FloatVector.broadcast(F, tile[2 * BK + j]).fma(v0, a2);
-                a3 = FloatVector.broadcast(F, tile[3 * BK + j]).fma(v0, a3);
-                b0 = FloatVector.broadcast(F, tile[j + 1]).fma(v1, b0);
-                b1 = FloatVector.broadcast(F, tile[BK + j + 1]).fma(v1, b1);
-                b2 = FloatVector.broadcast(F, tile[2 * BK + j + 1]).fma(v1, b2);
-                b3 = FloatVector.broadcast(F, tile[3 * BK + j + 1]).fma(v1, b3);
+                FloatVector v0 = FloatVector.fromArray(S, vp, vr);
+                FloatVector v1 = FloatVector.fromArray(S, vp, vr + dvp);
+                a0 = FloatVector.broadcast(S, tile[j]).fma(v0, a0);
+                a1 = FloatVector.broadcast(S, tile[BK + j]).fma(v0, a1);
+                a2 = FloatVector.broadcast(S, tile[2 * BK + j]).fma(v0, a2);
+                a3 = FloatVector.broadcast(S, tile[3 * BK + j]).fma(v0, a3);
+                b0 = FloatVector.broadcast(S, tile[j + 1]).fma(v1, b0);
+                b1 = FloatVector.broadcast(S, tile[BK + j + 1]).fma(v1, b1);
+                b2 = FloatVector.broadcast(S, tile[2 * BK + j + 1]).fma(v1, b2);
+                b3 = FloatVector.broadcast(S, tile[3 * BK + j + 1]).fma(v1, b3);
             }
             a0.add(b0).intoArray(part, o0 + c);
             a1.add(b1).intoArray(part, o1 + c);
@@ -486,10 +489,10 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         }
     }
 
-    /** Ends an outer tuple: its float partial sums, times prod_t V_t[j_t], go into the float64 accumulators. */
+    /** Ends an outer tuple: its partial sums, times prod_t V_t[j_t], go into the float64 accumulators. */
     private void flush(int rf, int rl, double[] outerValues) {
         for (int r = rf; r <= rl; r++) {
-            FloatVector w = FloatVector.fromArray(F, lanes, r * L);
+            FloatVector w = FloatVector.fromArray(S, lanes, r * L);
             int s = r * L;
             ((DoubleVector) w.convertShape(VectorOperators.F2D, D, 0)).add(DoubleVector.fromArray(D, sumLanes, s))
                     .intoArray(sumLanes, s);
@@ -497,7 +500,7 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
                     .add(DoubleVector.fromArray(D, sumLanes, s + LD)).intoArray(sumLanes, s + LD);
             int o = r * dvp;
             for (int c = 0; c < dvp; c += L) {
-                FloatVector x = FloatVector.fromArray(F, part, o + c);
+                FloatVector x = FloatVector.fromArray(S, part, o + c);
                 DoubleVector low = (DoubleVector) x.convertShape(VectorOperators.F2D, D, 0);
                 DoubleVector high = (DoubleVector) x.convertShape(VectorOperators.F2D, D, 1);
                 low.fma(DoubleVector.fromArray(D, outerValues, c), DoubleVector.fromArray(D, acc, o + c))
@@ -505,8 +508,8 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
                 high.fma(DoubleVector.fromArray(D, outerValues, c + LD), DoubleVector.fromArray(D, acc, o + c + LD))
                         .intoArray(acc, o + c + LD);
             }
-            java.util.Arrays.fill(part, o, o + dvp, 0f);
-            java.util.Arrays.fill(lanes, r * L, (r + 1) * L, 0f);
+            java.util.Arrays.fill(part, o, o + dvp, 0);
+            java.util.Arrays.fill(lanes, r * L, (r + 1) * L, 0);
         }
     }
 
@@ -520,7 +523,7 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
                 sum += sumLanes[r * L + l];
             }
             for (int l = 0; l < dv; l++) {
-                out[oo + i * dv + l] = sum > 0 ? (float) (acc[r * dvp + l] / sum) : 0f;
+                out[oo + i * dv + l] = sum > 0 ? (float) (acc[r * dvp + l] / sum) : 0;
             }
             lse[p * g.nq() + i] = sum > 0 ? max[r] + StrictMath.log(sum) : Double.NEGATIVE_INFINITY;
         }

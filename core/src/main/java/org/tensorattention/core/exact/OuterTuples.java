@@ -12,9 +12,12 @@ import org.tensorattention.core.Mask;
  * outer tuple whose products are all ones.
  */
 final class OuterTuples {
-    /** Receives one outer tuple: its key and value products and the first and last row (inclusive) it allows. */
+    /**
+     * Receives one outer tuple: its key and value products, the first and last row (inclusive) it allows, and
+     * the keys of the last factor the pair band allows with it (innerLo .. innerHi; every key without a band).
+     */
     interface Visitor {
-        void visit(double[] keyProduct, double[] valueProduct, int firstRow, int lastRow);
+        void visit(double[] keyProduct, double[] valueProduct, int firstRow, int lastRow, int innerLo, int innerHi);
     }
 
     private final Geometry g;
@@ -26,7 +29,13 @@ final class OuterTuples {
     private final int outer;
     private final double[][] keyProduct;
     private final double[][] valueProduct;
+    private final int band;
+    /** Smallest and largest outer index chosen above depth t (for the pair band). */
+    private final int[] minJ;
+    private final int[] maxJ;
     private int p;
+    private int spanLo;
+    private int spanHi;
     private Visitor visitor;
 
     /** valueWidth >= dv: the value products come zero-padded to it (rows of padded kernel accumulators). */
@@ -47,17 +56,35 @@ final class OuterTuples {
         this.kf = kf;
         this.vf = vf;
         outer = g.nk().length - 1;
+        band = mask.band();
+        minJ = new int[outer + 1];
+        maxJ = new int[outer + 1];
         keyProduct = new double[outer + 1][g.d()];
         valueProduct = new double[outer + 1][valueWidth];
         Arrays.fill(keyProduct[0], 1.0);
         Arrays.fill(valueProduct[0], 0, g.dv(), 1.0);
     }
 
-    /** Calls visitor for every outer tuple some query row in [firstRow, lastRow] of problem p may attend to. */
-    void walk(int p, int firstRow, int lastRow, Visitor visitor) {
+    /**
+     * Calls visitor for every outer tuple some query row in [firstRow, lastRow] of problem p may attend to, and
+     * (under a pair band) that the band allows together with some key spanLo .. spanHi of the last factor.
+     */
+    void walk(int p, int firstRow, int lastRow, int spanLo, int spanHi, Visitor visitor) {
         this.p = p;
         this.visitor = visitor;
+        this.spanLo = spanLo;
+        this.spanHi = spanHi;
+        minJ[0] = spanHi;
+        maxJ[0] = spanLo;
         visit(0, firstRow, lastRow);
+    }
+
+    private int bandLo(int max) {
+        return Mask.bandLo(band, max);
+    }
+
+    private int bandHi(int min) {
+        return Mask.bandHi(band, min);
     }
 
     private boolean allows(int t, int i, int j) {
@@ -66,13 +93,22 @@ final class OuterTuples {
 
     private void visit(int t, int first, int last) {
         if (t == outer) {
-            visitor.visit(keyProduct[t], valueProduct[t], first, last);
+            if (band == Mask.UNBOUNDED || t == 0) {
+                visitor.visit(keyProduct[t], valueProduct[t], first, last, 0, Integer.MAX_VALUE);
+            } else {
+                visitor.visit(keyProduct[t], valueProduct[t], first, last, bandLo(maxJ[t]), bandHi(minJ[t]));
+            }
             return;
         }
         int nk = g.nk()[t];
         // Interval masks move monotonically with the row, so the block's union runs from first's lo to last's hi.
         int lo = mask.lo(t, first);
         int hi = mask.hi(t, last, nk);
+        if (band != Mask.UNBOUNDED) {
+            // Within the band of every index chosen so far and of some key of the last factor's span.
+            lo = Math.max(lo, bandLo(Math.max(maxJ[t], spanLo)));
+            hi = Math.min(hi, bandHi(Math.min(minJ[t], spanHi)));
+        }
         int d = g.d();
         int dv = g.dv();
         int ko = (int) g.keyOffset(p, t);
@@ -81,7 +117,7 @@ final class OuterTuples {
         double[] vp = valueProduct[t];
         double[] kn = keyProduct[t + 1];
         double[] vn = valueProduct[t + 1];
-        boolean full = mask.kind() == Mask.Kind.FULL;
+        boolean full = mask instanceof Mask.Full;
         for (int j = lo; j <= hi; j++) {
             int f = first;
             int l = last;
@@ -114,6 +150,8 @@ final class OuterTuples {
                     vn[c] = vp[c] * vf[t][vr + c];
                 }
             }
+            minJ[t + 1] = t == 0 ? j : Math.min(minJ[t], j);
+            maxJ[t + 1] = t == 0 ? j : Math.max(maxJ[t], j);
             visit(t + 1, f, l);
         }
     }

@@ -67,6 +67,9 @@ final class ScalarForward {
         final double[][] qk;
         final double[][] pv;
         final double[] acc;
+        /** Smallest and largest index chosen at depths below t, for the pair band. */
+        final int[] minJ;
+        final int[] maxJ;
         double max;
         double sum;
         int i;
@@ -74,6 +77,8 @@ final class ScalarForward {
         RowState(Geometry g, double scale, Mask mask, double[] q, double[][] k, double[][] v, int p) {
             this.g = g;
             this.mask = mask;
+            minJ = new int[g.nk().length + 1];
+            maxJ = new int[g.nk().length + 1];
             this.q = q;
             this.k = k;
             this.v = v;
@@ -109,6 +114,10 @@ final class ScalarForward {
         private void visit(int t) {
             int lo = mask.lo(t, i);
             int hi = mask.hi(t, i, g.nk()[t]);
+            if (t > 0) {
+                lo = Math.max(lo, Mask.bandLo(mask.band(), maxJ[t]));
+                hi = Math.min(hi, Mask.bandHi(mask.band(), minJ[t]));
+            }
             int ko = (int) g.keyOffset(p, t);
             int vo = (int) g.valueOffset(p, t);
             double[] kt = k[t];
@@ -142,6 +151,8 @@ final class ScalarForward {
             double[] qkn = qk[t + 1];
             double[] pvn = pv[t + 1];
             for (int j = lo; j <= hi; j++) {
+                minJ[t + 1] = t == 0 ? j : Math.min(minJ[t], j);
+                maxJ[t + 1] = t == 0 ? j : Math.max(maxJ[t], j);
                 int kr = ko + j * d;
                 for (int l = 0; l < d; l++) {
                     qkn[l] = qkt[l] * kt[kr + l];

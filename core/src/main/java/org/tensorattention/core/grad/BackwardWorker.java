@@ -54,6 +54,10 @@ final class BackwardWorker {
     private final double[] leaveOut;
     private final double[] scaledKProd;
     private final FloatRows floatRows;
+    private final int band;
+    /** Keys of the last factor the pair band allows with the current outer tuple. */
+    int innerLo;
+    int innerHi = Integer.MAX_VALUE;
 
     BackwardWorker(BackwardJob job) {
         this.job = job;
@@ -92,6 +96,7 @@ final class BackwardWorker {
         z = new double[dv];
         leaveOut = new double[Math.max(d, dv)];
         scaledKProd = new double[d];
+        band = mask.band();
         floatRows = job.f32() == null ? null : new FloatRows(job);
     }
 
@@ -139,14 +144,25 @@ final class BackwardWorker {
         for (int l = 0; l < dv; l++) {
             vProd[t + 1][l] = vProd[t][l] * vt[vo + l];
         }
+        int least = outer[0];
+        int most = outer[0];
+        for (int u = 1; u <= t; u++) {
+            least = Math.min(least, outer[u]);
+            most = Math.max(most, outer[u]);
+        }
+        // The pair band: every later index lies within B of all indices chosen so far.
+        int bandLo = Mask.bandLo(band, most);
+        int bandHi = Mask.bandHi(band, least);
         if (t + 1 < last) {
-            for (int next = 0; next < g.nk()[t + 1]; next++) {
+            for (int next = bandLo; next < g.nk()[t + 1] && next <= bandHi; next++) {
                 chooseOuter(member, t + 1, next, lo, hi);
             }
             return;
         }
-        int jLo = mask.lo(last, lo);
-        int jHi = mask.hi(last, hi, nLast);
+        innerLo = bandLo;
+        innerHi = bandHi;
+        int jLo = Math.max(mask.lo(last, lo), bandLo);
+        int jHi = Math.min(mask.hi(last, hi, nLast), bandHi);
         if (jLo > jHi) {
             return;
         }
@@ -220,7 +236,7 @@ final class BackwardWorker {
         int rows = b - a;
         if (floatRows != null) {
             Arrays.fill(tAcc, 0, rows * d, 0);
-            floatRows.rows(p, a, b, kProd[last], vProd[last], tAcc);
+            floatRows.rows(p, a, b, kProd[last], vProd[last], tAcc, innerLo, innerHi);
             addToDq(member, a, rows);
             return;
         }
@@ -247,8 +263,8 @@ final class BackwardWorker {
         Arrays.fill(tAcc, 0, rows * d, 0);
         double[] kL = job.k()[last];
         int kOff = job.keyOffset(last);
-        int jLo = mask.lo(last, a);
-        int jHi = mask.hi(last, b - 1, nLast);
+        int jLo = Math.max(mask.lo(last, a), innerLo);
+        int jHi = Math.min(mask.hi(last, b - 1, nLast), innerHi);
         int stats = p * nq;
         // Tiles are aligned to the transposed layout; columns before jLo are masked out like any other.
         for (int jb = jLo - jLo % TILE_COLS; jb <= jHi; jb += TILE_COLS) {
@@ -258,8 +274,8 @@ final class BackwardWorker {
             TileMath.productT(dom, 0, dv, job.vT(), tile * dv * TILE_COLS, TILE_COLS, ds, TILE_COLS, rows, cols, dv);
             for (int r = 0; r < rows; r++) {
                 int i = a + r;
-                int from = Math.clamp(mask.lo(last, i) - jb, 0, cols);
-                int to = Math.clamp(mask.hi(last, i, nLast) + 1L - jb, from, cols);
+                int from = Math.clamp(Math.max(mask.lo(last, i), innerLo) - jb, 0, cols);
+                int to = Math.clamp(Math.min(mask.hi(last, i, nLast), innerHi) + 1L - jb, from, cols);
                 TileMath.weights(s, ds, r * TILE_COLS, cols, from, to, job.lse()[stats + i], job.delta()[stats + i]);
             }
             TileMath.accumulate(ds, TILE_COLS, kL, kOff + jb * d, d, tAcc, d, rows, cols, d);

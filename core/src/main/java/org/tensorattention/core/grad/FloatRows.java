@@ -83,7 +83,7 @@ final class FloatRows {
      * Queries [a, b) of problem p against the allowed keys of the last factor: adds T = dS K into tAcc
      * (rows x d), and G = dS^T (c Q) and R = P^T dO into the float sums begun by {@link #begin}.
      */
-    void rows(int p, int a, int b, double[] kp, double[] vp, double[] tAcc) {
+    void rows(int p, int a, int b, double[] kp, double[] vp, double[] tAcc, int innerLo, int innerHi) {
         Geometry g = job.g();
         int rows = b - a;
         int qo = (int) g.qOffset(p);
@@ -102,8 +102,8 @@ final class FloatRows {
                 dom[r * dv + l] = (float) (x * vp[l]);
             }
         }
-        int jLo = mask.lo(last, a);
-        int jHi = mask.hi(last, b - 1, nLast);
+        int jLo = Math.max(mask.lo(last, a), innerLo);
+        int jHi = Math.min(mask.hi(last, b - 1, nLast), innerHi);
         int stats = p * nq;
         for (int jb = jLo - jLo % cols; jb <= jHi; jb += cols) {
             int width = Math.min(cols, jHi + 1 - jb);
@@ -112,8 +112,8 @@ final class FloatRows {
             FloatTileMath.productT(dom, 0, dv, f.vT(), tile * dv * cols, cols, ds, cols, rows, width, dv);
             for (int r = 0; r < rows; r++) {
                 int i = a + r;
-                int from = Math.clamp(mask.lo(last, i) - jb, 0, width);
-                int to = Math.clamp(mask.hi(last, i, nLast) + 1L - jb, from, width);
+                int from = Math.clamp(Math.max(mask.lo(last, i), innerLo) - jb, 0, width);
+                int to = Math.clamp(Math.min(mask.hi(last, i, nLast), innerHi) + 1L - jb, from, width);
                 FloatTileMath.weights(s, ds, r * cols, width, from, to, (float) job.lse()[stats + i],
                         (float) job.delta()[stats + i]);
             }

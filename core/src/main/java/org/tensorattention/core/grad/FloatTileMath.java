@@ -1,3 +1,4 @@
+// Generated from core/src/template/TileMath.java.template by KernelTemplates (core/src/test): edit the template, not this file.
 package org.tensorattention.core.grad;
 
 import jdk.incubator.vector.FloatVector;
@@ -6,8 +7,12 @@ import org.tensorattention.core.simd.Exp;
 import org.tensorattention.core.simd.VectorExp;
 
 /**
- * {@link TileMath} in float32: the same tile products and softmax weights with twice the lanes. Tiles are
- * short sums (a tile's rows or columns); the callers add them into float64 accumulators.
+ * The three small matrix products of one backward tile, and its softmax weights, in float32 with the Vector API. Every matrix is a
+ * row-major block inside a flat array: (array, offset, row stride). Accumulators stay in registers across
+ * the inner loop: a 4 x 4-vector block (sixteen independent FMA chains, four loads and four broadcasts per
+ * sixteen FMAs) where the width allows, then 4 x 2 and 4 x 1 vectors; tails that do not fill a vector run
+ * scalar. Tiles are four vectors wide, so they follow the species' width (256 or 512 bits). In float32 a tile
+ * holds short sums (a tile's rows or columns); the callers add them into float64 accumulators.
  */
 final class FloatTileMath {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;

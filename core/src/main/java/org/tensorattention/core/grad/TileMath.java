@@ -1,3 +1,4 @@
+// Generated from core/src/template/TileMath.java.template by KernelTemplates (core/src/test): edit the template, not this file.
 package org.tensorattention.core.grad;
 
 import jdk.incubator.vector.DoubleVector;
@@ -6,11 +7,12 @@ import org.tensorattention.core.simd.Exp;
 import org.tensorattention.core.simd.VectorExp;
 
 /**
- * The three small matrix products of one backward tile, in float64 with the Vector API. Every matrix is a
+ * The three small matrix products of one backward tile, and its softmax weights, in float64 with the Vector API. Every matrix is a
  * row-major block inside a flat array: (array, offset, row stride). Accumulators stay in registers across
  * the inner loop: a 4 x 4-vector block (sixteen independent FMA chains, four loads and four broadcasts per
  * sixteen FMAs) where the width allows, then 4 x 2 and 4 x 1 vectors; tails that do not fill a vector run
- * scalar.
+ * scalar. Tiles are four vectors wide, so they follow the species' width (256 or 512 bits). In float32 a tile
+ * holds short sums (a tile's rows or columns); the callers add them into float64 accumulators.
  */
 final class TileMath {
     private static final VectorSpecies<Double> S = DoubleVector.SPECIES_PREFERRED;

@@ -55,8 +55,8 @@ public final class LossGradient {
         if (a.size() != 5) {
             throw new IllegalArgumentException("loss-gradient needs a1 .. a5, got " + a.size() + " arrays");
         }
-        if (options.mask().kind() != Mask.Kind.FULL) {
-            throw new IllegalArgumentException("loss-gradient takes no mask (--causal or --window)");
+        if (!(options.mask() instanceof Mask.Full)) {
+            throw new IllegalArgumentException("loss-gradient takes only the full mask, got " + options.mask());
         }
         requireMatrix("a1", a.get(0));
         int n = a.get(0).dim(0);

@@ -70,8 +70,8 @@ final class MaskedBackward {
         this.lo = lo;
         this.hi = hi;
         int reach = 0;
-        if (mask.kind() == Mask.Kind.WINDOW) {
-            for (int w : mask.windows()) {
+        if (PolyScans.windowed(mask)) {
+            for (int w : PolyScans.widths(mask)) {
                 reach = Math.max(reach, w);
             }
         }
@@ -157,7 +157,7 @@ final class MaskedBackward {
             finalS[t] = s[t].clone();
             finalZ[t] = z[t].clone();
         }
-        boolean window = mask.kind() == Mask.Kind.WINDOW;
+        boolean window = PolyScans.windowed(mask);
         // lagS[t]: the states at row i + w_t, once that row exists.
         double[][][] lagS = new double[factors][][];
         double[][][] lagZ = new double[factors][][];
@@ -175,7 +175,7 @@ final class MaskedBackward {
             }
             if (window) {
                 for (int t = 0; t < factors; t++) {
-                    int gone = i + mask.windows()[t];
+                    int gone = i + PolyScans.width(mask, t);
                     if (gone == ext - 1) {
                         lagS[t] = copy(finalS);
                         lagZ[t] = copy(finalZ);
@@ -204,7 +204,7 @@ final class MaskedBackward {
                 retreat(s, z, i);
                 if (window) {
                     for (int t = 0; t < factors; t++) {
-                        int pos = i + mask.windows()[t];
+                        int pos = i + PolyScans.width(mask, t);
                         if (pos < ext) {
                             retreat(lagS[t], lagZ[t], pos);
                         }
@@ -225,8 +225,8 @@ final class MaskedBackward {
         double[] gN = new double[nq * dvp];
         double[] gD = new double[nq];
         int reach = 0;
-        if (mask.kind() == Mask.Kind.WINDOW) {
-            for (int w : mask.windows()) {
+        if (PolyScans.windowed(mask)) {
+            for (int w : PolyScans.widths(mask)) {
                 reach = Math.max(reach, w);
             }
         }
@@ -238,7 +238,7 @@ final class MaskedBackward {
         }
         double[][][] startS = new double[chunks][factors][];
         double[][][] startZ = new double[chunks][factors][];
-        if (mask.kind() == Mask.Kind.CAUSAL && chunks > 1) {
+        if (PolyScans.causal(mask) && chunks > 1) {
             // Start states: key moments of the chunks before, by chunk totals and a prefix.
             double[][][] totS = new double[chunks][factors][];
             double[][][] totZ = new double[chunks][factors][];
@@ -275,7 +275,7 @@ final class MaskedBackward {
             grads[c] = parts[c].reverse(gN, gD, dk, dvOut);
             parts[c] = null;
         });
-        if (mask.kind() != Mask.Kind.CAUSAL || chunks == 1) {
+        if (!PolyScans.causal(mask) || chunks == 1) {
             return;
         }
         // Later chunks' state gradients, summed from the end, reach each chunk's key rows.
@@ -320,8 +320,8 @@ final class MaskedBackward {
             if (pos < nk) {
                 addKey(t, pos, -1, s[t], z[t]);
             }
-            if (mask.kind() == Mask.Kind.WINDOW) {
-                int back = pos - mask.windows()[t];
+            if (PolyScans.windowed(mask)) {
+                int back = pos - PolyScans.width(mask, t);
                 if (back >= 0 && back < nk) {
                     addKey(t, back, 1, s[t], z[t]);
                 }
@@ -332,13 +332,13 @@ final class MaskedBackward {
     /** Moves factor t's state from query i - 1 to query i (as the forward scan does). */
     private void advance(int t, int i, double[] s, double[] z) {
         int nk = g.nk()[t];
-        if (mask.kind() == Mask.Kind.CAUSAL) {
+        if (PolyScans.causal(mask)) {
             if (i < nk) {
                 addKey(t, i, 1, s, z);
             }
             return;
         }
-        int w = mask.windows()[t];
+        int w = PolyScans.width(mask, t);
         if ((i - lo) % w == 0) {
             Arrays.fill(s, 0);
             Arrays.fill(z, 0);

@@ -116,7 +116,7 @@ public final class PolyAttention {
      */
     static double exactRounding(Geometry g, Mask mask, double radius) {
         double n = 1;
-        int rows = mask.kind() == Mask.Kind.FULL ? Math.min(1, g.nq()) : g.nq();
+        int rows = mask instanceof Mask.Full ? Math.min(1, g.nq()) : g.nq();
         for (int i = 0; i < rows; i++) {
             n = Math.max(n, mask.allowed(i, g.nk()));
         }
@@ -141,7 +141,7 @@ public final class PolyAttention {
      */
     public static PolyPlan plan(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
         Geometry g = Validation.geometry(q, keys, values);
-        options.mask().checkOrder(g.order());
+        options = Validation.align(g, options);
         return plan(Inputs.of(q, keys, values, g, options), g, options);
     }
 

@@ -64,7 +64,7 @@ public final class PolyBackward {
         int inner = Math.max(1, threads / outer);
         Mask mask = options.mask();
         Parallel.forEach(kvProblems, outer, kp -> {
-            if (mask.kind() == Mask.Kind.FULL) {
+            if (mask instanceof Mask.Full) {
                 full(g, kp, fm, in, dO, out, dq, dk, dv, inner);
             } else {
                 for (int p = 0; p < g.problems(); p++) {

@@ -27,7 +27,7 @@ final class PolyForward {
         if (g.problems() == 0 || g.nq() == 0) {
             return; // nothing to compute (and no thread count to divide by)
         }
-        if (mask.kind() == Mask.Kind.FULL) {
+        if (mask instanceof Mask.Full) {
             int kvProblems = g.kvProblems();
             int outer = Math.min(threads, kvProblems);
             int inner = Math.max(1, threads / outer);
@@ -184,7 +184,7 @@ final class PolyForward {
         }
         double[][][] startS = new double[chunks][factors][];
         double[][][] startZ = new double[chunks][factors][];
-        if (mask.kind() == Mask.Kind.CAUSAL) {
+        if (PolyScans.causal(mask)) {
             // Chunk totals of key moments (in parallel), then a prefix over chunks.
             double[][][] totS = new double[chunks][factors][];
             double[][][] totZ = new double[chunks][factors][];
@@ -275,13 +275,13 @@ final class PolyForward {
         /** Moves factor t's state from query i - 1 to query i. */
         private void advance(int t, int i, int lo, double[] s, double[] z) {
             int nk = g.nk()[t];
-            if (mask.kind() == Mask.Kind.CAUSAL) {
+            if (PolyScans.causal(mask)) {
                 if (i < nk) {
                     addKey(t, i, 1, s, z);
                 }
                 return;
             }
-            int w = mask.windows()[t];
+            int w = PolyScans.width(mask, t);
             if ((i - lo) % w == 0) {
                 java.util.Arrays.fill(s, 0);
                 java.util.Arrays.fill(z, 0);

@@ -91,6 +91,10 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
         int k = g.order();
         int d = g.d();
         double exact = g.exactFlops(mask);
+        String scan = PolyScans.unsupported(mask);
+        if (scan != null) {
+            return refused(radius, epsilon, exact, scan + "; use the exact method");
+        }
         if (!Double.isFinite(radius)) {
             return refused(radius, epsilon, exact, "poly cannot bound the scores: their radius overflows float64; "
                     + "use the exact method");
@@ -257,12 +261,12 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
         // Features ~ r multiplies a row; key moments 2 r (dv + 1) a key row; the query side 2 r (dv + 2) a row.
         double keySide = keyRows * r * (2.0 * dv + 3);
         double querySide = g.nq() * r * (2.0 * dv + 5);
-        if (mask.kind() == Mask.Kind.FULL) {
+        if (mask instanceof Mask.Full) {
             return g.kvProblems() * (keySide + (k - 2) * r * (dv + 1.0)) + g.problems() * querySide;
         }
         // Masked scans: chunk totals, one rank-1 update per key row (two for a window, plus restarts), and
         // per query the product of k - 1 states.
-        double updates = mask.kind() == Mask.Kind.WINDOW ? 3 : 1;
+        double updates = PolyScans.windowed(mask) ? 3 : 1;
         double scan = keySide * (1 + updates) + g.nq() * r * ((k - 1.0) * (dv + 1) + 2.0 * (dv + 1) + 2);
         return g.problems() * scan;
     }

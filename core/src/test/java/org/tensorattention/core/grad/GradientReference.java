@@ -7,12 +7,12 @@ import org.tensorattention.core.Mask;
  * The gradients of SPEC.md section 3 by their definitions, for tests: every tuple J enumerated, the
  * softmax taken in two passes, nothing shared with the kernels. One problem; arrays are [row][column].
  */
-final class GradientReference {
-    final double[][] dq;
-    final double[][][] dk;
-    final double[][][] dv;
+public final class GradientReference {
+    public final double[][] dq;
+    public final double[][][] dk;
+    public final double[][][] dv;
 
-    GradientReference(double[][] q, double[][][] k, double[][][] v, double[][] dout, double c, Mask mask) {
+    public GradientReference(double[][] q, double[][][] k, double[][][] v, double[][] dout, double c, Mask mask) {
         int nq = q.length;
         int d = q[0].length;
         int factors = k.length;
@@ -37,20 +37,20 @@ final class GradientReference {
             double max = Double.NEGATIVE_INFINITY;
             int[] j = new int[factors];
             do {
-                if (BruteForce.allowed(mask, i, j)) {
+                if (BruteForce.allowed(mask, i, j, nq, n)) {
                     max = Math.max(max, BruteForce.score(q, k, c, i, j));
                 }
             } while (BruteForce.next(j, n));
             double sum = 0;
             j = new int[factors];
             do {
-                if (BruteForce.allowed(mask, i, j)) {
+                if (BruteForce.allowed(mask, i, j, nq, n)) {
                     sum += Math.exp(BruteForce.score(q, k, c, i, j) - max);
                 }
             } while (BruteForce.next(j, n));
             j = new int[factors];
             do {
-                if (!BruteForce.allowed(mask, i, j)) {
+                if (!BruteForce.allowed(mask, i, j, nq, n)) {
                     continue;
                 }
                 double p = Math.exp(BruteForce.score(q, k, c, i, j) - max) / sum;

@@ -276,14 +276,14 @@ class PolyBackwardTest {
                 double max = Double.NEGATIVE_INFINITY;
                 int[] j = new int[factors];
                 do {
-                    if (BruteForce.allowed(mask, i, j)) {
+                    if (BruteForce.allowed(mask, i, j, n, sizes)) {
                         max = Math.max(max, BruteForce.score(q, k, c, i, j));
                     }
                 } while (BruteForce.next(j, sizes));
                 double sum = 0;
                 j = new int[factors];
                 do {
-                    if (BruteForce.allowed(mask, i, j)) {
+                    if (BruteForce.allowed(mask, i, j, n, sizes)) {
                         sum += Math.exp(BruteForce.score(q, k, c, i, j) - max);
                     }
                 } while (BruteForce.next(j, sizes));
@@ -296,7 +296,7 @@ class PolyBackwardTest {
                 }
                 j = new int[factors];
                 do {
-                    if (!BruteForce.allowed(mask, i, j)) {
+                    if (!BruteForce.allowed(mask, i, j, n, sizes)) {
                         continue;
                     }
                     double pij = Math.exp(BruteForce.score(q, k, c, i, j) - max) / sum;

@@ -371,11 +371,12 @@ class ScalingTest {
 
     @Test
     void rowsThatSeeNoTupleGiveZerosForward() {
-        // Window (2, 2), q 9 rows, k1 3 rows, k2 5 rows: rows 4..8 see no j1.
+        // Window (2, 2) placed top-left (query i at position i), q 9 rows, k1 3 rows, k2 5 rows: rows 4..8 see no j1.
         Random rnd = new Random(103);
         Case c = random(rnd, 3, 9, new int[] {3, 5}, 3, 2, 1);
         for (int threads : new int[] {1, 2}) {
-            AttentionOptions o = AttentionOptions.defaults().window(2, 2).withEpsilon(1e-6).withThreads(threads);
+            AttentionOptions o = AttentionOptions.defaults().withMask(Mask.window(2, 2).shifted(0, 0)).withEpsilon(1e-6)
+                    .withThreads(threads);
             checkForward(c, o);
             Tensor out = c.problem().run(o.withMethod(Method.POLY)).output();
             for (int i = 4; i < 9; i++) {
@@ -391,7 +392,7 @@ class ScalingTest {
         Random rnd = new Random(104);
         Case c = random(rnd, 3, 9, new int[] {3, 5}, 3, 2, 1);
         Tensor dout = BruteForce.tensor(BruteForce.random(rnd, 9, 2, 1));
-        AttentionOptions o = AttentionOptions.defaults().window(2, 2).withEpsilon(1e-6);
+        AttentionOptions o = AttentionOptions.defaults().withMask(Mask.window(2, 2).shifted(0, 0)).withEpsilon(1e-6);
         checkBackward(c, dout, o);
         PolyForwardTest.Problem pr = c.problem();
         GradientResult r = TensorAttention.backward(pr.q(), pr.keys(), pr.values(), dout, null, o.withMethod(Method.POLY));

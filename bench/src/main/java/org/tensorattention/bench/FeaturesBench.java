@@ -1,0 +1,180 @@
+package org.tensorattention.bench;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import org.tensorattention.core.AttentionOptions;
+import org.tensorattention.core.AttentionResult;
+import org.tensorattention.core.DType;
+import org.tensorattention.core.ExactDecoder;
+import org.tensorattention.core.Mask;
+import org.tensorattention.core.Packed;
+import org.tensorattention.core.Tensor;
+import org.tensorattention.core.TensorAttention;
+import org.tensorattention.evidence.FmaPeak;
+
+/**
+ * What packed batches, the pair band and exact decoding cost, each against a baseline measured in the same run:
+ * the packed batch against its sequences run one by one, the band against the window alone (and its tuple
+ * count), one decoded token against the exact kernel's rate on a many-row call, all beside the FMA peak.
+ * Options: {@code threads=2 batch=64 bandN=8192 band=16 window=256 decodeN=4096 only=packed|band|decode}.
+ */
+public final class FeaturesBench {
+    private FeaturesBench() {
+    }
+
+    public static void main(String[] args) {
+        int threads = 2;
+        int batch = 64;
+        int bandN = 8192;
+        int band = 16;
+        int window = 256;
+        int decodeN = 4096;
+        String only = "";
+        for (String a : args) {
+            String[] kv = a.split("=", 2);
+            if (kv[0].equals("only")) {
+                only = kv[1];
+                continue;
+            }
+            int x = Integer.parseInt(kv[1]);
+            switch (kv[0]) {
+                case "threads" -> threads = x;
+                case "batch" -> batch = x;
+                case "bandN" -> bandN = x;
+                case "band" -> band = x;
+                case "window" -> window = x;
+                case "decodeN" -> decodeN = x;
+                default -> throw new IllegalArgumentException("unknown argument " + a);
+            }
+        }
+        System.out.println("load average at start: " + ExactForwardReport.loadAverage());
+        System.out.println("vector width: " + jdk.incubator.vector.DoubleVector.SPECIES_PREFERRED.vectorBitSize()
+                + " bits");
+        double peak1 = FmaPeak.gflops(false, 1, 50_000_000);
+        double peak = FmaPeak.gflops(false, threads, 50_000_000);
+        System.out.printf(Locale.ROOT, "FMA peak float64: %.1f GFLOP/s (1 thread), %.1f (%d threads)%n", peak1,
+                peak, threads);
+        if (only.isEmpty() || only.equals("packed")) {
+            packed(batch, threads);
+        }
+        if (only.isEmpty() || only.equals("band")) {
+            band(bandN, band, window, threads, peak);
+        }
+        if (only.isEmpty() || only.equals("decode")) {
+            decode(decodeN, threads, peak1, peak);
+        }
+        System.out.println("load average at end: " + ExactForwardReport.loadAverage());
+    }
+
+    /** Order 3, causal, d = dv = 16: 64 sequences of 16..512 rows packed, against each alone. */
+    static void packed(int batch, int threads) {
+        Random rnd = new Random(1);
+        int[] cu = new int[batch + 1];
+        for (int b = 0; b < batch; b++) {
+            cu[b + 1] = cu[b] + 16 + rnd.nextInt(497);
+        }
+        int total = cu[batch];
+        int d = 16;
+        Tensor q = random(rnd, total, d);
+        List<Tensor> keys = List.of(random(rnd, total, d), random(rnd, total, d));
+        List<Tensor> values = List.of(random(rnd, total, d), random(rnd, total, d));
+        AttentionOptions o = AttentionOptions.defaults().causal().withThreads(threads);
+        Packed.forward(q, keys, values, cu, cu, o); // warm-up
+        double alone = 0;
+        double packed = 0;
+        for (int rep = 0; rep < 3; rep++) {
+            long t0 = System.nanoTime();
+            AttentionResult r = Packed.forward(q, keys, values, cu, cu, o);
+            packed += (System.nanoTime() - t0) * 1e-9;
+            for (int b = 0; b < batch; b++) {
+                int from = cu[b];
+                int to = cu[b + 1];
+                Tensor qs = rows(q, from, to);
+                List<Tensor> ks = keys.stream().map(k -> rows(k, from, to)).toList();
+                List<Tensor> vs = values.stream().map(v -> rows(v, from, to)).toList();
+                long t1 = System.nanoTime();
+                TensorAttention.forward(qs, ks, vs, o);
+                alone += (System.nanoTime() - t1) * 1e-9;
+            }
+            if (r.output().size() == 0) {
+                throw new AssertionError();
+            }
+        }
+        System.out.printf(Locale.ROOT, "packed: %d sequences, %d rows, order 3 causal d=dv=16: packed %.3f s, "
+                + "sum of sequences alone %.3f s, ratio %.3f%n", batch, total, packed / 3, alone / 3, packed / alone);
+    }
+
+    /** Order 3 at n: window (w, w) with and without band B; time ratio against tuple ratio. */
+    static void band(int n, int band, int window, int threads, double peak) {
+        Random rnd = new Random(2);
+        int d = 16;
+        Tensor q = random(rnd, n, d);
+        List<Tensor> keys = List.of(random(rnd, n, d), random(rnd, n, d));
+        List<Tensor> values = List.of(random(rnd, n, d), random(rnd, n, d));
+        AttentionOptions w = AttentionOptions.defaults().window(window, window).withThreads(threads);
+        AttentionOptions b = w.withBand(band);
+        double tw = best(() -> TensorAttention.forward(q, keys, values, w));
+        AttentionResult rb = TensorAttention.forward(q, keys, values, b);
+        double tb = best(() -> TensorAttention.forward(q, keys, values, b));
+        double tuplesW = (double) n * window * window;
+        double tuplesB = rb.flops() / (2.0 * (d + d));
+        System.out.printf(Locale.ROOT, "band: n=%d order 3 d=dv=16 window (%d,%d): %.3f s; with band %d: %.3f s "
+                        + "(%.1f GFLOP/s, %.2f of peak); time ratio %.3f, tuple ratio %.3f%n", n, window, window, tw,
+                band, tb, rb.flops() / tb / 1e9, rb.flops() / tb / 1e9 / peak, tb / tw, tuplesB / tuplesW);
+    }
+
+    /** Order 3, d = dv = 64: one token decoded with n cached, against an 8-row prefill's rate on the same cache. */
+    static void decode(int n, int threads, double peak1, double peak) {
+        Random rnd = new Random(3);
+        int d = 64;
+        AttentionOptions o = AttentionOptions.defaults().causal().withThreads(threads);
+        double flops = 2.0 * (d + d) * (double) n * n;
+        double best = Double.POSITIVE_INFINITY;
+        double chunkRate = 0;
+        for (int rep = 0; rep < 3; rep++) {
+            ExactDecoder dec = new ExactDecoder(3, d, d, DType.FLOAT64, o);
+            dec.cache(List.of(random(rnd, n - 1, d), random(rnd, n - 1, d)),
+                    List.of(random(rnd, n - 1, d), random(rnd, n - 1, d)));
+            double[][] k = {random(rnd, 1, d).doubles(), random(rnd, 1, d).doubles()};
+            long t0 = System.nanoTime();
+            dec.append(random(rnd, 1, d).doubles(), k, k);
+            best = Math.min(best, (System.nanoTime() - t0) * 1e-9);
+            if (rep == 2) {
+                int m = 8;
+                long t1 = System.nanoTime();
+                AttentionResult r = dec.prefill(random(rnd, m, d), List.of(random(rnd, m, d), random(rnd, m, d)),
+                        List.of(random(rnd, m, d), random(rnd, m, d)));
+                chunkRate = r.flops() / ((System.nanoTime() - t1) * 1e-9) / 1e9;
+            }
+        }
+        System.out.printf(Locale.ROOT, "decode: order 3 d=dv=64, token %d: %.3f s, %.1f GFLOP/s (%.2f of the 1-thread"
+                        + " peak); an 8-row prefill on the same cache: %.1f GFLOP/s (%.2f of the %d-thread peak)%n",
+                n, best, flops / best / 1e9, flops / best / 1e9 / peak1, chunkRate, chunkRate / peak, threads);
+    }
+
+    private static double best(Runnable r) {
+        r.run();
+        double best = Double.POSITIVE_INFINITY;
+        for (int rep = 0; rep < 3; rep++) {
+            long t0 = System.nanoTime();
+            r.run();
+            best = Math.min(best, (System.nanoTime() - t0) * 1e-9);
+        }
+        return best;
+    }
+
+    private static Tensor random(Random rnd, int rows, int cols) {
+        double[] x = new double[rows * cols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = 2 * rnd.nextDouble() - 1;
+        }
+        return Tensor.of(x, rows, cols);
+    }
+
+    private static Tensor rows(Tensor t, int from, int to) {
+        int w = t.dim(1);
+        return Tensor.of(java.util.Arrays.copyOfRange(t.doubles(), from * w, to * w), to - from, w);
+    }
+}

@@ -1,0 +1,91 @@
+package org.tensorattention.core;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The bshd layout, (batch, seq, heads, dim), mapped onto the kernels' bhsd one by swapping the seq and heads
+ * axes on the way in and back on the way out (O(size) copies; the kernels are unchanged).
+ */
+public final class Layouts {
+    private Layouts() {
+    }
+
+    public static Tensor toBhsd(String name, Tensor t) {
+        if (t.rank() < 3) {
+            throw new IllegalArgumentException("layout bshd needs " + name + " with at least 3 dimensions (seq, heads,"
+                    + " dim), got shape " + Tensor.shapeString(t.shape()));
+        }
+        return swapAdjacent(t, t.rank() - 3);
+    }
+
+    public static List<Tensor> toBhsd(String prefix, List<Tensor> ts) {
+        List<Tensor> r = new ArrayList<>(ts.size());
+        for (int i = 0; i < ts.size(); i++) {
+            r.add(toBhsd(prefix + (i + 1), ts.get(i)));
+        }
+        return r;
+    }
+
+    public static Tensor toBshd(Tensor t) {
+        return swapAdjacent(t, t.rank() - 3);
+    }
+
+    public static List<Tensor> toBshd(List<Tensor> ts) {
+        return ts.stream().map(Layouts::toBshd).toList();
+    }
+
+    /** The lse (..., heads, seq) as (..., seq, heads). */
+    public static Tensor lseToBshd(Tensor t) {
+        return swapAdjacent(t, t.rank() - 2);
+    }
+
+    public static GradientResult backward(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
+                                   AttentionResult forward, AttentionOptions options) {
+        AttentionResult f = forward == null ? null : new AttentionResult(toBhsd("o", forward.output()),
+                forward.logSumExp() == null ? null : swapAdjacent(forward.logSumExp(), forward.logSumExp().rank() - 2),
+                forward.method(), forward.seconds(), forward.flops(), forward.poly(), forward.reason());
+        GradientResult r = TensorAttention.backward(toBhsd("q", q), toBhsd("k", keys), toBhsd("v", values),
+                toBhsd("dout", dout), f, options.withLayout(AttentionOptions.Layout.BHSD));
+        return new GradientResult(toBshd(r.output()), toBshd(r.dq()), toBshd(r.dk()), toBshd(r.dv()), r.method(),
+                r.seconds(), r.flops(), r.poly(), r.reason());
+    }
+
+    /** Swaps axes a and a + 1 (a copy). */
+    public static Tensor swapAdjacent(Tensor t, int a) {
+        int[] s = t.shape();
+        int outer = 1;
+        for (int x = 0; x < a; x++) {
+            outer *= s[x];
+        }
+        int inner = 1;
+        for (int x = a + 2; x < s.length; x++) {
+            inner *= s[x];
+        }
+        int na = s[a];
+        int nb = s[a + 1];
+        int[] shape = s.clone();
+        shape[a] = nb;
+        shape[a + 1] = na;
+        boolean f32 = t.dtype() == DType.FLOAT32;
+        float[] fi = f32 ? t.floats() : null;
+        double[] di = f32 ? null : t.doubles();
+        float[] fo = f32 ? new float[fi.length] : null;
+        double[] dout = f32 ? null : new double[di.length];
+        for (int o = 0; o < outer; o++) {
+            int base = o * na * nb * inner;
+            for (int x = 0; x < na; x++) {
+                for (int y = 0; y < nb; y++) {
+                    int from = base + (x * nb + y) * inner;
+                    int to = base + (y * na + x) * inner;
+                    if (f32) {
+                        System.arraycopy(fi, from, fo, to, inner);
+                    } else {
+                        System.arraycopy(di, from, dout, to, inner);
+                    }
+                }
+            }
+        }
+        return f32 ? Tensor.of(fo, shape) : Tensor.of(dout, shape);
+    }
+}

@@ -1,0 +1,165 @@
+package org.tensorattention.core;
+
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Packed variable-length batches: the rows of q (axis -2, or -3 in the bshd layout) hold the queries of every
+ * sequence one after another, and likewise the rows of each key and value factor. Offsets cuQ and cuK
+ * (batch + 1 entries from 0 to the row count, non-decreasing) say where sequence b starts: its queries are rows
+ * cuQ[b] .. cuQ[b+1] - 1 and they attend only to key rows cuK[b] .. cuK[b+1] - 1, under the call's mask (aligned
+ * per sequence). Each sequence runs on its own, so no padding is computed; a zero-length sequence costs
+ * nothing, and a sequence with queries but no keys gives o = 0 and lse = -inf.
+ */
+public final class Packed {
+    private Packed() {
+    }
+
+    /** Checks offsets named name against a row count: starts at 0, never decreases, ends at rows. */
+    public static void checkOffsets(String name, int[] cu, int rows, String rowsOf) {
+        if (cu.length < 1) {
+            throw new IllegalArgumentException(name + " is empty: it needs batch + 1 offsets starting at 0");
+        }
+        if (cu[0] != 0) {
+            throw new IllegalArgumentException(name + " starts at " + cu[0] + ", not 0");
+        }
+        for (int b = 1; b < cu.length; b++) {
+            if (cu[b] < cu[b - 1]) {
+                throw new IllegalArgumentException(name + " decreases at index " + b + " (" + cu[b - 1] + " then "
+                        + cu[b] + "): offsets must not decrease");
+            }
+        }
+        if (cu[cu.length - 1] != rows) {
+            throw new IllegalArgumentException(name + " ends at " + cu[cu.length - 1] + " but " + rowsOf + " has "
+                    + rows + " rows");
+        }
+    }
+
+    /** The forward of every sequence; o and lse as for one call over all rows. */
+    public static AttentionResult forward(Tensor q, List<Tensor> keys, List<Tensor> values, int[] cuQ, int[] cuK,
+                                          AttentionOptions options) {
+        if (options.layout() == AttentionOptions.Layout.BSHD) {
+            AttentionResult r = forward(Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys),
+                    Layouts.toBhsd("v", values), cuQ, cuK, options.withLayout(AttentionOptions.Layout.BHSD));
+            return new AttentionResult(Layouts.toBshd(r.output()),
+                    r.logSumExp() == null ? null : Layouts.lseToBshd(r.logSumExp()), r.method(),
+                    r.seconds(), r.flops(), r.poly(), r.reason());
+        }
+        check(q, keys, values, cuQ, cuK);
+        int dv = values.get(0).dim(-1);
+        int[] lead = Geometry.leading(q);
+        int total = q.dim(-2);
+        Tensor out = Tensor.zeros(q.dtype(), Geometry.concat(lead, total, dv));
+        double[] lse = new double[(int) Tensor.sizeOf(lead) * total];
+        java.util.Arrays.fill(lse, Double.NEGATIVE_INFINITY);
+        Summary s = new Summary();
+        for (int b = 0; b + 1 < cuQ.length; b++) {
+            int q0 = cuQ[b];
+            int q1 = cuQ[b + 1];
+            if (q1 == q0 || cuK[b + 1] == cuK[b]) {
+                continue; // no queries, or no keys: zeros and -inf
+            }
+            AttentionResult r = TensorAttention.forward(Rows.slice(q, q0, q1), slices(keys, cuK, b),
+                    slices(values, cuK, b), options);
+            Rows.place(out, r.output(), q0);
+            if (r.logSumExp() != null) {
+                Rows.placeLse(lse, total, r.logSumExp(), q0);
+            } else {
+                s.noLse = true; // the polynomial method gives no lse
+            }
+            s.add(r.method(), r.seconds(), r.flops(), r.poly(), r.reason());
+        }
+        Tensor lseT = s.noLse ? null : Tensor.of(lse, Geometry.concat(lead, total));
+        return new AttentionResult(out, lseT, s.method(), s.seconds,
+                s.flops, s.poly, s.reason(cuQ.length - 1));
+    }
+
+    /** The backward of every sequence; gradients shaped as the packed inputs. */
+    public static GradientResult backward(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout, int[] cuQ,
+                                          int[] cuK, AttentionOptions options) {
+        if (options.layout() == AttentionOptions.Layout.BSHD) {
+            GradientResult r = backward(Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys),
+                    Layouts.toBhsd("v", values), Layouts.toBhsd("dout", dout), cuQ, cuK,
+                    options.withLayout(AttentionOptions.Layout.BHSD));
+            return new GradientResult(Layouts.toBshd(r.output()), Layouts.toBshd(r.dq()), Layouts.toBshd(r.dk()),
+                    Layouts.toBshd(r.dv()), r.method(), r.seconds(), r.flops(), r.poly(), r.reason());
+        }
+        check(q, keys, values, cuQ, cuK);
+        int dv = values.get(0).dim(-1);
+        int[] lead = Geometry.leading(q);
+        int total = q.dim(-2);
+        Tensor out = Tensor.zeros(q.dtype(), Geometry.concat(lead, total, dv));
+        Tensor dq = Tensor.zeros(q.dtype(), q.shape());
+        List<Tensor> dk = new ArrayList<>();
+        List<Tensor> dvs = new ArrayList<>();
+        for (int t = 0; t < keys.size(); t++) {
+            dk.add(Tensor.zeros(keys.get(t).dtype(), keys.get(t).shape()));
+            dvs.add(Tensor.zeros(values.get(t).dtype(), values.get(t).shape()));
+        }
+        Summary s = new Summary();
+        for (int b = 0; b + 1 < cuQ.length; b++) {
+            int q0 = cuQ[b];
+            if (cuQ[b + 1] == q0 || cuK[b + 1] == cuK[b]) {
+                continue; // nothing attends: every gradient of the sequence is 0
+            }
+            GradientResult r = TensorAttention.backward(Rows.slice(q, q0, cuQ[b + 1]), slices(keys, cuK, b),
+                    slices(values, cuK, b), Rows.slice(dout, q0, cuQ[b + 1]), null, options);
+            Rows.place(out, r.output(), q0);
+            Rows.place(dq, r.dq(), q0);
+            for (int t = 0; t < keys.size(); t++) {
+                Rows.place(dk.get(t), r.dk().get(t), cuK[b]);
+                Rows.place(dvs.get(t), r.dv().get(t), cuK[b]);
+            }
+            s.add(r.method(), r.seconds(), r.flops(), r.poly(), r.reason());
+        }
+        return new GradientResult(out, dq, dk, dvs, s.method(), s.seconds, s.flops, s.poly, s.reason(cuQ.length - 1));
+    }
+
+    private static void check(Tensor q, List<Tensor> keys, List<Tensor> values, int[] cuQ, int[] cuK) {
+        // Validates shapes (and finiteness) once for the whole batch.
+        Validation.geometry(q, keys, values);
+        checkOffsets(cuQ == cuK ? "cu_seqlens" : "cu_seqlens_q", cuQ, q.dim(-2), "q");
+        for (int t = 0; t < keys.size(); t++) {
+            checkOffsets(cuQ == cuK ? "cu_seqlens" : "cu_seqlens_k", cuK, keys.get(t).dim(-2), "k" + (t + 1));
+        }
+        if (cuQ.length != cuK.length) {
+            throw new IllegalArgumentException("cu_seqlens_q has " + (cuQ.length - 1) + " sequences but cu_seqlens_k has "
+                    + (cuK.length - 1));
+        }
+    }
+
+    private static List<Tensor> slices(List<Tensor> ts, int[] cu, int b) {
+        return ts.stream().map(t -> Rows.slice(t, cu[b], cu[b + 1])).toList();
+    }
+
+    /** What ran, over all sequences. */
+    private static final class Summary {
+        double seconds;
+        double flops;
+        AttentionResult.PolyInfo poly;
+        Method first;
+        boolean mixed;
+        String lastReason = "no sequence has both queries and keys";
+        int runs;
+        boolean noLse;
+
+        void add(Method m, double sec, double fl, AttentionResult.PolyInfo p, String reason) {
+            seconds += sec;
+            flops += fl;
+            poly = poly == null ? p : poly;
+            mixed |= first != null && m != first;
+            first = first == null ? m : first;
+            lastReason = reason;
+            runs++;
+        }
+
+        Method method() {
+            return first == null || mixed ? Method.EXACT : first;
+        }
+
+        String reason(int batch) {
+            String head = runs + " of " + batch + " sequences computed";
+            return mixed ? head + "; methods differ between sequences" : head + "; " + lastReason;
+        }
+    }
+}
