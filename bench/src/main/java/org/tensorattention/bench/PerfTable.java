@@ -246,7 +246,7 @@ public final class PerfTable {
         int n = 1 << Math.min(maxLog, 18);
         PolyScaling.Problem p = PolyScaling.Problem.random(5, 3, n, 8, 8, 1);
         double f = PolyScaling.best(p, o, 3).seconds();
-        Geometry g = TensorAttention.geometry(p.q(), p.keys(), p.values());
+        Geometry g = org.tensorattention.core.Validation.geometry(p.q(), p.keys(), p.values());
         Tensor dout = PolyScaling.fill(new Random(1), n, 8, 1);
         double b = Double.MAX_VALUE;
         for (int r = 0; r < 3; r++) {

@@ -40,17 +40,6 @@ public final class Layouts {
         return swapAdjacent(t, t.rank() - 2);
     }
 
-    public static GradientResult backward(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
-                                   AttentionResult forward, AttentionOptions options) {
-        AttentionResult f = forward == null ? null : new AttentionResult(toBhsd("o", forward.output()),
-                forward.logSumExp() == null ? null : swapAdjacent(forward.logSumExp(), forward.logSumExp().rank() - 2),
-                forward.method(), forward.seconds(), forward.flops(), forward.poly(), forward.reason());
-        GradientResult r = TensorAttention.backward(toBhsd("q", q), toBhsd("k", keys), toBhsd("v", values),
-                toBhsd("dout", dout), f, options.withLayout(AttentionOptions.Layout.BHSD));
-        return new GradientResult(toBshd(r.output()), toBshd(r.dq()), toBshd(r.dk()), toBshd(r.dv()), r.method(),
-                r.seconds(), r.flops(), r.poly(), r.reason());
-    }
-
     /** Swaps axes a and a + 1 (a copy). */
     public static Tensor swapAdjacent(Tensor t, int a) {
         int[] s = t.shape();

@@ -133,14 +133,14 @@ public final class BruteForce {
             double max = Double.NEGATIVE_INFINITY;
             int[] j = new int[k.length];
             do {
-                if (allowed(mask, i, j)) {
+                if (allowed(mask, i, j, q.length, n)) {
                     max = Math.max(max, score(q, k, c, i, j));
                 }
             } while (next(j, n));
             double sum = 0;
             j = new int[k.length];
             do {
-                if (allowed(mask, i, j)) {
+                if (allowed(mask, i, j, q.length, n)) {
                     sum += Math.exp(score(q, k, c, i, j) - max);
                 }
             } while (next(j, n));

@@ -74,7 +74,7 @@ public final class CpuBackend implements Backend {
     public GradientResult backward(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
                                    AttentionResult forward, AttentionOptions options) {
         if (options.layout() == AttentionOptions.Layout.BSHD) {
-            return Layouts.backward(q, keys, values, dout, forward, options);
+            return backwardBshd(q, keys, values, dout, forward, options);
         }
         Geometry g = Validation.geometry(q, keys, values);
         options = Validation.align(g, options);
@@ -92,6 +92,19 @@ public final class CpuBackend implements Backend {
         GradientResult r = PolyBackward.run(q, keys, values, dout, plan.poly(), g, options);
         return new GradientResult(r.output(), r.dq(), r.dk(), r.dv(), r.method(), r.seconds(), r.flops(), r.poly(),
                 options.method() == Method.AUTO ? plan.reason() : r.reason());
+    }
+
+    /** bshd through the bhsd kernels: axes swapped on the way in and back on the way out. */
+    private GradientResult backwardBshd(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
+                                        AttentionResult forward, AttentionOptions options) {
+        AttentionResult f = forward == null ? null : new AttentionResult(Layouts.toBhsd("o", forward.output()),
+                forward.logSumExp() == null ? null
+                        : Layouts.swapAdjacent(forward.logSumExp(), forward.logSumExp().rank() - 2),
+                forward.method(), forward.seconds(), forward.flops(), forward.poly(), forward.reason());
+        GradientResult r = backward(Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys), Layouts.toBhsd("v", values),
+                Layouts.toBhsd("dout", dout), f, options.withLayout(AttentionOptions.Layout.BHSD));
+        return new GradientResult(Layouts.toBshd(r.output()), Layouts.toBshd(r.dq()), Layouts.toBshd(r.dk()),
+                Layouts.toBshd(r.dv()), r.method(), r.seconds(), r.flops(), r.poly(), r.reason());
     }
 
     /**

@@ -168,7 +168,7 @@ class LossGradientTest {
         assertNames("y", () -> LossGradient.compute(a, x, Tensor.zeros(DType.FLOAT64, 3, 2), e, opt));
         assertNames("e", () -> LossGradient.compute(a, x, y, Tensor.zeros(DType.FLOAT64, 4, 5), opt));
         assertMessage("loss-gradient needs a1 .. a5, got 4 arrays", () -> LossGradient.compute(a.subList(0, 4), x, y, e, opt));
-        assertMessage("loss-gradient takes no mask", () -> LossGradient.compute(a, x, y, e, opt.causal()));
+        assertMessage("loss-gradient takes only the full mask", () -> LossGradient.compute(a, x, y, e, opt.causal()));
         Tensor nan = BruteForce.tensor(tiny.e);
         nan.doubles()[3] = Double.NaN;
         assertNames("e", () -> LossGradient.compute(a, x, y, nan, opt));
