@@ -7,7 +7,7 @@ import picocli.CommandLine.Option;
 
 /**
  * The options of an attention call, shared by forward and backward: method and epsilon ({@link MethodFlags}),
- * scale, mask and threads. An option that every attention call takes is added here once.
+ * scale, mask, threads and --spark. An option that every attention call takes is added here once.
  */
 final class AttentionFlags {
     /** --method and --epsilon, which loss-gradient takes too. */
@@ -50,6 +50,11 @@ final class AttentionFlags {
 
     @Mixin
     Flags.Masks masks;
+
+    @Option(names = "--spark", paramLabel = "MASTER",
+            description = "run on Apache Spark: local[N] or spark://host:port; --input may be a Parquet folder of "
+                    + "token rows, and an --output not ending in .npz is written as one (a new folder)")
+    String spark;
 
     AttentionOptions options() {
         AttentionOptions o = method.options().withMask(masks.mask()).withLayout(layout());

@@ -31,6 +31,9 @@ final class BackwardCommand extends Base {
     @Override
     int run() throws Exception {
         AttentionOptions options = attention.options();
+        if (attention.spark != null) {
+            return SparkBridge.run(name(), attention.spark, options, files, in, out, err);
+        }
         try (Inputs.Job job = Inputs.open(name(), files, in, out)) {
             Inputs.Attention a = Inputs.attention(job, options);
             Tensor dout = job.require("dout");

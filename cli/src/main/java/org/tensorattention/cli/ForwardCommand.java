@@ -35,6 +35,9 @@ final class ForwardCommand extends Base {
     @Override
     int run() throws Exception {
         AttentionOptions options = attention.options();
+        if (attention.spark != null) {
+            return SparkBridge.run(name(), attention.spark, options, files, in, out, err);
+        }
         try (Inputs.Job job = Inputs.open(name(), files, in, out)) {
             Inputs.Attention a = Inputs.attention(job, options);
             job.finish("q", err);

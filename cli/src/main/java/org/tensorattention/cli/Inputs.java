@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
@@ -24,6 +23,7 @@ import org.tensorattention.core.DType;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.Validation;
+import org.tensorattention.io.AttentionFiles;
 import org.tensorattention.io.Json;
 import org.tensorattention.io.Npz;
 import org.tensorattention.io.NpzException;
@@ -46,7 +46,6 @@ import picocli.CommandLine.Option;
  * </ul>
  */
 final class Inputs {
-    private static final Pattern FACTOR = Pattern.compile("([kv])(\\d+)");
     private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([<>|=]?)([a-zA-Z])(\\d+)'");
 
     private Inputs() {
@@ -315,28 +314,15 @@ final class Inputs {
 
     /** The key and value factors k1..km, v1..vm; each k needs its v and no index may be skipped. */
     static List<List<Tensor>> factors(Job job) {
-        TreeSet<Integer> indices = new TreeSet<>();
-        for (String name : job.arrays.keySet()) {
-            Matcher m = FACTOR.matcher(name);
-            if (m.matches() && m.group(2).charAt(0) != '0') {
-                indices.add(Integer.parseInt(m.group(2)));
-            }
-        }
-        if (indices.isEmpty()) {
-            throw new UsageException(job.input + " has no keys: expected arrays k1, v1 (and k2, v2, .. for higher orders)");
+        List<List<Tensor>> kv;
+        try {
+            kv = AttentionFiles.factors(job.arrays, job.input);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException(e.getMessage());
         }
         List<Tensor> keys = new ArrayList<>();
         List<Tensor> values = new ArrayList<>();
-        for (int t = 1; t <= indices.last(); t++) {
-            boolean hasK = job.arrays.containsKey("k" + t);
-            boolean hasV = job.arrays.containsKey("v" + t);
-            if (!hasK || !hasV) {
-                String missing = !hasK ? "k" + t : "v" + t;
-                String present = !hasK ? "v" + t : "k" + t;
-                throw new UsageException(job.input + " has no array '" + missing + "'"
-                        + (job.arrays.containsKey(present) ? " to pair with '" + present + "'" : "")
-                        + ": keys and values must pair up as k1/v1, k2/v2, ..");
-            }
+        for (int t = 1; t <= kv.get(0).size(); t++) {
             keys.add(job.require("k" + t));
             values.add(job.require("v" + t));
         }

@@ -52,6 +52,7 @@ public final class OutputPlan implements AutoCloseable {
     private final List<Named> inputs = new ArrayList<>();
     private final List<Named> outputs = new ArrayList<>();
     private final List<OutputTarget> targets = new ArrayList<>();
+    private final List<OutputFolder> folders = new ArrayList<>();
     private boolean stdoutTaken;
 
     /** {@code stdout} receives the output named {@code -}. */
@@ -99,6 +100,26 @@ public final class OutputPlan implements AutoCloseable {
         return t;
     }
 
+    /** Checks and reserves one folder output ({@link OutputFolder}), distinct from the inputs and outputs. */
+    public OutputFolder folder(String option, String name) throws NpzException {
+        OutputFolder f;
+        try {
+            f = OutputFolder.of(name);
+        } catch (NpzException e) {
+            throw new NpzException(option + " " + e.getMessage(), e);
+        }
+        folders.add(f);
+        Named out = new Named(option, name, Identity.of(f.path()));
+        for (Named in : inputs) {
+            checkDistinct(out, in);
+        }
+        for (Named o : outputs) {
+            checkDistinct(out, o);
+        }
+        outputs.add(out);
+        return f;
+    }
+
     /** An output inside a folder the command owns, checked like the rest. */
     public OutputTarget output(String option, Path file) throws NpzException {
         return output(option, file.toString());
@@ -116,6 +137,9 @@ public final class OutputPlan implements AutoCloseable {
     public void close() {
         for (OutputTarget t : targets) {
             t.close();
+        }
+        for (OutputFolder f : folders) {
+            f.close();
         }
     }
 }

@@ -26,11 +26,11 @@ final class Balance {
     final double magnitude;
     private final Geometry g;
     /** [kv problem][l]: the shift of q's column l in every query problem that reads the kv problem. */
-    private final int[][] qShift;
+    final int[][] qShift;
     /** [kv problem][t][l]. */
-    private final int[][][] kShift;
+    final int[][][] kShift;
     /** [kv problem][t]: the shift of the whole value factor. */
-    private final int[][] vShift;
+    final int[][] vShift;
 
     private Balance(Geometry g, double scale, double magnitude, int[][] qShift, int[][][] kShift, int[][] vShift) {
         this.g = g;
@@ -131,7 +131,7 @@ final class Balance {
     }
 
     /** Multiplies column l of rows [0, rows) at off by 2^shift[l]; returns the largest |result|. */
-    private static double shiftColumns(double[] a, long off, int rows, int cols, int[] shift) {
+    static double shiftColumns(double[] a, long off, int rows, int cols, int[] shift) {
         double[] factor = new double[cols];
         boolean representable = true;
         for (int l = 0; l < cols; l++) {
@@ -151,7 +151,7 @@ final class Balance {
         return max;
     }
 
-    private static void shiftAll(double[] a, long off, long count, int shift) {
+    static void shiftAll(double[] a, long off, long count, int shift) {
         if (shift == 0) {
             return;
         }

@@ -123,7 +123,7 @@ public final class PolyBackward {
     }
 
     /** prod_{u != skip} a_u, elementwise (skip = -1: all of them). */
-    private static double[] product(double[][] a, int skip) {
+    static double[] product(double[][] a, int skip) {
         double[] r = new double[a[0].length];
         java.util.Arrays.fill(r, 1);
         for (int u = 0; u < a.length; u++) {
@@ -135,7 +135,7 @@ public final class PolyBackward {
     }
 
     /** Query blocks: O~, dQ, and the partial sums dM += U_Q^T gN, dz += U_Q^T gD. */
-    private static void queryPass(Geometry g, int p, FeatureMap fm, PolyAttention.Inputs in, double[] dO,
+    static void queryPass(Geometry g, int p, FeatureMap fm, PolyAttention.Inputs in, double[] dO,
                                   double[] m, double[] zz, double[] out, double[] dq, double[] dM, double[] dz,
                                   int threads) {
         int rank = fm.rank;

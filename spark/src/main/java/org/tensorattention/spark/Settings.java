@@ -1,0 +1,36 @@
+package org.tensorattention.spark;
+
+import java.io.Serializable;
+
+/**
+ * How a call is cut into Spark tasks.
+ *
+ * @param broadcastLimit largest key/value bytes sent whole to every executor; above it each task gets only
+ *                       the key blocks it needs, of at most this many bytes
+ * @param queryBlocks    query blocks per problem; 0 picks about two tasks per executor core
+ * @param reduceRows     rows per key block when key gradients are summed
+ */
+public record Settings(long broadcastLimit, int queryBlocks, int reduceRows) implements Serializable {
+    public Settings {
+        if (broadcastLimit < 1 || queryBlocks < 0 || reduceRows < 1) {
+            throw new IllegalArgumentException("settings must be positive");
+        }
+    }
+
+    /** 256 MiB of keys broadcast, automatic blocks, key gradients summed in blocks of 4096 rows. */
+    public static Settings defaults() {
+        return new Settings(256L << 20, 0, 4096);
+    }
+
+    public Settings withBroadcastLimit(long bytes) {
+        return new Settings(bytes, queryBlocks, reduceRows);
+    }
+
+    public Settings withQueryBlocks(int blocks) {
+        return new Settings(broadcastLimit, blocks, reduceRows);
+    }
+
+    public Settings withReduceRows(int rows) {
+        return new Settings(broadcastLimit, queryBlocks, rows);
+    }
+}

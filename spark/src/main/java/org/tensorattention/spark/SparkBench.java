@@ -1,0 +1,79 @@
+package org.tensorattention.spark;
+
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.sql.SparkSession;
+import org.tensorattention.core.AttentionOptions;
+import org.tensorattention.core.AttentionResult;
+import org.tensorattention.core.Method;
+import org.tensorattention.core.Tensor;
+import org.tensorattention.core.TensorAttention;
+
+/**
+ * The overhead of Spark over one machine, as a benchmark (not a test): the same call through
+ * {@link TensorAttention} with all cores and through {@link SparkAttention} on the given master, best of a
+ * few runs after a warm-up, with the distributed run's tasks, kernel time and time outside kernels.
+ *
+ * <p>{@code SparkBench MASTER exact|poly N [REPEATS]}: order 3, d = dv = 8, float32, full mask, entries in
+ * [-1, 1] (the demo's problem); poly with epsilon 1e-3.
+ */
+public final class SparkBench {
+    private SparkBench() {
+    }
+
+    public static void main(String[] argv) {
+        String master = argv[0];
+        boolean poly = argv[1].equals("poly");
+        int n = Integer.parseInt(argv[2]);
+        int repeats = argv.length > 3 ? Integer.parseInt(argv[3]) : 3;
+        int d = 8;
+        Random rnd = new Random(1);
+        Tensor q = random(rnd, n, d);
+        List<Tensor> k = List.of(random(rnd, n, d), random(rnd, n, d));
+        List<Tensor> v = List.of(random(rnd, n, d), random(rnd, n, d));
+        AttentionOptions o = AttentionOptions.defaults().withMethod(poly ? Method.POLY : Method.EXACT)
+                .withEpsilon(1e-3);
+        double single = Double.POSITIVE_INFINITY;
+        AttentionResult one = null;
+        for (int r = 0; r <= repeats; r++) {
+            long t0 = System.nanoTime();
+            one = TensorAttention.forward(q, k, v, o);
+            double s = (System.nanoTime() - t0) * 1e-9;
+            single = r == 0 ? single : Math.min(single, s);
+        }
+        SparkSession spark = SparkSession.builder().master(master).appName("tensor-attention-bench")
+                .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
+                .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+        spark.sparkContext().setLogLevel("ERROR");
+        JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+        List<SparkAttention.Result> runs = new ArrayList<>();
+        for (int r = 0; r <= repeats; r++) {
+            runs.add(SparkAttention.forward(sc, q, k, v, o, Settings.defaults()));
+        }
+        spark.stop();
+        SparkAttention.Result best = runs.subList(1, runs.size()).stream()
+                .min((a, b) -> Double.compare(a.report().seconds(), b.report().seconds())).orElseThrow();
+        Report rep = best.report();
+        double diff = 0;
+        for (int i = 0; i < one.output().size(); i++) {
+            diff = Math.max(diff, Math.abs(one.output().get(i) - best.result().output().get(i)));
+        }
+        System.out.printf(Locale.ROOT,
+                "%s %s n=%d: single %.3f s, spark %.3f s (%.2fx); %d tasks on %d executor(s), kernels %.3f s summed "
+                        + "(%.4f s per task), outside kernels %.3f s; max |diff| %.2e; %.3g flops%n",
+                master, poly ? "poly" : "exact", n, single, rep.seconds(), rep.seconds() / single, rep.tasks(),
+                rep.executors(), rep.kernelSeconds(), rep.kernelSeconds() / Math.max(1, rep.tasks()),
+                rep.outsideKernels(), diff, best.result().flops());
+    }
+
+    private static Tensor random(Random rnd, int rows, int cols) {
+        float[] x = new float[rows * cols];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (rnd.nextDouble() * 2 - 1);
+        }
+        return Tensor.of(x, rows, cols);
+    }
+}
