@@ -9,7 +9,6 @@ import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
 import org.tensorattention.io.Progress;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
 /** {@code tensor-attention backward}: O and the gradients of q, keys and values from dout. */
 @Command(name = "backward", mixinStandardHelpOptions = true,
@@ -18,22 +17,9 @@ import picocli.CommandLine.Mixin;
             "IN.npz holds the forward's arrays (q, k1.., v1..) plus dout, shaped like o. OUT.npz holds o, dq, "
                     + "dk1 .. dk{k-1} and dv1 .. dv{k-1}, in the dtype of q. Grouped-query heads sum their gradients "
                     + "into the shared keys and values."})
-final class BackwardCommand extends Base {
-    @Mixin
-    Inputs.FileFlags files;
-
-    @Mixin
-    AttentionFlags attention;
-
-    @Mixin
-    Flags.Quiet quiet;
-
+final class BackwardCommand extends AttentionCommand {
     @Override
-    int run() throws Exception {
-        AttentionOptions options = attention.options();
-        if (attention.spark != null) {
-            return SparkBridge.run(name(), attention.spark, options, files, in, out, err);
-        }
+    int runHere(AttentionOptions options) throws Exception {
         try (Inputs.Job job = Inputs.open(name(), files, in, out)) {
             Inputs.Attention a = Inputs.attention(job, options);
             Tensor dout = job.require("dout");

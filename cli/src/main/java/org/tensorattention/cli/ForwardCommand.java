@@ -9,7 +9,6 @@ import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
 import org.tensorattention.io.Progress;
 import picocli.CommandLine.Command;
-import picocli.CommandLine.Mixin;
 
 /** {@code tensor-attention forward}: O from q, k1.., v1.. in an .npz. */
 @Command(name = "forward", mixinStandardHelpOptions = true,
@@ -22,22 +21,9 @@ import picocli.CommandLine.Mixin;
                     + "holds o, in the dtype of q, and lse = log sum_J exp(s(i,J)) per query (float64, natural log; "
                     + "-inf for a query that sees nothing; exact method only). An int array cu_seqlens (or "
                     + "cu_seqlens_q and cu_seqlens_k) packs sequences of different lengths along the rows."})
-final class ForwardCommand extends Base {
-    @Mixin
-    Inputs.FileFlags files;
-
-    @Mixin
-    AttentionFlags attention;
-
-    @Mixin
-    Flags.Quiet quiet;
-
+final class ForwardCommand extends AttentionCommand {
     @Override
-    int run() throws Exception {
-        AttentionOptions options = attention.options();
-        if (attention.spark != null) {
-            return SparkBridge.run(name(), attention.spark, options, files, in, out, err);
-        }
+    int runHere(AttentionOptions options) throws Exception {
         try (Inputs.Job job = Inputs.open(name(), files, in, out)) {
             Inputs.Attention a = Inputs.attention(job, options);
             job.finish("q", err);
