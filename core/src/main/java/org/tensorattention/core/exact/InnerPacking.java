@@ -16,6 +16,7 @@ public final class InnerPacking {
         return (nk + bk - 1) / bk;
     }
 
+    /** K (nk x d rows from offset) transposed per block; typed per dtype, since this loop moves single elements. */
     public static float[] keys(float[] k, int offset, int nk, int d, int bk) {
         float[] packed = new float[blocks(nk, bk) * bk * d];
         for (int j = 0; j < nk; j++) {
@@ -38,19 +39,24 @@ public final class InnerPacking {
         return packed;
     }
 
-    static float[] values(float[] v, int offset, int nk, int dv, int dvp, int bk) {
-        float[] packed = new float[blocks(nk, bk) * bk * dvp];
+    /** V (nk x dv rows from offset) with each row padded to dvp columns, in V's dtype (float[] or double[]). */
+    static <A> A values(A v, int offset, int nk, int dv, int dvp, int bk) {
+        A packed = like(v, blocks(nk, bk) * bk * dvp);
         for (int j = 0; j < nk; j++) {
             System.arraycopy(v, offset + j * dv, packed, j * dvp, dv);
         }
         return packed;
     }
 
-    static double[] values(double[] v, int offset, int nk, int dv, int dvp, int bk) {
-        double[] packed = new double[blocks(nk, bk) * bk * dvp];
-        for (int j = 0; j < nk; j++) {
-            System.arraycopy(v, offset + j * dv, packed, j * dvp, dv);
+    /** A zero array of a's primitive type (float or double) and the given length. */
+    @SuppressWarnings("unchecked")
+    private static <A> A like(A a, int length) {
+        if (a instanceof float[]) {
+            return (A) new float[length];
         }
-        return packed;
+        if (a instanceof double[]) {
+            return (A) new double[length];
+        }
+        throw new IllegalArgumentException("packing needs a float[] or double[], not " + a.getClass());
     }
 }
