@@ -23,7 +23,8 @@ import org.tensorattention.core.poly.PolyPlan;
 public final class CpuBackend implements Backend {
     public static final CpuBackend INSTANCE = new CpuBackend();
 
-    private CpuBackend() {
+    /** Public for the service loader, which the facade finds it through; stateless, so any instance will do. */
+    public CpuBackend() {
     }
 
     @Override
