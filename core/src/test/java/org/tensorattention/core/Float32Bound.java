@@ -1,5 +1,7 @@
 package org.tensorattention.core;
 
+import org.tensorattention.core.grad.GradientReference;
+
 /**
  * The float32 tolerances of the tests, in one place, derived from how the float32 exact forward accumulates
  * (ExactForward: scores, weights and sums within one span of the last key factor in float; sums across spans
@@ -11,8 +13,17 @@ package org.tensorattention.core;
  *   <li>the span's float sums of weights and weighted value products add gamma_span each;</li>
  *   <li>normalised weights of relative error w are off by 2 w / (1 - w); the output's final rounding adds u.</li>
  * </ul>
- * The result is relative to Vinf. The inputs are taken as float32 values already (callers round them first),
- * so input rounding is not part of it.
+ * The result is relative to Vinf. The inputs are taken as float32 values already (callers round them first,
+ * {@link #round}), so input rounding is not part of it.
+ *
+ * <p>The float32 backward (grad/FloatRows) computes P = exp(s - lse) from float scores as above and the
+ * float64 log-sum-exp of a float32 forward, dP = dO . prod V in float, Delta = dO . O with O from the float32
+ * forward, and dS = P (dP - Delta). Every term of a gradient sum is then off by a relative
+ * e = w_P + gamma_{dv+k} + forward + u against its magnitude P (|dP| + |Delta|) |x| (x the other factors),
+ * with w_P = gamma_{d+k} R + 2 u R + 4 u + (the lse bound). The float sums (a tile of keys for dQ, the query
+ * rows of one outer tuple for dK and dV) add gamma_m, m their length; the sums across tiles and tuples run in
+ * float64; rounding the result adds u. {@link #backward} bounds each gradient by e' times the largest sum of
+ * |term| over its entries, which {@link Gradients#of} computes from the data.
  */
 public final class Float32Bound {
     public static final double U = 0x1p-24;
@@ -30,6 +41,133 @@ public final class Float32Bound {
     public static double logSumExp(int d, int order, double radius, int span) {
         double w = gamma(d + order) * radius + 2 * U * radius + 4 * U + gamma(span);
         return w / (1 - w) + gamma(d + order) * radius;
+    }
+
+    /** The relative bound e' of one float32 gradient entry against the sum of its |terms| (class comment). */
+    public static double backward(int d, int dv, int order, double radius, int span, int floatSum) {
+        double wP = gamma(d + order) * radius + 2 * U * radius + 4 * U + logSumExp(d, order, radius, span);
+        double e = wP + gamma(dv + order) + forward(d, order, radius, span) + U;
+        return e + gamma(floatSum) + U;
+    }
+
+    /** A float64 matrix rounded to float32 values, so that the float32 kernels and a float64 reference see the same inputs. */
+    public static double[][] round(double[][] m) {
+        double[][] r = new double[m.length][];
+        for (int i = 0; i < m.length; i++) {
+            r[i] = new double[m[i].length];
+            for (int l = 0; l < m[i].length; l++) {
+                r[i][l] = (float) m[i][l];
+            }
+        }
+        return r;
+    }
+
+    public static double[][][] round(double[][][] m) {
+        double[][][] r = new double[m.length][][];
+        for (int t = 0; t < m.length; t++) {
+            r[t] = round(m[t]);
+        }
+        return r;
+    }
+
+    /** R = |c| max_i sum_l |q[i,l]| prod_t max_j |K_t[j,l]|: no score exceeds it. */
+    public static double radius(double[][] q, double[][][] k, double c) {
+        double radius = 0;
+        for (double[] row : q) {
+            double sum = 0;
+            for (int l = 0; l < row.length; l++) {
+                double prod = Math.abs(row[l]);
+                for (double[][] kt : k) {
+                    prod *= Gradients.columnMax(kt, l);
+                }
+                sum += prod;
+            }
+            radius = Math.max(radius, Math.abs(c) * sum);
+        }
+        return radius;
+    }
+
+    /**
+     * Absolute float32 tolerances of O, dQ, each dK_t and each dV_t for one problem (inputs already float32 values):
+     * {@link #backward} times the largest sum of |term| of each gradient. With D = max_i sum_l |dO_il| prod_t
+     * max|V_t| (bounding |dP| and |Delta|) and the column sums C_t[j] = sum_i sum_{J: J_t = j} P_iJ (the
+     * reference dV_t for V = 1, dO = 1): dQ terms sum to at most 2 c D prod_t max|K_t| (the weights of a row sum
+     * to 1), dK_t's to 2 c D max|q| prod_{s != t} max|K_s| max C_t, dV_t's to max|dO| prod_{s != t} max|V_s|
+     * max C_t.
+     */
+    public record Gradients(double o, double dq, double[] dk, double[] dv) {
+        public static Gradients of(double[][] q, double[][][] k, double[][][] v, double[][] dout, double c,
+                                   Mask mask) {
+            int factors = k.length;
+            int d = q[0].length;
+            int dvw = v[0][0].length;
+            double radius = radius(q, k, c);
+            double vProd = 1;
+            double kProd = 1;
+            for (int t = 0; t < factors; t++) {
+                vProd *= max(v[t]);
+                kProd *= max(k[t]);
+            }
+            double dMax = 0;
+            for (double[] row : dout) {
+                double sum = 0;
+                for (double x : row) {
+                    sum += Math.abs(x);
+                }
+                dMax = Math.max(dMax, sum * vProd);
+            }
+            double[][][] ones = new double[factors][][];
+            for (int t = 0; t < factors; t++) {
+                ones[t] = filled(k[t].length, 1, 1.0);
+            }
+            GradientReference columns = new GradientReference(q, k, ones, filled(q.length, 1, 1.0), c, mask);
+            int longest = q.length;
+            for (double[][] kt : k) {
+                longest = Math.max(longest, kt.length);
+            }
+            double e = backward(d, dvw, factors + 1, radius, longest, longest);
+            double[] dk = new double[factors];
+            double[] dv = new double[factors];
+            for (int t = 0; t < factors; t++) {
+                double colMax = max(columns.dv[t]);
+                double kOthers = 1;
+                double vOthers = 1;
+                for (int s = 0; s < factors; s++) {
+                    kOthers *= s == t ? 1 : max(k[s]);
+                    vOthers *= s == t ? 1 : max(v[s]);
+                }
+                dk[t] = e * 2 * Math.abs(c) * dMax * max(q) * kOthers * colMax;
+                dv[t] = e * max(dout) * vOthers * colMax;
+            }
+            return new Gradients(forward(d, factors + 1, radius, longest) * vProd, e * 2 * Math.abs(c) * dMax * kProd,
+                    dk, dv);
+        }
+
+        private static double max(double[][] m) {
+            double r = 0;
+            for (double[] row : m) {
+                for (double x : row) {
+                    r = Math.max(r, Math.abs(x));
+                }
+            }
+            return r;
+        }
+
+        static double columnMax(double[][] m, int l) {
+            double r = 0;
+            for (double[] row : m) {
+                r = Math.max(r, Math.abs(row[l]));
+            }
+            return r;
+        }
+
+        private static double[][] filled(int rows, int cols, double x) {
+            double[][] r = new double[rows][cols];
+            for (double[] row : r) {
+                java.util.Arrays.fill(row, x);
+            }
+            return r;
+        }
     }
 
     static double gamma(double m) {
