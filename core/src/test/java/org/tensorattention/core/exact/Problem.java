@@ -86,8 +86,8 @@ final class Problem {
     Result run32(ExactForward.Path path, double scale, Mask mask, int threads) {
         float[] out = new float[g.problems() * g.nq() * g.dv()];
         double[] lse = new double[g.problems() * g.nq()];
-        ExactForward.kernel(path).forward(g, scale, mask.aligned(g.nq(), g.nk()), narrow(q), narrow(k), narrow(v), out, lse,
-                threads);
+        ExactForward.kernel(path).forward(g, scale, mask.aligned(g.nq(), g.nk()), narrow(q), narrow(k), narrow(v), out,
+                lse, threads);
         double[] wide = new double[out.length];
         for (int i = 0; i < out.length; i++) {
             wide[i] = out[i];
