@@ -70,6 +70,15 @@ public final class Float32Bound {
         return r;
     }
 
+    /** max_i |m[i][l]|. */
+    public static double columnMax(double[][] m, int l) {
+        double r = 0;
+        for (double[] row : m) {
+            r = Math.max(r, Math.abs(row[l]));
+        }
+        return r;
+    }
+
     /** R = |c| max_i sum_l |q[i,l]| prod_t max_j |K_t[j,l]|: no score exceeds it. */
     public static double radius(double[][] q, double[][][] k, double c) {
         double radius = 0;
@@ -78,7 +87,7 @@ public final class Float32Bound {
             for (int l = 0; l < row.length; l++) {
                 double prod = Math.abs(row[l]);
                 for (double[][] kt : k) {
-                    prod *= Gradients.columnMax(kt, l);
+                    prod *= columnMax(kt, l);
                 }
                 sum += prod;
             }
@@ -149,14 +158,6 @@ public final class Float32Bound {
                 for (double x : row) {
                     r = Math.max(r, Math.abs(x));
                 }
-            }
-            return r;
-        }
-
-        static double columnMax(double[][] m, int l) {
-            double r = 0;
-            for (double[] row : m) {
-                r = Math.max(r, Math.abs(row[l]));
             }
             return r;
         }
