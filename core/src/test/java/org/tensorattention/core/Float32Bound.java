@@ -22,8 +22,8 @@ import org.tensorattention.core.grad.GradientReference;
  * e = w_P + gamma_{dv+k} + forward + u against its magnitude P (|dP| + |Delta|) |x| (x the other factors),
  * with w_P = gamma_{d+k} R + 2 u R + 4 u + (the lse bound). The float sums (a tile of keys for dQ, the query
  * rows of one outer tuple for dK and dV) add gamma_m, m their length; the sums across tiles and tuples run in
- * float64; rounding the result adds u. {@link #backward} bounds each gradient by e' times the largest sum of
- * |term| over its entries, which {@link Gradients#of} computes from the data.
+ * float64; rounding the result adds u. {@link #backward} bounds each gradient entry by e' times its sum of
+ * |term|, which {@link Gradients#of} computes from the data.
  */
 public final class Float32Bound {
     public static final double U = 0x1p-24;
@@ -97,59 +97,41 @@ public final class Float32Bound {
     }
 
     /**
-     * Absolute float32 tolerances of O, dQ, each dK_t and each dV_t for one problem (inputs already float32 values):
-     * {@link #backward} times the largest sum of |term| of each gradient. With D = max_i sum_l |dO_il| prod_t
-     * max|V_t| (bounding |dP| and |Delta|) and the column sums C_t[j] = sum_i sum_{J: J_t = j} P_iJ (the
-     * reference dV_t for V = 1, dO = 1): dQ terms sum to at most 2 c D prod_t max|K_t| (the weights of a row sum
-     * to 1), dK_t's to 2 c D max|q| prod_{s != t} max|K_s| max C_t, dV_t's to max|dO| prod_{s != t} max|V_s|
-     * max C_t.
+     * Absolute float32 tolerances, entry by entry, of dQ, each dK_t and each dV_t for one problem (inputs already
+     * float32 values), and of O as a whole: {@link #backward} times each entry's sum of |term|
+     * ({@link GradientReference#magnitudes}), and {@link #forward} times Vinf.
      */
-    public record Gradients(double o, double dq, double[] dk, double[] dv) {
+    public record Gradients(double o, double[][] dq, double[][][] dk, double[][][] dv) {
         public static Gradients of(double[][] q, double[][][] k, double[][][] v, double[][] dout, double c,
                                    Mask mask) {
             int factors = k.length;
-            int d = q[0].length;
-            int dvw = v[0][0].length;
             double radius = radius(q, k, c);
-            double vProd = 1;
-            double kProd = 1;
-            for (int t = 0; t < factors; t++) {
-                vProd *= max(v[t]);
-                kProd *= max(k[t]);
-            }
-            double dMax = 0;
-            for (double[] row : dout) {
-                double sum = 0;
-                for (double x : row) {
-                    sum += Math.abs(x);
-                }
-                dMax = Math.max(dMax, sum * vProd);
-            }
-            double[][][] ones = new double[factors][][];
-            for (int t = 0; t < factors; t++) {
-                ones[t] = filled(k[t].length, 1, 1.0);
-            }
-            GradientReference columns = new GradientReference(q, k, ones, filled(q.length, 1, 1.0), c, mask);
+            double vinf = 1;
             int longest = q.length;
-            for (double[][] kt : k) {
-                longest = Math.max(longest, kt.length);
-            }
-            double e = backward(d, dvw, factors + 1, radius, longest, longest);
-            double[] dk = new double[factors];
-            double[] dv = new double[factors];
             for (int t = 0; t < factors; t++) {
-                double colMax = max(columns.dv[t]);
-                double kOthers = 1;
-                double vOthers = 1;
-                for (int s = 0; s < factors; s++) {
-                    kOthers *= s == t ? 1 : max(k[s]);
-                    vOthers *= s == t ? 1 : max(v[s]);
-                }
-                dk[t] = e * 2 * Math.abs(c) * dMax * max(q) * kOthers * colMax;
-                dv[t] = e * max(dout) * vOthers * colMax;
+                vinf *= max(v[t]);
+                longest = Math.max(longest, k[t].length);
             }
-            return new Gradients(forward(d, factors + 1, radius, longest) * vProd, e * 2 * Math.abs(c) * dMax * kProd,
-                    dk, dv);
+            double e = backward(q[0].length, v[0][0].length, factors + 1, radius, longest, longest);
+            GradientReference m = GradientReference.magnitudes(q, k, v, dout, c, mask);
+            double[][][] dk = new double[factors][][];
+            double[][][] dv = new double[factors][][];
+            for (int t = 0; t < factors; t++) {
+                dk[t] = times(e, m.dk[t]);
+                dv[t] = times(e, m.dv[t]);
+            }
+            return new Gradients(forward(q[0].length, factors + 1, radius, longest) * vinf, times(e, m.dq), dk, dv);
+        }
+
+        private static double[][] times(double e, double[][] m) {
+            double[][] r = new double[m.length][];
+            for (int i = 0; i < m.length; i++) {
+                r[i] = new double[m[i].length];
+                for (int l = 0; l < m[i].length; l++) {
+                    r[i][l] = e * m[i][l];
+                }
+            }
+            return r;
         }
 
         private static double max(double[][] m) {
@@ -158,14 +140,6 @@ public final class Float32Bound {
                 for (double x : row) {
                     r = Math.max(r, Math.abs(x));
                 }
-            }
-            return r;
-        }
-
-        private static double[][] filled(int rows, int cols, double x) {
-            double[][] r = new double[rows][cols];
-            for (double[] row : r) {
-                java.util.Arrays.fill(row, x);
             }
             return r;
         }

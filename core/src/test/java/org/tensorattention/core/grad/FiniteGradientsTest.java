@@ -25,12 +25,6 @@ import org.tensorattention.core.TensorAttention;
  */
 class FiniteGradientsTest {
 
-    /** max |got - expected| <= tol, absolute (a Float32Bound tolerance). */
-    private static void assertWithin(String name, double[][] expected, Tensor got, double tol) {
-        double diff = BruteForce.maxDiff(got, expected);
-        assertTrue(diff <= tol, name + ": max diff " + diff + " above the float32 bound " + tol);
-    }
-
     /** |got - expected| <= tol * max |expected| entry by entry, got a (rows, cols) tensor. */
     private static void assertClose(String name, double[][] expected, Tensor got, double tol) {
         double scale = 0;
@@ -88,16 +82,16 @@ class FiniteGradientsTest {
                 Tensor oSeen = Tensor.of(Arrays.copyOfRange(fw.output().toDoubleArray(), 12, 18), 3, 2);
                 Tensor dqSeen = Tensor.of(Arrays.copyOfRange(gr.dq().toDoubleArray(), 18, 27), 3, 3);
                 if (f32) {
-                    assertWithin(dt + " o", o, oSeen, bound.o());
-                    assertWithin(dt + " dq", ref.dq, dqSeen, bound.dq());
+                    assertTrue(BruteForce.maxDiff(oSeen, o) <= bound.o(), "float32 o above its bound " + bound.o());
+                    ExactBackwardTest.assertWithin(dt + " dq", ref.dq, dqSeen, bound.dq());
                 } else {
                     assertClose(dt + " o", o, oSeen, 1e-12);
                     assertClose(dt + " dq", ref.dq, dqSeen, 1e-12);
                 }
                 for (int t = 0; t < 2; t++) {
                     if (f32) {
-                        assertWithin(dt + " dk" + (t + 1), ref.dk[t], gr.dk().get(t), bound.dk()[t]);
-                        assertWithin(dt + " dv" + (t + 1), ref.dv[t], gr.dv().get(t), bound.dv()[t]);
+                        ExactBackwardTest.assertWithin(dt + " dk" + (t + 1), ref.dk[t], gr.dk().get(t), bound.dk()[t]);
+                        ExactBackwardTest.assertWithin(dt + " dv" + (t + 1), ref.dv[t], gr.dv().get(t), bound.dv()[t]);
                     } else {
                         assertClose(dt + " dk" + (t + 1), ref.dk[t], gr.dk().get(t), 1e-12);
                         assertClose(dt + " dv" + (t + 1), ref.dv[t], gr.dv().get(t), 1e-12);
@@ -129,10 +123,10 @@ class FiniteGradientsTest {
             // The bound is written in products of the factors (scores, c q K, the weights), which rebalancing
             // the factors against each other leaves as they are.
             Float32Bound.Gradients bound = Float32Bound.Gradients.of(qr, kr, vr, dr, 1, mask);
-            assertWithin(mask + " dq", ref.dq, gr.dq(), bound.dq());
+            ExactBackwardTest.assertWithin(mask + " dq", ref.dq, gr.dq(), bound.dq());
             for (int t = 0; t < 2; t++) {
-                assertWithin(mask + " dk" + (t + 1), ref.dk[t], gr.dk().get(t), bound.dk()[t]);
-                assertWithin(mask + " dv" + (t + 1), ref.dv[t], gr.dv().get(t), bound.dv()[t]);
+                ExactBackwardTest.assertWithin(mask + " dk" + (t + 1), ref.dk[t], gr.dk().get(t), bound.dk()[t]);
+                ExactBackwardTest.assertWithin(mask + " dv" + (t + 1), ref.dv[t], gr.dv().get(t), bound.dv()[t]);
             }
         }
     }
