@@ -125,33 +125,58 @@ public final class FeaturesBench {
                 band, tb, rb.flops() / tb / 1e9, rb.flops() / tb / 1e9 / peak, tb / tw, tuplesB / tuplesW);
     }
 
-    /** Order 3, d = dv = 64: one token decoded with n cached, against an 8-row prefill's rate on the same cache. */
+    /**
+     * Order 3, d = dv = 64, causal, each dtype: one token decoded with n - 1 cached, and a 16-token prefill on the
+     * same cache, against the batch kernel's rate on a many-row call (64 queries against 1024 keys, full mask).
+     */
     static void decode(int n, int threads, double peak1, double peak) {
-        Random rnd = new Random(3);
-        int d = 64;
-        AttentionOptions o = AttentionOptions.defaults().causal().withThreads(threads);
-        double flops = 2.0 * (d + d) * (double) n * n;
-        double best = Double.POSITIVE_INFINITY;
-        double chunkRate = 0;
-        for (int rep = 0; rep < 3; rep++) {
-            ExactDecoder dec = new ExactDecoder(3, d, d, DType.FLOAT64, o);
+        for (DType dt : DType.values()) {
+            Random rnd = new Random(3);
+            int d = 64;
+            AttentionOptions o = AttentionOptions.defaults().causal().withThreads(threads);
+            Tensor bq = random(rnd, 64, d).to(dt);
+            List<Tensor> bk = List.of(random(rnd, 1024, d).to(dt), random(rnd, 1024, d).to(dt));
+            AttentionOptions full = AttentionOptions.defaults().withThreads(threads);
+            AttentionResult br = TensorAttention.forward(bq, bk, bk, full);
+            double batchRate = br.flops() / best(() -> TensorAttention.forward(bq, bk, bk, full)) / 1e9;
+            ExactDecoder dec = new ExactDecoder(3, d, d, dt, o);
             dec.cache(List.of(random(rnd, n - 1, d), random(rnd, n - 1, d)),
                     List.of(random(rnd, n - 1, d), random(rnd, n - 1, d)));
+            double flops = 2.0 * (d + d) * (double) n * n;
+            double best = Double.POSITIVE_INFINITY;
             double[][] k = {random(rnd, 1, d).doubles(), random(rnd, 1, d).doubles()};
-            long t0 = System.nanoTime();
-            dec.append(random(rnd, 1, d).doubles(), k, k);
-            best = Math.min(best, (System.nanoTime() - t0) * 1e-9);
-            if (rep == 2) {
-                int m = 8;
-                long t1 = System.nanoTime();
-                AttentionResult r = dec.prefill(random(rnd, m, d), List.of(random(rnd, m, d), random(rnd, m, d)),
-                        List.of(random(rnd, m, d), random(rnd, m, d)));
-                chunkRate = r.flops() / ((System.nanoTime() - t1) * 1e-9) / 1e9;
+            double[] q = random(rnd, 1, d).doubles();
+            for (int rep = 0; rep < 4; rep++) {
+                // A decoder holding n - 1 tokens each time: the appended token is the n-th (first rep warms up).
+                ExactDecoder decoder = rep == 0 ? dec : fresh(rnd, n - 1, d, dt, o);
+                long t0 = System.nanoTime();
+                decoder.append(q, k, k);
+                double s = (System.nanoTime() - t0) * 1e-9;
+                if (rep > 0) {
+                    best = Math.min(best, s);
+                }
             }
+            int m = 16;
+            ExactDecoder chunk = fresh(rnd, n - m, d, dt, o);
+            long t1 = System.nanoTime();
+            AttentionResult r = chunk.prefill(random(rnd, m, d).to(dt), List.of(random(rnd, m, d), random(rnd, m, d)),
+                    List.of(random(rnd, m, d), random(rnd, m, d)));
+            double chunkRate = r.flops() / ((System.nanoTime() - t1) * 1e-9) / 1e9;
+            double rate = flops / best / 1e9;
+            System.out.printf(Locale.ROOT, "decode %s: order 3 d=dv=64 causal, token %d: %.3f s, %.1f GFLOP/s, %.2f of "
+                            + "the batch kernel's %.1f GFLOP/s (64 x 1024 full, same run), %.2f of the %d-thread "
+                            + "float64 FMA peak; a %d-token prefill at %d: %.1f GFLOP/s (%.2f of the batch rate)%n",
+                    dt.numpyName(), n, best, rate, rate / batchRate, batchRate, rate / peak, threads, m, n - m,
+                    chunkRate, chunkRate / batchRate);
         }
-        System.out.printf(Locale.ROOT, "decode: order 3 d=dv=64, token %d: %.3f s, %.1f GFLOP/s (%.2f of the 1-thread"
-                        + " peak); an 8-row prefill on the same cache: %.1f GFLOP/s (%.2f of the %d-thread peak)%n",
-                n, best, flops / best / 1e9, flops / best / 1e9 / peak1, chunkRate, chunkRate / peak, threads);
+    }
+
+    /** A decoder with the first tokens random: the same sizes as the one being timed, on a fresh cache. */
+    private static ExactDecoder fresh(Random rnd, int tokens, int d, DType dt, AttentionOptions o) {
+        ExactDecoder dec = new ExactDecoder(3, d, d, dt, o);
+        dec.cache(List.of(random(rnd, tokens, d), random(rnd, tokens, d)),
+                List.of(random(rnd, tokens, d), random(rnd, tokens, d)));
+        return dec;
     }
 
     private static double best(Runnable r) {
