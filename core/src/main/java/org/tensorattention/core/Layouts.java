@@ -4,8 +4,10 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The bshd layout, (batch, seq, heads, dim), mapped onto the kernels' bhsd one by swapping the seq and heads
- * axes on the way in and back on the way out (O(size) copies; the kernels are unchanged).
+ * The bshd layout, (batch, seq, heads, dim). The exact forward reads and writes it in place: {@link #headsFirst}
+ * relabels the shape as bhsd over the same data, and the call's {@link Geometry#interleaved} geometry tells the
+ * kernels where each head's rows lie. The backward and the polynomial method swap the seq and heads axes on the
+ * way in and back on the way out instead (O(size) copies against O(n^k d) work).
  */
 public final class Layouts {
     private Layouts() {
@@ -25,6 +27,32 @@ public final class Layouts {
             r.add(toBhsd(prefix + (i + 1), ts.get(i)));
         }
         return r;
+    }
+
+    /** The same data with its seq and heads axes relabelled (no copy): bhsd's shape over bshd's order. */
+    public static Tensor headsFirst(String name, Tensor t) {
+        if (t.rank() < 3) {
+            throw new IllegalArgumentException("layout bshd needs " + name + " with at least 3 dimensions (seq, heads,"
+                    + " dim), got shape " + Tensor.shapeString(t.shape()));
+        }
+        return relabel(t, t.rank() - 3);
+    }
+
+    public static List<Tensor> headsFirst(String prefix, List<Tensor> ts) {
+        List<Tensor> r = new ArrayList<>(ts.size());
+        for (int i = 0; i < ts.size(); i++) {
+            r.add(headsFirst(prefix + (i + 1), ts.get(i)));
+        }
+        return r;
+    }
+
+    /** Axes a and a + 1 of the shape exchanged over the same data. */
+    public static Tensor relabel(Tensor t, int a) {
+        int[] shape = t.shape();
+        int x = shape[a];
+        shape[a] = shape[a + 1];
+        shape[a + 1] = x;
+        return t.reshape(shape);
     }
 
     public static Tensor toBshd(Tensor t) {

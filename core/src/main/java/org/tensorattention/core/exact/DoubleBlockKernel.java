@@ -83,9 +83,11 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         int inner = g.nk().length - 1;
         int nk = g.nk()[inner];
         scaledQ = new double[(BQ + R) * d];
-        int qo = (int) g.qOffset(p) + i0 * d;
-        for (int x = 0; x < rows * d; x++) {
-            scaledQ[x] = (double) (scale * q[qo + x]);
+        for (int r = 0; r < rows; r++) {
+            int qo = (int) g.qRow(p, i0 + r);
+            for (int l = 0; l < d; l++) {
+                scaledQ[r * d + l] = (double) (scale * q[qo + l]);
+            }
         }
         modulated = new double[(BQ + R) * d];
         part = new double[(BQ + R) * dvp];
@@ -148,9 +150,10 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
         int[] first = firstProblemOf(g, kvs);
         Parallel.forEach(kvs, threads, kv -> {
             if (first[kv] >= 0) {
-                kt[kv] = InnerPacking.keys(k[inner], (int) g.keyOffset(first[kv], inner), nk, g.d(), BK);
-                vp[kv] = InnerPacking.values(v[inner], (int) g.valueOffset(first[kv], inner), nk, g.dv(),
-                        paddedWidth(g.dv()), BK);
+                kt[kv] = InnerPacking.keys(k[inner], (int) g.keyRow(first[kv], inner, 0), g.keyStride(), nk, g.d(),
+                        BK);
+                vp[kv] = InnerPacking.values(v[inner], (int) g.valueRow(first[kv], inner, 0), g.valueStride(), nk,
+                        g.dv(), paddedWidth(g.dv()), BK);
             }
         });
         int blocks = (g.nq() + BQ - 1) / BQ;
@@ -498,17 +501,17 @@ final class DoubleBlockKernel implements OuterTuples.Visitor {
 
     /** O = acc / sum and lse = max + log(sum) for the task's rows; a row that sees no tuple gets 0 and -infinity. */
     private void finish(double[] out, double[] lse) {
-        int oo = (int) g.outOffset(p);
         for (int r = 0; r < rows; r++) {
             int i = i0 + r;
             double sum = 0;
             for (int l = 0; l < L; l++) {
                 sum += sumLanes[r * L + l];
             }
+            int oo = (int) g.outRow(p, i);
             for (int l = 0; l < dv; l++) {
-                out[oo + i * dv + l] = sum > 0 ? (double) (acc[r * dvp + l] / sum) : 0;
+                out[oo + l] = sum > 0 ? (double) (acc[r * dvp + l] / sum) : 0;
             }
-            lse[p * g.nq() + i] = sum > 0 ? max[r] + StrictMath.log(sum) : Double.NEGATIVE_INFINITY;
+            lse[(int) g.lseAt(p, i)] = sum > 0 ? max[r] + StrictMath.log(sum) : Double.NEGATIVE_INFINITY;
         }
     }
 }

@@ -89,9 +89,11 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         int inner = g.nk().length - 1;
         int nk = g.nk()[inner];
         scaledQ = new float[(BQ + R) * d];
-        int qo = (int) g.qOffset(p) + i0 * d;
-        for (int x = 0; x < rows * d; x++) {
-            scaledQ[x] = (float) (scale * q[qo + x]);
+        for (int r = 0; r < rows; r++) {
+            int qo = (int) g.qRow(p, i0 + r);
+            for (int l = 0; l < d; l++) {
+                scaledQ[r * d + l] = (float) (scale * q[qo + l]);
+            }
         }
         modulated = new float[(BQ + R) * d];
         keyProduct = new float[d];
@@ -155,9 +157,10 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         int[] first = firstProblemOf(g, kvs);
         Parallel.forEach(kvs, threads, kv -> {
             if (first[kv] >= 0) {
-                kt[kv] = InnerPacking.keys(k[inner], (int) g.keyOffset(first[kv], inner), nk, g.d(), BK);
-                vp[kv] = InnerPacking.values(v[inner], (int) g.valueOffset(first[kv], inner), nk, g.dv(),
-                        paddedWidth(g.dv()), BK);
+                kt[kv] = InnerPacking.keys(k[inner], (int) g.keyRow(first[kv], inner, 0), g.keyStride(), nk, g.d(),
+                        BK);
+                vp[kv] = InnerPacking.values(v[inner], (int) g.valueRow(first[kv], inner, 0), g.valueStride(), nk,
+                        g.dv(), paddedWidth(g.dv()), BK);
             }
         });
         int blocks = (g.nq() + BQ - 1) / BQ;
@@ -515,17 +518,17 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
 
     /** O = acc / sum and lse = max + log(sum) for the task's rows; a row that sees no tuple gets 0 and -infinity. */
     private void finish(float[] out, double[] lse) {
-        int oo = (int) g.outOffset(p);
         for (int r = 0; r < rows; r++) {
             int i = i0 + r;
             double sum = 0;
             for (int l = 0; l < L; l++) {
                 sum += sumLanes[r * L + l];
             }
+            int oo = (int) g.outRow(p, i);
             for (int l = 0; l < dv; l++) {
-                out[oo + i * dv + l] = sum > 0 ? (float) (acc[r * dvp + l] / sum) : 0;
+                out[oo + l] = sum > 0 ? (float) (acc[r * dvp + l] / sum) : 0;
             }
-            lse[p * g.nq() + i] = sum > 0 ? max[r] + StrictMath.log(sum) : Double.NEGATIVE_INFINITY;
+            lse[(int) g.lseAt(p, i)] = sum > 0 ? max[r] + StrictMath.log(sum) : Double.NEGATIVE_INFINITY;
         }
     }
 }
