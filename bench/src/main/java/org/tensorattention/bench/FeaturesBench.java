@@ -8,6 +8,7 @@ import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.DType;
 import org.tensorattention.core.ExactDecoder;
+import org.tensorattention.core.Layouts;
 import org.tensorattention.core.Mask;
 import org.tensorattention.core.Packed;
 import org.tensorattention.core.Tensor;
@@ -18,7 +19,8 @@ import org.tensorattention.evidence.FmaPeak;
  * What packed batches, the pair band and exact decoding cost, each against a baseline measured in the same run:
  * the packed batch against its sequences run one by one, the band against the window alone (and its tuple
  * count), one decoded token against the exact kernel's rate on a many-row call, all beside the FMA peak.
- * Options: {@code threads=2 batch=64 bandN=8192 band=16 window=256 decodeN=4096 only=packed|band|decode}.
+ * bshd's in-place forward against bhsd, and the share of the axis swap that bshd's backward still pays.
+ * Options: {@code threads=2 batch=64 bandN=8192 band=16 window=256 decodeN=4096 only=packed|band|decode|layout}.
  */
 public final class FeaturesBench {
     private FeaturesBench() {
@@ -64,6 +66,9 @@ public final class FeaturesBench {
         }
         if (only.isEmpty() || only.equals("decode")) {
             decode(decodeN, threads, peak1, peak);
+        }
+        if (only.isEmpty() || only.equals("layout")) {
+            layout(threads);
         }
         System.out.println("load average at end: " + ExactForwardReport.loadAverage());
     }
@@ -177,6 +182,54 @@ public final class FeaturesBench {
         dec.cache(List.of(random(rnd, tokens, d), random(rnd, tokens, d)),
                 List.of(random(rnd, tokens, d), random(rnd, tokens, d)));
         return dec;
+    }
+
+    /**
+     * Order 3, causal, float32, batch 2, 256 rows, 4 heads of width 32: the forward on bshd arrays (read in place)
+     * against the same call on bhsd arrays; the backward on bshd (axes swapped on the way in and out) against
+     * bhsd, and the swaps alone.
+     */
+    static void layout(int threads) {
+        Random rnd = new Random(4);
+        int b = 2;
+        int n = 256;
+        int h = 4;
+        int d = 32;
+        Tensor q = random(rnd, b * n * h, d).reshape(b, n, h, d).to(DType.FLOAT32);
+        List<Tensor> keys = List.of(random(rnd, b * n * h, d).reshape(b, n, h, d).to(DType.FLOAT32),
+                random(rnd, b * n * h, d).reshape(b, n, h, d).to(DType.FLOAT32));
+        Tensor dout = random(rnd, b * n * h, d).reshape(b, n, h, d).to(DType.FLOAT32);
+        AttentionOptions bhsd = AttentionOptions.defaults().causal().withThreads(threads);
+        AttentionOptions bshd = bhsd.withLayout(AttentionOptions.Layout.BSHD);
+        Tensor qh = Layouts.toBhsd("q", q);
+        List<Tensor> kh = Layouts.toBhsd("k", keys);
+        Tensor douth = Layouts.toBhsd("dout", dout);
+        // Alternated, best of each: the JIT and the machine's load treat both layouts alike.
+        double fIn = Double.POSITIVE_INFINITY;
+        double fH = Double.POSITIVE_INFINITY;
+        double bIn = Double.POSITIVE_INFINITY;
+        double bH = Double.POSITIVE_INFINITY;
+        for (int rep = 0; rep < 3; rep++) {
+            fH = Math.min(fH, best(() -> TensorAttention.forward(qh, kh, kh, bhsd)));
+            fIn = Math.min(fIn, best(() -> TensorAttention.forward(q, keys, keys, bshd)));
+            bH = Math.min(bH, best(() -> TensorAttention.backward(qh, kh, kh, douth, null, bhsd)));
+            bIn = Math.min(bIn, best(() -> TensorAttention.backward(q, keys, keys, dout, null, bshd)));
+        }
+        // The backward's swaps: q, the keys and values, dout in; o, dq, dk and dv out.
+        double swaps = best(() -> {
+            Layouts.toBhsd("q", q);
+            Layouts.toBhsd("k", keys);
+            Layouts.toBhsd("v", keys);
+            Layouts.toBhsd("dout", dout);
+            Layouts.toBshd(qh);
+            Layouts.toBshd(qh);
+            Layouts.toBshd(kh);
+            Layouts.toBshd(kh);
+        });
+        System.out.printf(Locale.ROOT, "layout: order 3 causal float32, (%d, %d, %d, %d): forward bshd in place %.3f s,"
+                        + " bhsd %.3f s (ratio %.3f); backward bshd %.3f s, bhsd %.3f s (ratio %.3f); the backward's "
+                        + "axis swaps alone %.4f s, %.4f of its bshd time%n", b, n, h, d, fIn, fH, fIn / fH, bIn, bH,
+                bIn / bH, swaps, swaps / bIn);
     }
 
     private static double best(Runnable r) {
