@@ -162,11 +162,14 @@ public final class FeaturesBench {
                 }
             }
             int m = 16;
-            ExactDecoder chunk = fresh(rnd, n - m, d, dt, o);
-            long t1 = System.nanoTime();
-            AttentionResult r = chunk.prefill(random(rnd, m, d).to(dt), List.of(random(rnd, m, d), random(rnd, m, d)),
-                    List.of(random(rnd, m, d), random(rnd, m, d)));
-            double chunkRate = r.flops() / ((System.nanoTime() - t1) * 1e-9) / 1e9;
+            double chunkRate = 0;
+            for (int rep = 0; rep < 2; rep++) {
+                ExactDecoder chunk = fresh(rnd, n - m, d, dt, o);
+                long t1 = System.nanoTime();
+                AttentionResult r = chunk.prefill(random(rnd, m, d).to(dt), List.of(random(rnd, m, d),
+                        random(rnd, m, d)), List.of(random(rnd, m, d), random(rnd, m, d)));
+                chunkRate = Math.max(chunkRate, r.flops() / ((System.nanoTime() - t1) * 1e-9) / 1e9);
+            }
             double rate = flops / best / 1e9;
             System.out.printf(Locale.ROOT, "decode %s: order 3 d=dv=64 causal, token %d: %.3f s, %.1f GFLOP/s, %.2f of "
                             + "the batch kernel's %.1f GFLOP/s (64 x 1024 full, same run), %.2f of the %d-thread "
