@@ -2,6 +2,7 @@ package org.tensorattention.core;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 
 /**
  * The bshd layout, (batch, seq, heads, dim). The exact forward reads and writes it in place: {@link #headsFirst}
@@ -14,34 +15,35 @@ public final class Layouts {
     }
 
     public static Tensor toBhsd(String name, Tensor t) {
-        if (t.rank() < 3) {
-            throw new IllegalArgumentException("layout bshd needs " + name + " with at least 3 dimensions (seq, heads,"
-                    + " dim), got shape " + Tensor.shapeString(t.shape()));
-        }
-        return swapAdjacent(t, t.rank() - 3);
+        return swapAdjacent(seqHeadsDim(name, t), t.rank() - 3);
     }
 
     public static List<Tensor> toBhsd(String prefix, List<Tensor> ts) {
-        List<Tensor> r = new ArrayList<>(ts.size());
-        for (int i = 0; i < ts.size(); i++) {
-            r.add(toBhsd(prefix + (i + 1), ts.get(i)));
-        }
-        return r;
+        return each(prefix, ts, Layouts::toBhsd);
     }
 
     /** The same data with its seq and heads axes relabelled (no copy): bhsd's shape over bshd's order. */
     public static Tensor headsFirst(String name, Tensor t) {
+        return relabel(seqHeadsDim(name, t), t.rank() - 3);
+    }
+
+    public static List<Tensor> headsFirst(String prefix, List<Tensor> ts) {
+        return each(prefix, ts, Layouts::headsFirst);
+    }
+
+    private static Tensor seqHeadsDim(String name, Tensor t) {
         if (t.rank() < 3) {
             throw new IllegalArgumentException("layout bshd needs " + name + " with at least 3 dimensions (seq, heads,"
                     + " dim), got shape " + Tensor.shapeString(t.shape()));
         }
-        return relabel(t, t.rank() - 3);
+        return t;
     }
 
-    public static List<Tensor> headsFirst(String prefix, List<Tensor> ts) {
+    /** f on each tensor, named prefix1, prefix2, .. in messages. */
+    private static List<Tensor> each(String prefix, List<Tensor> ts, BiFunction<String, Tensor, Tensor> f) {
         List<Tensor> r = new ArrayList<>(ts.size());
         for (int i = 0; i < ts.size(); i++) {
-            r.add(headsFirst(prefix + (i + 1), ts.get(i)));
+            r.add(f.apply(prefix + (i + 1), ts.get(i)));
         }
         return r;
     }

@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
-import java.util.stream.Stream;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
@@ -17,18 +15,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * (bottom-right causal), factors of different lengths, a band, and both dtypes. Runs on the scalar path too.
  */
 class BshdInPlaceTest {
-    static Stream<Arguments> cases() {
-        List<Arguments> cases = new ArrayList<>();
-        for (int order = 2; order <= 4; order++) {
-            for (DType dt : DType.values()) {
-                cases.add(Arguments.of(order, dt));
-            }
-        }
-        return cases.stream();
-    }
-
     @ParameterizedTest(name = "order {0} {1}")
-    @MethodSource("cases")
+    @MethodSource("org.tensorattention.core.ExactDecoderTest#cases")
     void eachHeadEqualsTheReferenceOnItsRows(int order, DType dt) {
         int b = 2;
         int nq = 7;

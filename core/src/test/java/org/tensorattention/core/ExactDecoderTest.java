@@ -22,6 +22,7 @@ class ExactDecoderTest {
     /** Float64: a few thousand roundings of values below 10 per row, and the merge across outer tuples. */
     private static final double F64 = 1e-12;
 
+    /** Orders 2 to 4 in each dtype (also the bshd tests' cases). */
     static Stream<Arguments> cases() {
         List<Arguments> cases = new ArrayList<>();
         for (int order = 2; order <= 4; order++) {
