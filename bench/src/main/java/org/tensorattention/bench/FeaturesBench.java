@@ -136,47 +136,53 @@ public final class FeaturesBench {
      */
     static void decode(int n, int threads, double peak1, double peak) {
         for (DType dt : DType.values()) {
-            Random rnd = new Random(3);
-            int d = 64;
-            AttentionOptions o = AttentionOptions.defaults().causal().withThreads(threads);
-            Tensor bq = random(rnd, 64, d).to(dt);
-            List<Tensor> bk = List.of(random(rnd, 1024, d).to(dt), random(rnd, 1024, d).to(dt));
-            AttentionOptions full = AttentionOptions.defaults().withThreads(threads);
-            AttentionResult br = TensorAttention.forward(bq, bk, bk, full);
-            double batchRate = br.flops() / best(() -> TensorAttention.forward(bq, bk, bk, full)) / 1e9;
-            ExactDecoder dec = new ExactDecoder(3, d, d, dt, o);
-            dec.cache(List.of(random(rnd, n - 1, d), random(rnd, n - 1, d)),
-                    List.of(random(rnd, n - 1, d), random(rnd, n - 1, d)));
-            double flops = 2.0 * (d + d) * (double) n * n;
-            double best = Double.POSITIVE_INFINITY;
-            double[][] k = {random(rnd, 1, d).doubles(), random(rnd, 1, d).doubles()};
-            double[] q = random(rnd, 1, d).doubles();
-            for (int rep = 0; rep < 4; rep++) {
-                // A decoder holding n - 1 tokens each time: the appended token is the n-th (first rep warms up).
-                ExactDecoder decoder = rep == 0 ? dec : fresh(rnd, n - 1, d, dt, o);
-                long t0 = System.nanoTime();
-                decoder.append(q, k, k);
-                double s = (System.nanoTime() - t0) * 1e-9;
-                if (rep > 0) {
-                    best = Math.min(best, s);
-                }
-            }
-            int m = 16;
-            double chunkRate = 0;
-            for (int rep = 0; rep < 2; rep++) {
-                ExactDecoder chunk = fresh(rnd, n - m, d, dt, o);
-                long t1 = System.nanoTime();
-                AttentionResult r = chunk.prefill(random(rnd, m, d).to(dt), List.of(random(rnd, m, d),
-                        random(rnd, m, d)), List.of(random(rnd, m, d), random(rnd, m, d)));
-                chunkRate = Math.max(chunkRate, r.flops() / ((System.nanoTime() - t1) * 1e-9) / 1e9);
-            }
-            double rate = flops / best / 1e9;
+            Decoding r = decoding(n, dt, threads);
             System.out.printf(Locale.ROOT, "decode %s: order 3 d=dv=64 causal, token %d: %.3f s, %.1f GFLOP/s, %.2f of "
                             + "the batch kernel's %.1f GFLOP/s (64 x 1024 full, same run), %.2f of the %d-thread "
-                            + "float64 FMA peak; a %d-token prefill at %d: %.1f GFLOP/s (%.2f of the batch rate)%n",
-                    dt.numpyName(), n, best, rate, rate / batchRate, batchRate, rate / peak, threads, m, n - m,
-                    chunkRate, chunkRate / batchRate);
+                            + "float64 FMA peak; a 16-token prefill at %d: %.1f GFLOP/s (%.2f of the batch rate)%n",
+                    dt.numpyName(), n, r.seconds(), r.rate(), r.rate() / r.batchRate(), r.batchRate(),
+                    r.rate() / peak, threads, n - 16, r.prefillRate(), r.prefillRate() / r.batchRate());
         }
+    }
+
+    /** One decoded token's seconds and GFLOP/s, the batch kernel's GFLOP/s, and a 16-token prefill's. */
+    record Decoding(double seconds, double rate, double batchRate, double prefillRate) {
+    }
+
+    static Decoding decoding(int n, DType dt, int threads) {
+        Random rnd = new Random(3);
+        int d = 64;
+        AttentionOptions o = AttentionOptions.defaults().causal().withThreads(threads);
+        Tensor bq = random(rnd, 64, d).to(dt);
+        List<Tensor> bk = List.of(random(rnd, 1024, d).to(dt), random(rnd, 1024, d).to(dt));
+        AttentionOptions full = AttentionOptions.defaults().withThreads(threads);
+        AttentionResult br = TensorAttention.forward(bq, bk, bk, full);
+        double batchRate = br.flops() / best(() -> TensorAttention.forward(bq, bk, bk, full)) / 1e9;
+        ExactDecoder dec = fresh(rnd, n - 1, d, dt, o);
+        double flops = 2.0 * (d + d) * (double) n * n;
+        double best = Double.POSITIVE_INFINITY;
+        double[][] k = {random(rnd, 1, d).doubles(), random(rnd, 1, d).doubles()};
+        double[] q = random(rnd, 1, d).doubles();
+        for (int rep = 0; rep < 4; rep++) {
+            // A decoder holding n - 1 tokens each time: the appended token is the n-th (first rep warms up).
+            ExactDecoder decoder = rep == 0 ? dec : fresh(rnd, n - 1, d, dt, o);
+            long t0 = System.nanoTime();
+            decoder.append(q, k, k);
+            double s = (System.nanoTime() - t0) * 1e-9;
+            if (rep > 0) {
+                best = Math.min(best, s);
+            }
+        }
+        int m = 16;
+        double chunkRate = 0;
+        for (int rep = 0; rep < 2; rep++) {
+            ExactDecoder chunk = fresh(rnd, n - m, d, dt, o);
+            long t1 = System.nanoTime();
+            AttentionResult r = chunk.prefill(random(rnd, m, d).to(dt), List.of(random(rnd, m, d),
+                    random(rnd, m, d)), List.of(random(rnd, m, d), random(rnd, m, d)));
+            chunkRate = Math.max(chunkRate, r.flops() / ((System.nanoTime() - t1) * 1e-9) / 1e9);
+        }
+        return new Decoding(best, flops / best / 1e9, batchRate, chunkRate);
     }
 
     /** A decoder with the first tokens random: the same sizes as the one being timed, on a fresh cache. */
