@@ -18,32 +18,42 @@ public final class InnerPacking {
 
     /** K (nk x d rows from offset) transposed per block; typed per dtype, since this loop moves single elements. */
     public static float[] keys(float[] k, int offset, int nk, int d, int bk) {
+        return keys(k, offset, d, nk, d, bk);
+    }
+
+    /** Rows stride apart from offset (bshd interleaves the heads' rows). */
+    public static float[] keys(float[] k, int offset, int stride, int nk, int d, int bk) {
         float[] packed = new float[blocks(nk, bk) * bk * d];
         for (int j = 0; j < nk; j++) {
             int base = (j / bk) * d * bk + j % bk;
             for (int l = 0; l < d; l++) {
-                packed[base + l * bk] = k[offset + j * d + l];
+                packed[base + l * bk] = k[offset + j * stride + l];
             }
         }
         return packed;
     }
 
     public static double[] keys(double[] k, int offset, int nk, int d, int bk) {
+        return keys(k, offset, d, nk, d, bk);
+    }
+
+    /** Rows stride apart from offset (bshd interleaves the heads' rows). */
+    public static double[] keys(double[] k, int offset, int stride, int nk, int d, int bk) {
         double[] packed = new double[blocks(nk, bk) * bk * d];
         for (int j = 0; j < nk; j++) {
             int base = (j / bk) * d * bk + j % bk;
             for (int l = 0; l < d; l++) {
-                packed[base + l * bk] = k[offset + j * d + l];
+                packed[base + l * bk] = k[offset + j * stride + l];
             }
         }
         return packed;
     }
 
-    /** V (nk x dv rows from offset) with each row padded to dvp columns, in V's dtype (float[] or double[]). */
-    static <A> A values(A v, int offset, int nk, int dv, int dvp, int bk) {
+    /** V (nk x dv rows, stride apart from offset) with each row padded to dvp columns, in V's dtype. */
+    static <A> A values(A v, int offset, int stride, int nk, int dv, int dvp, int bk) {
         A packed = like(v, blocks(nk, bk) * bk * dvp);
         for (int j = 0; j < nk; j++) {
-            System.arraycopy(v, offset + j * dv, packed, j * dvp, dv);
+            System.arraycopy(v, offset + j * stride, packed, j * dvp, dv);
         }
         return packed;
     }

@@ -99,8 +99,6 @@ final class OuterTuples {
         }
         int d = g.d();
         int dv = g.dv();
-        int ko = (int) g.keyOffset(p, t);
-        int vo = (int) g.valueOffset(p, t);
         double[] kp = keyProduct[t];
         double[] vp = valueProduct[t];
         double[] kn = keyProduct[t + 1];
@@ -125,8 +123,8 @@ final class OuterTuples {
                     l++;
                 }
             }
-            int kr = ko + j * d;
-            int vr = vo + j * dv;
+            int kr = (int) g.keyRow(p, t, j);
+            int vr = (int) g.valueRow(p, t, j);
             if (kd != null) {
                 for (int c = 0; c < d; c++) {
                     kn[c] = kp[c] * kd[kr + c];

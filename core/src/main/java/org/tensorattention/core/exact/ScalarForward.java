@@ -83,7 +83,7 @@ enum ScalarForward implements ExactForward.Kernel {
 
             void row(int i, double[] out, double[] lse) {
                 this.i = i;
-                int qo = (int) g.qOffset(p) + i * d;
+                int qo = (int) g.qRow(p, i);
                 for (int l = 0; l < d; l++) {
                     qk[0][l] = scale * q[qo + l];
                 }
@@ -92,12 +92,12 @@ enum ScalarForward implements ExactForward.Kernel {
                 sum = 0;
                 java.util.Arrays.fill(acc, 0);
                 visit(0);
-                int oo = (int) g.outOffset(p) + i * dv;
+                int oo = (int) g.outRow(p, i);
                 // A row that sees no tuple has sum 0: its output is 0 and its lse -infinity, not 0/0.
                 for (int l = 0; l < dv; l++) {
                     out[oo + l] = sum > 0 ? acc[l] / sum : 0.0;
                 }
-                lse[p * g.nq() + i] = sum > 0 ? max + StrictMath.log(sum) : Double.NEGATIVE_INFINITY;
+                lse[(int) g.lseAt(p, i)] = sum > 0 ? max + StrictMath.log(sum) : Double.NEGATIVE_INFINITY;
             }
 
             private void visit(int t) {
@@ -107,8 +107,10 @@ enum ScalarForward implements ExactForward.Kernel {
                     lo = Math.max(lo, Mask.bandLo(mask.band(), maxJ[t]));
                     hi = Math.min(hi, Mask.bandHi(mask.band(), minJ[t]));
                 }
-                int ko = (int) g.keyOffset(p, t);
-                int vo = (int) g.valueOffset(p, t);
+                int ko = (int) g.keyRow(p, t, 0);
+                int vo = (int) g.valueRow(p, t, 0);
+                int ks = g.keyStride();
+                int vs = g.valueStride();
                 double[] kt = k[t];
                 double[] vt = v[t];
                 double[] qkt = qk[t];
@@ -116,7 +118,7 @@ enum ScalarForward implements ExactForward.Kernel {
                 if (t == factors - 1) {
                     for (int j = lo; j <= hi; j++) {
                         double s = 0;
-                        int kr = ko + j * d;
+                        int kr = ko + j * ks;
                         for (int l = 0; l < d; l++) {
                             s += qkt[l] * kt[kr + l];
                         }
@@ -130,7 +132,7 @@ enum ScalarForward implements ExactForward.Kernel {
                         }
                         double w = Exp.exp(s - max);
                         sum += w;
-                        int vr = vo + j * dv;
+                        int vr = vo + j * vs;
                         for (int l = 0; l < dv; l++) {
                             acc[l] += w * pvt[l] * vt[vr + l];
                         }
@@ -142,11 +144,11 @@ enum ScalarForward implements ExactForward.Kernel {
                 for (int j = lo; j <= hi; j++) {
                     minJ[t + 1] = t == 0 ? j : Math.min(minJ[t], j);
                     maxJ[t + 1] = t == 0 ? j : Math.max(maxJ[t], j);
-                    int kr = ko + j * d;
+                    int kr = ko + j * ks;
                     for (int l = 0; l < d; l++) {
                         qkn[l] = qkt[l] * kt[kr + l];
                     }
-                    int vr = vo + j * dv;
+                    int vr = vo + j * vs;
                     for (int l = 0; l < dv; l++) {
                         pvn[l] = pvt[l] * vt[vr + l];
                     }
