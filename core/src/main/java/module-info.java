@@ -1,6 +1,6 @@
 /**
  * Higher-order softmax attention. Exported: the API (tensors, options, results, the facade, the Backend
- * interface) and the loss gradient. The CPU backend and its kernels stay inside; the Vector API is optional
+ * interface), the loss gradient and the exact decoder. The CPU backend and its kernels stay inside; the Vector API is optional
  * (without it the kernels take their scalar path).
  */
 module org.tensorattention.core {
@@ -8,6 +8,7 @@ module org.tensorattention.core {
 
     exports org.tensorattention.core;
     exports org.tensorattention.core.loss;
+    exports org.tensorattention.core.decode;
 
     // The facade finds its backend as a service, so that the API package does not import cpu.
     uses org.tensorattention.core.Backend;

@@ -1,5 +1,6 @@
 package org.tensorattention.bench;
 
+import org.tensorattention.core.decode.ExactDecoder;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -7,7 +8,6 @@ import java.util.Random;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.DType;
-import org.tensorattention.core.ExactDecoder;
 import org.tensorattention.core.Layouts;
 import org.tensorattention.core.Mask;
 import org.tensorattention.core.Packed;

@@ -1,5 +1,6 @@
 package org.tensorattention.core;
 
+import org.tensorattention.core.decode.ExactDecoder;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -16,7 +17,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 class BshdInPlaceTest {
     @ParameterizedTest(name = "order {0} {1}")
-    @MethodSource("org.tensorattention.core.ExactDecoderTest#cases")
+    @MethodSource("org.tensorattention.core.decode.ExactDecoderTest#cases")
     void eachHeadEqualsTheReferenceOnItsRows(int order, DType dt) {
         int b = 2;
         int nq = 7;

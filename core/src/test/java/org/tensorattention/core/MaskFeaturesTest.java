@@ -1,5 +1,6 @@
 package org.tensorattention.core;
 
+import org.tensorattention.core.decode.ExactDecoder;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;

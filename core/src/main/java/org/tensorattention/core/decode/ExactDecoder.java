@@ -1,8 +1,17 @@
-package org.tensorattention.core;
+package org.tensorattention.core.decode;
 
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import org.tensorattention.core.AttentionOptions;
+import org.tensorattention.core.AttentionResult;
+import org.tensorattention.core.DType;
+import org.tensorattention.core.Geometry;
+import org.tensorattention.core.Mask;
+import org.tensorattention.core.Method;
+import org.tensorattention.core.Tensor;
+import org.tensorattention.core.Validation;
+import org.tensorattention.core.cpu.CpuBackend;
 import org.tensorattention.core.exact.ExactForward;
 
 /**
@@ -137,8 +146,8 @@ public final class ExactDecoder {
         double[] qd = q.to(dtype).toDoubleArray();
         AttentionResult r;
         if (!inRange(qd, m)) {
-            // Magnitudes near the dtype's range: the facade's call rebalances them (ExactRange).
-            r = TensorAttention.forward(q.to(dtype), cacheTensors(k, d), cacheTensors(v, dv),
+            // Magnitudes near the dtype's range: the backend's full call rebalances them (ExactRange).
+            r = CpuBackend.INSTANCE.forward(q.to(dtype), cacheTensors(k, d), cacheTensors(v, dv),
                     options.withMask(aligned));
         } else if (factors == 1 || m >= BLOCK_ROWS * threads) {
             r = batch(qd, g, aligned);

@@ -1,4 +1,4 @@
-package org.tensorattention.core;
+package org.tensorattention.core.decode;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -13,6 +13,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.junit.jupiter.api.Test;
+import org.tensorattention.core.*;
 
 /**
  * Exact decoding against the causal rows of {@link BruteForce} on the whole sequence: tokens appended one by one
