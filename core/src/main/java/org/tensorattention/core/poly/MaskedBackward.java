@@ -55,6 +55,9 @@ final class MaskedBackward {
     private final double[] grad;
     private final double[] vrow;
     private final KeyScan keys;
+    /** Column maxima of the keys' products for the rows' levels (null: one level). */
+    private final double[] keyMax;
+    private final int qoff;
 
     MaskedBackward(KeyScan keys, PolyAttention.Inputs in, double[] dO, int lo, int hi) {
         this.keys = keys;
@@ -72,6 +75,8 @@ final class MaskedBackward {
         dvp = Moments.padded(dv);
         d = g.d();
         nq = g.nq();
+        keyMax = fm.leveled() ? PolyForward.keyMax(g, g.kvProblem()[p], in.k()) : null;
+        qoff = (int) g.qOffset(p);
         int reach = PolyScans.reach(mask);
         ext = (int) Math.min(nq, (long) hi + reach);
         // Checkpoints: at most about 64 MB of saved states per problem.
@@ -118,7 +123,10 @@ final class MaskedBackward {
                 continue; // a row that sees no tuple: output, gN and gD stay 0, no gradient
             }
             fm.keyRow(in.q(), qo + i * d, mono);
-            queryFeatures(mono, phi);
+            double[] coefficient = coefficient(i);
+            for (int L = 0; L < rank; L++) {
+                phi[L] = mono[L] * coefficient[L];
+            }
             double den = Moments.outputRow(phi, s, z, rank, dvp, num);
             double dot = 0;
             for (int c = 0; c < dv; c++) {
@@ -131,7 +139,7 @@ final class MaskedBackward {
             gD[i] = -dot / den;
             RowGradients.queryGradient(Arrays.copyOfRange(gN, i * dvp, (i + 1) * dvp), gD[i], s, z, rank, dvp, dUQ);
             for (int L = 0; L < rank; L++) {
-                grad[L] = dUQ[L] * fm.queryCoefficient[L];
+                grad[L] = dUQ[L] * coefficient[L];
             }
             fm.keyRowBackward(in.q(), qo + i * d, mono, grad, dq, qo + i * d);
         }
@@ -177,7 +185,7 @@ final class MaskedBackward {
         for (int i = ext - 1; i >= first; i--) {
             if (i >= lo) {
                 System.arraycopy(gN, i * dvp, gNi, 0, dvp);
-                fm.queryRow(in.q(), qo + i * d, phi);
+                queryRow(i, phi);
                 for (int t = 0; t < factors; t++) {
                     RowGradients.stateGradient(phi, gNi, gD[i], 1, s, z, t, rank, dvp, gs[t], gz[t]);
                 }
@@ -194,7 +202,7 @@ final class MaskedBackward {
                     }
                     if (gone < ext) {
                         System.arraycopy(gN, gone * dvp, gNi, 0, dvp);
-                        fm.queryRow(in.q(), qo + gone * d, phi);
+                        queryRow(gone, phi);
                         RowGradients.stateGradient(phi, gNi, gD[gone], -1, lagS[t], lagZ[t], t, rank, dvp, gs[t], gz[t]);
                     }
                 }
@@ -307,9 +315,17 @@ final class MaskedBackward {
         }
     }
 
-    private void queryFeatures(double[] monomials, double[] out) {
+    /** Query row i's coefficients at its level, zero past its rank, so that the gradient is of the forward's O~. */
+    private double[] coefficient(int i) {
+        return keyMax == null ? fm.queryCoefficient : fm.paddedCoefficient(fm.level(in.q(), qoff + i * d, keyMax));
+    }
+
+    /** phi_Q of query row i at its level (full length, zero past the level's rank). */
+    private void queryRow(int i, double[] out) {
+        fm.keyRow(in.q(), qoff + i * d, out);
+        double[] coefficient = coefficient(i);
         for (int L = 0; L < rank; L++) {
-            out[L] = monomials[L] * fm.queryCoefficient[L];
+            out[L] *= coefficient[L];
         }
     }
 

@@ -161,7 +161,7 @@ public final class PolyAttention {
                                        String reason) {
         long start = System.nanoTime();
         double[] lse = new double[g.problems() * g.nq()];
-        double[] out = compute(in, g, options, plan.polynomial(), lse);
+        double[] out = compute(in, g, options, RowLevels.forCall(plan, g, in.balance.magnitude), lse);
         double seconds = (System.nanoTime() - start) * 1e-9;
         double vinf = in.vinf;
         double weightError = 2 * plan.delta() / (1 - plan.delta());
@@ -175,12 +175,12 @@ public final class PolyAttention {
 
     /** The poly forward in float64 with a given polynomial (certified on [-R, R] for this call's R), in the caller's scale. */
     static double[] compute(Inputs in, Geometry g, AttentionOptions options, ExpPolynomial p) {
-        return compute(in, g, options, p, null);
+        return compute(in, g, options, RowLevels.single(p), null);
     }
 
-    /** As {@link #compute(Inputs, Geometry, AttentionOptions, ExpPolynomial)}, filling lse (problems x nq). */
-    static double[] compute(Inputs in, Geometry g, AttentionOptions options, ExpPolynomial p, double[] lse) {
-        FeatureMap fm = new FeatureMap(p, g.d(), in.scale);
+    /** The same with a level per query row ({@link RowLevels}), filling lse (problems x nq) unless it is null. */
+    static double[] compute(Inputs in, Geometry g, AttentionOptions options, RowLevels levels, double[] lse) {
+        FeatureMap fm = new FeatureMap(levels, g.d(), in.scale);
         double[] out = new double[g.problems() * g.nq() * g.dv()];
         PolyForward.run(g, in.scale, options.mask(), fm, in.q, in.k, in.v, out, lse, options.threadCount());
         in.balance.restoreOutput(out);

@@ -39,14 +39,21 @@ public final class PolyBackward {
     /** The same on a call already converted and planned ({@link PolyAttention#prepare}). */
     public static GradientResult run(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
                                      PolyAttention.Prepared call, Geometry g, AttentionOptions options) {
-        PolyAttention.Inputs in = call.in;
         PolyPlan plan = call.plan();
         if (!plan.feasible()) {
             throw new IllegalArgumentException(plan.refusal());
         }
+        return run(q, keys, values, dout, call, RowLevels.forCall(plan, g, call.in.balance().magnitude), g, options);
+    }
+
+    /** The same with the row levels given (the forward's, so that this is the gradient of its O~). */
+    static GradientResult run(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
+                              PolyAttention.Prepared call, RowLevels levels, Geometry g, AttentionOptions options) {
+        PolyAttention.Inputs in = call.in;
+        PolyPlan plan = call.plan();
         double[] dO = dout.dtype() == DType.FLOAT64 ? dout.doubles().clone() : dout.to(DType.FLOAT64).doubles();
         int[] seedShift = in.balance().normaliseSeed(dO);
-        FeatureMap fm = new FeatureMap(plan.polynomial(), g.d(), in.scale());
+        FeatureMap fm = new FeatureMap(levels, g.d(), in.scale());
         int factors = g.order() - 1;
         double[] out = new double[g.problems() * g.nq() * g.dv()];
         double[] dq = new double[in.q().length];
@@ -134,23 +141,30 @@ public final class PolyBackward {
         return r;
     }
 
-    /** Query blocks: O~, dQ, and the partial sums dM += U_Q^T gN, dz += U_Q^T gD. */
+    /**
+     * Query blocks: O~, dQ, and the partial sums dM += U_Q^T gN, dz += U_Q^T gD. With a leveled feature map
+     * each block holds rows of one level ({@link RowLevels}) and every step runs over that level's rank only:
+     * the features past it are zero for those rows.
+     */
     static void queryPass(Geometry g, int p, FeatureMap fm, PolyAttention.Inputs in, double[] dO,
                           double[] m, double[] zz, double[] out, double[] dq, double[] dM, double[] dz,
                           int threads) {
-        int rank = fm.rank;
         int d = g.d();
         int dv = g.dv();
         int dvp = Moments.padded(dv);
         int b = Moments.BLOCK;
         long qo = g.qOffset(p);
         long oo = g.outOffset(p);
-        List<QueryScratch> parts = RowBlocks.run(g.nq(), threads, threads, () -> new QueryScratch(fm, dvp, dv),
-                (w, r0, n) -> {
-                    fm.transpose(in.q(), qo, r0, n, b, w.xt);
-                    fm.monomialBlock(w.xt, b, w.mono);
+        double[] keyMax = fm.leveled() ? PolyForward.keyMax(g, g.kvProblem()[p], in.k()) : null;
+        RowLevels.Order order = RowLevels.order(fm, keyMax, in.q(), qo, g.nq());
+        List<QueryScratch> parts = order.forEachBlock(threads, threads, () -> new QueryScratch(fm, dvp, dv),
+                (w, level, rows, n) -> {
+                    int rank = fm.levelRank[level];
+                    double[] coefficient = fm.levelCoefficient[level];
+                    fm.gather(in.q(), qo, rows, n, b, w.xt);
+                    fm.monomialBlock(w.xt, b, w.mono, rank);
                     for (int L = 0; L < rank; L++) {
-                        double c = fm.queryCoefficient[L];
+                        double c = coefficient[L];
                         for (int j = 0; j < b; j++) {
                             w.ut[L * b + j] = w.mono[L * b + j] * c;
                         }
@@ -160,7 +174,7 @@ public final class PolyBackward {
                     java.util.Arrays.fill(w.gNt, 0);
                     java.util.Arrays.fill(w.gD, 0);
                     for (int i = 0; i < n; i++) {
-                        int o = (int) (oo + (long) (r0 + i) * dv);
+                        int o = (int) (oo + (long) rows[i] * dv);
                         double dot = 0;
                         for (int c = 0; c < dv; c++) {
                             double oi = w.num[i * dvp + c] / w.den[i];
@@ -182,14 +196,14 @@ public final class PolyBackward {
                     }
                     expand(m, zz, rank, dvp, dv, w.gNt, w.gD, b, w.gt);
                     for (int L = 0; L < rank; L++) {
-                        double c = fm.queryCoefficient[L];
+                        double c = coefficient[L];
                         for (int j = 0; j < b; j++) {
                             w.gt[L * b + j] *= c;
                         }
                     }
                     java.util.Arrays.fill(w.dxt, 0);
-                    fm.keyBlockBackward(w.xt, w.mono, w.gt, b, w.dxt);
-                    scatterRows(w.dxt, b, n, d, dq, qo + (long) r0 * d);
+                    fm.keyBlockBackward(w.xt, w.mono, w.gt, b, w.dxt, rank);
+                    scatterRows(w.dxt, b, n, d, dq, qo, rows);
                 });
         for (QueryScratch w : parts) {
             PolyForward.add(dM, w.partM);
@@ -260,7 +274,7 @@ public final class PolyBackward {
             expand(gs, gz, rank, dvp, dv, vt, ones, b, w.gt);
             java.util.Arrays.fill(w.dxt, 0);
             fm.keyBlockBackward(w.xt, w.ut, w.gt, b, w.dxt);
-            scatterRows(w.dxt, b, n, d, dk, ko + (long) r0 * d);
+            scatterRows(w.dxt, b, n, d, dk, ko + (long) r0 * d, null);
         });
     }
 
@@ -295,10 +309,10 @@ public final class PolyBackward {
         }
     }
 
-    /** dst rows [0, n) at base (width d) += the transposed block src (d x b). */
-    private static void scatterRows(double[] src, int b, int n, int d, double[] dst, long base) {
+    /** dst rows rows[j] (null: j) for j < n, at base with width d, += the transposed block src (d x b). */
+    private static void scatterRows(double[] src, int b, int n, int d, double[] dst, long base, int[] rows) {
         for (int j = 0; j < n; j++) {
-            int o = (int) (base + (long) j * d);
+            int o = (int) (base + (long) (rows == null ? j : rows[j]) * d);
             for (int l = 0; l < d; l++) {
                 dst[o + l] += src[l * b + j];
             }

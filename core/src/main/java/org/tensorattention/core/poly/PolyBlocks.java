@@ -162,7 +162,7 @@ public final class PolyBlocks {
 
     /** out rows [0, rows) at oOff: (U_Q m) ./ (U_Q zz) for query rows at qOff (m, zz: products over factors). */
     public void queryOutputs(double[] q, long qOff, int rows, double[] m, double[] zz, double[] out, long oOff) {
-        PolyForward.queryOutputs(fm, q, qOff, rows, m, zz, dv, out, oOff, null, 0, 1);
+        PolyForward.queryOutputs(fm, null, q, qOff, rows, m, zz, dv, out, oOff, null, 0, 1);
     }
 
     /**

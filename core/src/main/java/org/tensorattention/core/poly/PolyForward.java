@@ -68,12 +68,45 @@ final class PolyForward {
                 hadamard(zz, z);
             }
         }
+        double[] keyMax = fm.leveled() ? keyMax(g, kp, k) : null;
         for (int p = 0; p < g.problems(); p++) {
             if (g.kvProblem()[p] == kp) {
-                queryOutputs(fm, q, g.qOffset(p), g.nq(), m, zz, g.dv(), out, g.outOffset(p), lse, (long) p * g.nq(),
-                        threads);
+                queryOutputs(fm, keyMax, q, g.qOffset(p), g.nq(), m, zz, g.dv(), out, g.outOffset(p), lse,
+                        (long) p * g.nq(), threads);
             }
         }
+    }
+
+    /** prod_t max_j |K_t[j, l]| per column l of kv problem kp: a row's score bound is c sum_l |q_l| keyMax_l. */
+    static double[] keyMax(Geometry g, int kp, double[][] k) {
+        double[] prod = new double[g.d()];
+        java.util.Arrays.fill(prod, 1);
+        for (int t = 0; t < g.order() - 1; t++) {
+            double[] col = ScoreBound.columnMaxAbs(k[t], (long) kp * g.nk()[t] * g.d(), g.nk()[t], g.d());
+            hadamard(prod, col);
+        }
+        return prod;
+    }
+
+    /**
+     * out rows [0, nq) of one problem: (U_Q M) ./ (U_Q zz), and lse[lo + i] = log(U_Q zz) (null: no lse), on up
+     * to {@code threads} threads. With keyMax (a leveled feature map) each row takes its own level
+     * ({@link RowLevels}) and blocks of rows of one level are contracted over that level's rank only.
+     */
+    static void queryOutputs(FeatureMap fm, double[] keyMax, double[] q, long qo, int nq, double[] m, double[] zz,
+                             int dv, double[] out, long oo, double[] lse, long lo, int threads) {
+        int dvp = Moments.padded(dv);
+        int b = Moments.BLOCK;
+        RowLevels.Order order = RowLevels.order(fm, keyMax, q, qo, nq);
+        order.forEachBlock(threads * 4, threads, () -> new RowBlocks.Scratch(fm, dvp), (w, lev, rows, n) -> {
+            fm.gather(q, qo, rows, n, b, w.xt);
+            fm.queryBlock(w.xt, b, w.ut, lev);
+            Moments.contract(w.ut, b, fm.levelRank[lev], m, zz, dvp, w.num, w.den);
+            for (int i = 0; i < n; i++) {
+                int row = rows[i];
+                writeRow(w.num, i * dvp, w.den[i], dv, out, oo + (long) row * dv, lse, lo + row);
+            }
+        });
     }
 
     static void hadamard(double[] a, double[] b) {
@@ -147,22 +180,6 @@ final class PolyForward {
         }
     }
 
-    /**
-     * out rows [0, nq) of one problem: (U_Q M) ./ (U_Q zz), in blocks, on up to {@code threads} threads, and
-     * lse[lo + i] = log(U_Q zz) (null: no lse).
-     */
-    static void queryOutputs(FeatureMap fm, double[] q, long qo, int nq, double[] m, double[] zz, int dv,
-                             double[] out, long oo, double[] lse, long lo, int threads) {
-        int dvp = Moments.padded(dv);
-        RowBlocks.run(nq, threads * 4, threads, () -> new RowBlocks.Scratch(fm, dvp), (w, r0, n) -> {
-            fm.queryBlock(q, qo, r0, n, Moments.BLOCK, w.xt, w.ut);
-            Moments.contract(w.ut, Moments.BLOCK, fm.rank, m, zz, dvp, w.num, w.den);
-            for (int i = 0; i < n; i++) {
-                writeRow(w.num, i * dvp, w.den[i], dv, out, oo + (long) (r0 + i) * dv, lse, lo + r0 + i);
-            }
-        });
-    }
-
     /** out[o .. o + dv) = num[at ..] / den, and lse[row] = log den when lse is kept. */
     static void writeRow(double[] num, int at, double den, int dv, double[] out, long o, double[] lse, long row) {
         double inv = 1 / den;
@@ -201,6 +218,7 @@ final class PolyForward {
         }
         double[] phi = new double[rank];
         double[] num = new double[dvp];
+        double[] keyMax = keys.fm().leveled() ? keyMax(g, g.kvProblem()[p], keys.k()) : null;
         for (int i = lo; i < hi; i++) {
             for (int t = 0; t < factors; t++) {
                 keys.advance(t, i, lo, s[t], z[t]);
@@ -208,8 +226,10 @@ final class PolyForward {
             if (keys.mask().allowed(i, g.nk()) == 0) {
                 continue; // a row that sees no tuple keeps its zeros (its sums are 0 / 0) and lse -inf
             }
-            keys.fm().queryRow(q, (int) (g.qOffset(p) + (long) i * g.d()), phi);
-            double den = Moments.outputRow(phi, s, z, rank, dvp, num);
+            int off = (int) (g.qOffset(p) + (long) i * g.d());
+            int level = keyMax == null ? keys.fm().levelRank.length - 1 : keys.fm().level(q, off, keyMax);
+            keys.fm().queryRow(q, off, phi, level);
+            double den = Moments.outputRow(phi, s, z, keys.fm().levelRank[level], dvp, num);
             writeRow(num, 0, den, dv, out, g.outOffset(p) + (long) i * dv, lse, (long) p * g.nq() + i);
         }
     }
