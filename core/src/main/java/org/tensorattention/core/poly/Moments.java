@@ -23,6 +23,17 @@ final class Moments {
     private Moments() {
     }
 
+    /** One output row of {@link #tile}: out[o + c] += sum_{y < ny} a[a0 + y * sy] bm[y * dvp + c]. */
+    private static void row(double[] a, int a0, int sy, double[] bm, int ny, int dvp, double[] out, int o) {
+        for (int c = 0; c < dvp; c += LANES) {
+            DoubleVector acc = DoubleVector.zero(SPECIES);
+            for (int y = 0; y < ny; y++) {
+                acc = fma(DoubleVector.fromArray(SPECIES, bm, y * dvp + c), a[a0 + y * sy], acc);
+            }
+            addInto(acc, out, o + c);
+        }
+    }
+
     /** v * x + acc, fused. */
     static DoubleVector fma(DoubleVector v, double x, DoubleVector acc) {
         return v.fma(DoubleVector.broadcast(SPECIES, x), acc);
@@ -45,10 +56,10 @@ final class Moments {
         // Output row L is feature column L (stride b in ut), summed over the block's rows j (stride 1).
         int L = 0;
         for (; L + 8 <= rank; L += 8) {
-            tile(8, ut, L * b, b, 1, vb, b, dvp, s, L * dvp);
+            tile(ut, L * b, b, 1, vb, b, dvp, s, L * dvp);
         }
         for (; L < rank; L++) {
-            tile(1, ut, L * b, b, 1, vb, b, dvp, s, L * dvp);
+            row(ut, L * b, 1, vb, b, dvp, s, L * dvp);
         }
         int whole = rows / LANES * LANES;
         for (L = 0; L < rank; L++) {
@@ -74,7 +85,7 @@ final class Moments {
         // Output row i is query row i (stride 1 in uqt), summed over the feature columns L (stride b).
         java.util.Arrays.fill(num, 0, b * dvp, 0.0);
         for (int i0 = 0; i0 < b; i0 += 8) {
-            tile(8, uqt, i0, 1, b, m, rank, dvp, num, i0 * dvp);
+            tile(uqt, i0, 1, b, m, rank, dvp, num, i0 * dvp);
         }
         // den: vectors over the rows, b / LANES accumulators kept in den itself (b is a multiple of 8).
         java.util.Arrays.fill(den, 0, b, 0.0);
@@ -88,22 +99,11 @@ final class Moments {
     }
 
     /**
-     * The register tile both GEMM shapes share: for x < rows (8 or 1) and every c < dvp,
+     * The register tile both GEMM shapes share: for x < 8 and every c < dvp,
      * out[o + x * dvp + c] += sum_{y < ny} a[a0 + x * sx + y * sy] bm[y * dvp + c]. Eight independent FMA
-     * chains share each load of bm.
+     * chains share each load of bm. Kept small so that the JIT inlines it and the strides become constants.
      */
-    private static void tile(int rows, double[] a, int a0, int sx, int sy, double[] bm, int ny, int dvp, double[] out,
-                             int o) {
-        if (rows == 1) {
-            for (int c = 0; c < dvp; c += LANES) {
-                DoubleVector acc = DoubleVector.zero(SPECIES);
-                for (int y = 0; y < ny; y++) {
-                    acc = fma(DoubleVector.fromArray(SPECIES, bm, y * dvp + c), a[a0 + y * sy], acc);
-                }
-                addInto(acc, out, o + c);
-            }
-            return;
-        }
+    private static void tile(double[] a, int a0, int sx, int sy, double[] bm, int ny, int dvp, double[] out, int o) {
         for (int c = 0; c < dvp; c += LANES) {
             DoubleVector a0v = DoubleVector.zero(SPECIES);
             DoubleVector a1 = a0v;
