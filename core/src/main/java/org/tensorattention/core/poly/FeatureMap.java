@@ -30,18 +30,18 @@ final class FeatureMap {
     }
 
     FeatureMap(RowLevels levels, int d, double scale) {
-        ExpPolynomial top = levels.polynomial[levels.polynomial.length - 1];
+        ExpPolynomial top = levels.polynomial()[levels.polynomial().length - 1];
         this.sets = new Multisets(d, top.degree());
         this.rank = sets.rank;
         this.d = d;
         this.levels = levels;
         this.scale = scale;
-        int count = levels.polynomial.length;
+        int count = levels.polynomial().length;
         levelRank = new int[count];
         levelCoefficient = new double[count][];
         levelPadded = new double[count][];
         for (int m = 0; m < count; m++) {
-            ExpPolynomial p = levels.polynomial[m];
+            ExpPolynomial p = levels.polynomial()[m];
             levelRank[m] = sets.start[p.degree() + 1];
             levelCoefficient[m] = coefficients(p, scale, levelRank[m]);
             levelPadded[m] = java.util.Arrays.copyOf(levelCoefficient[m], rank);

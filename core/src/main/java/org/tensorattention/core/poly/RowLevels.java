@@ -19,19 +19,13 @@ import org.tensorattention.core.Geometry;
  * <p>The rounding term of a level is the plan's model ({@link PolyPlan#rounding}) with that level's
  * coefficients on [-rho_m, rho_m] and a true denominator of at least e^{-rho_m} per tuple, which holds for every
  * row it serves (R_i &lt;= rho_m); the rank in the sum counts stays the plan's (a larger count is sound).
+ *
+ * @param radius     ascending radii; the last level is the plan's own polynomial on [-R, R]
+ * @param polynomial each level's polynomial, certified on [-radius, radius]
  */
-final class RowLevels {
+record RowLevels(double[] radius, ExpPolynomial[] polynomial) {
     /** Radii grid: levels are tried at R (1 - m / STEPS) for m = 1 .. STEPS - 1. */
     private static final int STEPS = 16;
-
-    /** Ascending radii; the last level is the plan's own polynomial on [-R, R]. */
-    final double[] radius;
-    final ExpPolynomial[] polynomial;
-
-    private RowLevels(double[] radius, ExpPolynomial[] polynomial) {
-        this.radius = radius;
-        this.polynomial = polynomial;
-    }
 
     /** The plan's polynomial alone: every row at the plan's degree. */
     static RowLevels single(ExpPolynomial p) {

@@ -32,20 +32,20 @@ class PolyLevelsTest {
             for (double eps : new double[] {1e-3, 1e-6}) {
                 PolyPlan plan = PolyPlan.of(radius, g, Mask.FULL, eps, DType.FLOAT64, 2, 8e9, false);
                 RowLevels levels = RowLevels.of(plan, g, PolyPlan.balancedMagnitude(radius, 3));
-                int count = levels.radius.length;
+                int count = levels.radius().length;
                 String at = "R = " + radius + ", eps = " + eps;
                 assertTrue(count > 1, at + ": no lower degree");
-                assertEquals(plan.radius(), levels.radius[count - 1], at);
-                assertEquals(plan.degree(), levels.polynomial[count - 1].degree(), at);
+                assertEquals(plan.radius(), levels.radius()[count - 1], at);
+                assertEquals(plan.degree(), levels.polynomial()[count - 1].degree(), at);
                 for (int m = 0; m < count; m++) {
-                    ExpPolynomial p = levels.polynomial[m];
+                    ExpPolynomial p = levels.polynomial()[m];
                     if (m > 0) {
-                        assertTrue(levels.radius[m] > levels.radius[m - 1], at);
-                        assertTrue(p.degree() > levels.polynomial[m - 1].degree(), at);
+                        assertTrue(levels.radius()[m] > levels.radius()[m - 1], at);
+                        assertTrue(p.degree() > levels.polynomial()[m - 1].degree(), at);
                     }
                     assertTrue(p.delta() <= plan.delta(), at + " level " + m);
                     // The certificate, sampled: |p(x) e^-x - 1| <= delta on [-rho, rho].
-                    double rho = levels.radius[m];
+                    double rho = levels.radius()[m];
                     for (int s = 0; s <= 2000; s++) {
                         double x = rho * (s / 1000.0 - 1);
                         double rel = Math.abs(p.evaluate(x) * Math.exp(-x) - 1);
@@ -55,7 +55,7 @@ class PolyLevelsTest {
                 // Rows pick the first level that reaches their bound.
                 assertEquals(0, levels.level(0));
                 assertEquals(count - 1, levels.level(radius));
-                assertEquals(1, levels.level(Math.nextUp(levels.radius[0])));
+                assertEquals(1, levels.level(Math.nextUp(levels.radius()[0])));
             }
         }
     }
