@@ -5,7 +5,8 @@ package org.tensorattention.core;
  *
  * @param output     O, shape (..., n, dv), dtype of q
  * @param logSumExp  per query, log sum_J exp(s(i,J)) over the allowed J, shape (..., n), float64
- *                   (exact method only; null for poly, whose weights are not normalised exponentials)
+ *                   in natural-log units; -inf where a row sees no tuple. Exact: rounding only. Poly: log of its
+ *                   approximate denominator, within {@link PolyInfo#lseErrorBound} of the true lse
  * @param method     the method that ran (never AUTO)
  * @param seconds    kernel wall time, I/O and validation excluded
  * @param flops      floating-point operations the kernel did (the model count, not a measurement)
@@ -25,6 +26,13 @@ public record AttentionResult(Tensor output, Tensor logSumExp, Method method, do
      * @param errorBound the guarantee max |O~ - O| &lt;= errorBound (= eps * Vinf with eps >= 2 delta / (1 - delta))
      */
     public record PolyInfo(int degree, long rank, double radius, double delta, double errorBound) {
+        /**
+         * The poly lse's certified error: its denominator is the true one times 1 + theta with |theta| &lt;= delta,
+         * so |lse~ - lse| &lt;= -log(1 - delta), plus one rounding of the logarithm (2^-53 |lse|).
+         */
+        public double lseErrorBound() {
+            return -Math.log1p(-delta) * (1 + 1e-12);
+        }
     }
 
     /**

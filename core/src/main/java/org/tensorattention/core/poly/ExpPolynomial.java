@@ -39,6 +39,11 @@ public record ExpPolynomial(int degree, double[] coefficients, double radius, do
      * targetDelta, or null when no degree up to maxDegree reaches it.
      */
     public static ExpPolynomial certify(double radius, double targetDelta, int maxDegree) {
+        return certify(radius, targetDelta, maxDegree, true);
+    }
+
+    /** As {@link #certify(double, double, int)}; without the (slower) minimax fits when fits is false. */
+    static ExpPolynomial certify(double radius, double targetDelta, int maxDegree, boolean fits) {
         if (!(radius >= 0) || !Double.isFinite(radius)) {
             throw new IllegalArgumentException("radius must be finite and >= 0, got " + radius);
         }
@@ -58,7 +63,7 @@ public record ExpPolynomial(int degree, double[] coefficients, double radius, do
             if (Math.min(taylor, cheb) > targetDelta) {
                 // A fit can beat the series by about e^{2R} at most (e^R from the weight, the series' own slack
                 // within a small factor): skip degrees out of its reach.
-                ExpPolynomial minimax = cheb > 4 * rel * rel * targetDelta ? null
+                ExpPolynomial minimax = !fits || cheb > 4 * rel * rel * targetDelta ? null
                         : RelativeMinimax.certify(radius, g, targetDelta);
                 if (minimax != null) {
                     return minimax;

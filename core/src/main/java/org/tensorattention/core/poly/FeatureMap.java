@@ -17,15 +17,80 @@ final class FeatureMap {
     /** queryCoefficient[L] = a_|L| c^|L| mult(L). */
     final double[] queryCoefficient;
 
+    /** Per row level ({@link RowLevels}): its rank C(d + g_m, g_m) and its query coefficients. */
+    final RowLevels levels;
+    final int[] levelRank;
+    final double[][] levelCoefficient;
+    private final double[][] levelPadded;
+    /** The scale c the query coefficients hold. */
+    final double scale;
+
     FeatureMap(ExpPolynomial p, int d, double scale) {
-        this.sets = new Multisets(d, p.degree());
+        this(RowLevels.single(p), d, scale);
+    }
+
+    FeatureMap(RowLevels levels, int d, double scale) {
+        ExpPolynomial top = levels.polynomial()[levels.polynomial().length - 1];
+        this.sets = new Multisets(d, top.degree());
         this.rank = sets.rank;
         this.d = d;
-        queryCoefficient = new double[rank];
+        this.levels = levels;
+        this.scale = scale;
+        int count = levels.polynomial().length;
+        levelRank = new int[count];
+        levelCoefficient = new double[count][];
+        levelPadded = new double[count][];
+        for (int m = 0; m < count; m++) {
+            ExpPolynomial p = levels.polynomial()[m];
+            levelRank[m] = sets.start[p.degree() + 1];
+            levelCoefficient[m] = coefficients(p, scale, levelRank[m]);
+            levelPadded[m] = java.util.Arrays.copyOf(levelCoefficient[m], rank);
+        }
+        queryCoefficient = levelCoefficient[count - 1];
+    }
+
+    /** a_|L| c^|L| mult(L) for the first rank multisets. */
+    private double[] coefficients(ExpPolynomial p, double scale, int rank) {
+        double[] out = new double[rank];
         double[] a = p.coefficients();
         for (int L = 0; L < rank; L++) {
             int j = sets.size[L];
-            queryCoefficient[L] = a[j] * Math.pow(scale, j) * sets.mult[L];
+            out[L] = a[j] * Math.pow(scale, j) * sets.mult[L];
+        }
+        return out;
+    }
+
+    /** Level m's coefficients over the full rank, zero past its own. */
+    double[] paddedCoefficient(int m) {
+        return levelPadded[m];
+    }
+
+    /** True when some rows may take a lower degree than the top one. */
+    boolean leveled() {
+        return levelRank.length > 1;
+    }
+
+    /** The level of query row src[off .. off + d) against column maxima keyMax (products over the factors). */
+    int level(double[] src, int off, double[] keyMax) {
+        double r = 0;
+        for (int l = 0; l < d; l++) {
+            r += Math.abs(src[off + l]) * keyMax[l];
+        }
+        return levels.level(Math.abs(scale) * r * (1 + 1e-12));
+    }
+
+    /** phi_Q of level m for the row at src[off..]: its first levelRank[m] entries. */
+    void queryRow(double[] src, int off, double[] out, int m) {
+        int[] parent = sets.parent;
+        int[] last = sets.last;
+        int r = levelRank[m];
+        double[] c = levelCoefficient[m];
+        out[0] = 1;
+        for (int L = 1; L < r; L++) {
+            out[L] = out[parent[L]] * src[off + last[L]];
+        }
+        for (int L = 0; L < r; L++) {
+            out[L] *= c[L];
         }
     }
 
@@ -70,6 +135,25 @@ final class FeatureMap {
 
     /** The monomials of a block (as keyBlock) without the transposition: xt is already filled. */
     void monomialBlock(double[] xt, int b, double[] out) {
+        monomialBlock(xt, b, out, rank);
+    }
+
+    /** Query features of level m for a block whose inputs xt are transposed: the first levelRank[m] rows of out. */
+    void queryBlock(double[] xt, int b, double[] out, int m) {
+        int r = levelRank[m];
+        monomialBlock(xt, b, out, r);
+        double[] coefficient = levelCoefficient[m];
+        for (int L = 0; L < r; L++) {
+            double c = coefficient[L];
+            int o = L * b;
+            for (int j = 0; j < b; j++) {
+                out[o + j] *= c;
+            }
+        }
+    }
+
+    /** The monomials of the first rank multisets. */
+    void monomialBlock(double[] xt, int b, double[] out, int rank) {
         int[] parent = sets.parent;
         int[] last = sets.last;
         for (int j = 0; j < b; j++) {
@@ -90,6 +174,16 @@ final class FeatureMap {
             }
             for (; j < b; j++) {
                 out[o + j] = out[pOff + j] * xt[xOff + j];
+            }
+        }
+    }
+
+    /** xt[l * b + j] = src[base + rows[j] * d + l] for j < n, zero past them. */
+    void gather(double[] src, long base, int[] rows, int n, int b, double[] xt) {
+        for (int j = 0; j < b; j++) {
+            int off = j < n ? (int) (base + (long) rows[j] * d) : -1;
+            for (int l = 0; l < d; l++) {
+                xt[l * b + j] = off < 0 ? 0 : src[off + l];
             }
         }
     }
@@ -133,6 +227,11 @@ final class FeatureMap {
      * gradient with respect to the inputs into dxt (d x b).
      */
     void keyBlockBackward(double[] xt, double[] ut, double[] gt, int b, double[] dxt) {
+        keyBlockBackward(xt, ut, gt, b, dxt, rank);
+    }
+
+    /** The same over the first rank multisets only (the rest of gt is taken as zero). */
+    void keyBlockBackward(double[] xt, double[] ut, double[] gt, int b, double[] dxt, int rank) {
         int[] parent = sets.parent;
         int[] last = sets.last;
         int lanes = Moments.LANES;

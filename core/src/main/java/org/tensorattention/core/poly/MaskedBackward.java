@@ -54,29 +54,30 @@ final class MaskedBackward {
     private final double[] mono;
     private final double[] grad;
     private final double[] vrow;
+    private final KeyScan keys;
+    /** Column maxima of the keys' products for the rows' levels (null: one level). */
+    private final double[] keyMax;
+    private final int qoff;
 
-    MaskedBackward(Geometry g, int p, Mask mask, FeatureMap fm, PolyAttention.Inputs in, double[] dO, int lo,
-                   int hi) {
-        this.g = g;
-        this.p = p;
-        this.mask = mask;
-        this.fm = fm;
+    MaskedBackward(KeyScan keys, PolyAttention.Inputs in, double[] dO, int lo, int hi) {
+        this.keys = keys;
         this.in = in;
         this.dO = dO;
+        this.lo = lo;
+        this.hi = hi;
+        g = keys.g();
+        p = keys.p();
+        mask = keys.mask();
+        fm = keys.fm();
         factors = g.order() - 1;
         rank = fm.rank;
         dv = g.dv();
         dvp = Moments.padded(dv);
         d = g.d();
         nq = g.nq();
-        this.lo = lo;
-        this.hi = hi;
-        int reach = 0;
-        if (PolyScans.windowed(mask)) {
-            for (int w : PolyScans.widths(mask)) {
-                reach = Math.max(reach, w);
-            }
-        }
+        keyMax = fm.leveled() ? PolyForward.keyMax(g, g.kvProblem()[p], in.k()) : null;
+        qoff = (int) g.qOffset(p);
+        int reach = PolyScans.reach(mask);
         ext = (int) Math.min(nq, (long) hi + reach);
         // Checkpoints: at most about 64 MB of saved states per problem.
         double stateBytes = 8.0 * factors * rank * (dvp + 1);
@@ -110,7 +111,7 @@ final class MaskedBackward {
         int oo = (int) g.outOffset(p);
         for (int i = lo; i < ext; i++) {
             for (int t = 0; t < factors; t++) {
-                advance(t, i, s[t], z[t]);
+                keys.advance(t, i, lo, s[t], z[t]);
             }
             if ((i - lo) % interval == 0) {
                 for (int t = 0; t < factors; t++) {
@@ -122,7 +123,10 @@ final class MaskedBackward {
                 continue; // a row that sees no tuple: output, gN and gD stay 0, no gradient
             }
             fm.keyRow(in.q(), qo + i * d, mono);
-            queryFeatures(mono, phi);
+            double[] coefficient = coefficient(i);
+            for (int L = 0; L < rank; L++) {
+                phi[L] = mono[L] * coefficient[L];
+            }
             double den = Moments.outputRow(phi, s, z, rank, dvp, num);
             double dot = 0;
             for (int c = 0; c < dv; c++) {
@@ -135,7 +139,7 @@ final class MaskedBackward {
             gD[i] = -dot / den;
             RowGradients.queryGradient(Arrays.copyOfRange(gN, i * dvp, (i + 1) * dvp), gD[i], s, z, rank, dvp, dUQ);
             for (int L = 0; L < rank; L++) {
-                grad[L] = dUQ[L] * fm.queryCoefficient[L];
+                grad[L] = dUQ[L] * coefficient[L];
             }
             fm.keyRowBackward(in.q(), qo + i * d, mono, grad, dq, qo + i * d);
         }
@@ -181,7 +185,7 @@ final class MaskedBackward {
         for (int i = ext - 1; i >= first; i--) {
             if (i >= lo) {
                 System.arraycopy(gN, i * dvp, gNi, 0, dvp);
-                fm.queryRow(in.q(), qo + i * d, phi);
+                queryRow(i, phi);
                 for (int t = 0; t < factors; t++) {
                     RowGradients.stateGradient(phi, gNi, gD[i], 1, s, z, t, rank, dvp, gs[t], gz[t]);
                 }
@@ -198,7 +202,7 @@ final class MaskedBackward {
                     }
                     if (gone < ext) {
                         System.arraycopy(gN, gone * dvp, gNi, 0, dvp);
-                        fm.queryRow(in.q(), qo + gone * d, phi);
+                        queryRow(gone, phi);
                         RowGradients.stateGradient(phi, gNi, gD[gone], -1, lagS[t], lagZ[t], t, rank, dvp, gs[t], gz[t]);
                     }
                 }
@@ -243,51 +247,16 @@ final class MaskedBackward {
         int dvp = Moments.padded(g.dv());
         double[] gN = new double[nq * dvp];
         double[] gD = new double[nq];
-        int reach = 0;
-        if (PolyScans.windowed(mask)) {
-            for (int w : PolyScans.widths(mask)) {
-                reach = Math.max(reach, w);
-            }
-        }
+        int reach = PolyScans.reach(mask);
         // A window chunk also sweeps the reach rows after it: chunks several times longer than that.
         int chunks = threads == 1 ? 1 : Math.max(1, Math.min(threads * 2, nq / Math.max(256, 4 * reach)));
-        int[] bound = new int[chunks + 1];
-        for (int c = 0; c <= chunks; c++) {
-            bound[c] = (int) ((long) nq * c / chunks);
-        }
-        double[][][] startS = new double[chunks][factors][];
-        double[][][] startZ = new double[chunks][factors][];
-        if (PolyScans.causal(mask)) {
-            // Start states: key moments of the chunks before, by chunk totals and a prefix.
-            double[][][] totS = new double[chunks][factors][];
-            double[][][] totZ = new double[chunks][factors][];
-            Parallel.forEach(chunks * factors, threads, task -> {
-                int c = task / factors;
-                int t = task % factors;
-                double[] s = new double[rank * dvp];
-                double[] z = new double[rank];
-                // As the forward scan: the keys before each chunk's first row, the first chunk's before row 0.
-                int nk = g.nk()[t];
-                int from = c == 0 ? 0 : PolyScans.keysBefore(mask, t, bound[c - 1], nk);
-                PolyForward.keyMomentsSerial(fm, in.k()[t], g.keyOffset(p, t), in.v()[t], g.valueOffset(p, t),
-                        g.dv(), from, PolyScans.keysBefore(mask, t, bound[c], nk), s, z);
-                totS[c][t] = s;
-                totZ[c][t] = z;
-            });
-            for (int t = 0; t < factors; t++) {
-                double[] s = new double[rank * dvp];
-                double[] z = new double[rank];
-                for (int c = 0; c < chunks; c++) {
-                    PolyForward.add(s, totS[c][t]);
-                    PolyForward.add(z, totZ[c][t]);
-                    startS[c][t] = s.clone();
-                    startZ[c][t] = z.clone();
-                }
-            }
-        }
+        int[] bound = KeyScan.chunkBounds(nq, chunks);
+        KeyScan.States start = KeyScan.starts(g, p, mask, fm, in.k(), in.v(), bound, threads);
+        double[][][] startS = start.s();
+        double[][][] startZ = start.z();
         MaskedBackward[] parts = new MaskedBackward[chunks];
         Parallel.forEach(chunks, threads, c -> {
-            parts[c] = new MaskedBackward(g, p, mask, fm, in, dO, bound[c], bound[c + 1]);
+            parts[c] = new MaskedBackward(KeyScan.of(g, p, mask, fm, in.k(), in.v()), in, dO, bound[c], bound[c + 1]);
             boolean zero = startS[c][0] == null;
             parts[c].forward(zero ? null : startS[c], zero ? null : startZ[c], gN, gD, out, dq);
         });
@@ -338,56 +307,25 @@ final class MaskedBackward {
             return;
         }
         for (int t = 0; t < factors; t++) {
-            int nk = g.nk()[t];
             long key = (long) pos + PolyScans.offset(mask, t);
-            if (key >= 0 && key < nk) {
-                addKey(t, (int) key, -1, s[t], z[t]);
-            }
+            keys.addKeyIfPresent(t, key, -1, s[t], z[t]);
             if (PolyScans.windowed(mask)) {
-                long back = key - PolyScans.width(mask, t);
-                if (back >= 0 && back < nk) {
-                    addKey(t, (int) back, 1, s[t], z[t]);
-                }
+                keys.addKeyIfPresent(t, key - PolyScans.width(mask, t), 1, s[t], z[t]);
             }
         }
     }
 
-    /** Moves factor t's state from query i - 1 to query i (as the forward scan does). */
-    private void advance(int t, int i, double[] s, double[] z) {
-        int nk = g.nk()[t];
-        long pos = (long) i + PolyScans.offset(mask, t);
-        if (PolyScans.causal(mask)) {
-            if (pos >= 0 && pos < nk) {
-                addKey(t, (int) pos, 1, s, z);
-            }
-            return;
-        }
-        int w = PolyScans.width(mask, t);
-        if ((i - lo) % w == 0) {
-            Arrays.fill(s, 0);
-            Arrays.fill(z, 0);
-            PolyForward.keyMomentsSerial(fm, in.k()[t], g.keyOffset(p, t), in.v()[t], g.valueOffset(p, t), dv,
-                    (int) Math.max(0, Math.min(nk, pos - w + 1)), (int) Math.max(0, Math.min(pos + 1, nk)), s, z);
-            return;
-        }
-        if (pos >= 0 && pos < nk) {
-            addKey(t, (int) pos, 1, s, z);
-        }
-        long gone = pos - w;
-        if (gone >= 0 && gone < nk) {
-            addKey(t, (int) gone, -1, s, z);
-        }
+    /** Query row i's coefficients at its level, zero past its rank, so that the gradient is of the forward's O~. */
+    private double[] coefficient(int i) {
+        return keyMax == null ? fm.queryCoefficient : fm.paddedCoefficient(fm.level(in.q(), qoff + i * d, keyMax));
     }
 
-    private void addKey(int t, int j, double sign, double[] s, double[] z) {
-        fm.keyRow(in.k()[t], (int) (g.keyOffset(p, t) + (long) j * d), phi);
-        System.arraycopy(in.v()[t], (int) (g.valueOffset(p, t) + (long) j * dv), vrow, 0, dv);
-        Moments.addRow(phi, vrow, sign, rank, dvp, s, z);
-    }
-
-    private void queryFeatures(double[] monomials, double[] out) {
+    /** phi_Q of query row i at its level (full length, zero past the level's rank). */
+    private void queryRow(int i, double[] out) {
+        fm.keyRow(in.q(), qoff + i * d, out);
+        double[] coefficient = coefficient(i);
         for (int L = 0; L < rank; L++) {
-            out[L] = monomials[L] * fm.queryCoefficient[L];
+            out[L] *= coefficient[L];
         }
     }
 

@@ -160,22 +160,29 @@ public final class PolyAttention {
     private static AttentionResult run(Inputs in, Geometry g, AttentionOptions options, PolyPlan plan,
                                        String reason) {
         long start = System.nanoTime();
-        double[] out = compute(in, g, options, plan.polynomial());
+        double[] lse = new double[g.problems() * g.nq()];
+        double[] out = compute(in, g, options, RowLevels.forCall(plan, g, in.balance.magnitude), lse);
         double seconds = (System.nanoTime() - start) * 1e-9;
         double vinf = in.vinf;
         double weightError = 2 * plan.delta() / (1 - plan.delta());
         double castError = in.dtype == DType.FLOAT32 ? 0x1p-23 : 0;
         AttentionResult.PolyInfo info = new AttentionResult.PolyInfo(plan.degree(), plan.rank(), plan.radius(),
                 plan.delta(), (weightError + castError) * vinf);
-        return new AttentionResult(in.output(out, g), null, Method.POLY, seconds, plan.predictedFlops(), info,
+        Tensor lseT = Tensor.of(lse, Geometry.concat(in.lead, g.nq()));
+        return new AttentionResult(in.output(out, g), lseT, Method.POLY, seconds, plan.predictedFlops(), info,
                 reason);
     }
 
     /** The poly forward in float64 with a given polynomial (certified on [-R, R] for this call's R), in the caller's scale. */
     static double[] compute(Inputs in, Geometry g, AttentionOptions options, ExpPolynomial p) {
-        FeatureMap fm = new FeatureMap(p, g.d(), in.scale);
+        return compute(in, g, options, RowLevels.single(p), null);
+    }
+
+    /** The same with a level per query row ({@link RowLevels}), filling lse (problems x nq) unless it is null. */
+    static double[] compute(Inputs in, Geometry g, AttentionOptions options, RowLevels levels, double[] lse) {
+        FeatureMap fm = new FeatureMap(levels, g.d(), in.scale);
         double[] out = new double[g.problems() * g.nq() * g.dv()];
-        PolyForward.run(g, in.scale, options.mask(), fm, in.q, in.k, in.v, out, options.threadCount());
+        PolyForward.run(g, in.scale, options.mask(), fm, in.q, in.k, in.v, out, lse, options.threadCount());
         in.balance.restoreOutput(out);
         return out;
     }

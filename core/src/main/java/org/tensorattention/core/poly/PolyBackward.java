@@ -39,14 +39,21 @@ public final class PolyBackward {
     /** The same on a call already converted and planned ({@link PolyAttention#prepare}). */
     public static GradientResult run(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
                                      PolyAttention.Prepared call, Geometry g, AttentionOptions options) {
-        PolyAttention.Inputs in = call.in;
         PolyPlan plan = call.plan();
         if (!plan.feasible()) {
             throw new IllegalArgumentException(plan.refusal());
         }
+        return run(q, keys, values, dout, call, RowLevels.forCall(plan, g, call.in.balance().magnitude), g, options);
+    }
+
+    /** The same with the row levels given (the forward's, so that this is the gradient of its O~). */
+    static GradientResult run(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
+                              PolyAttention.Prepared call, RowLevels levels, Geometry g, AttentionOptions options) {
+        PolyAttention.Inputs in = call.in;
+        PolyPlan plan = call.plan();
         double[] dO = dout.dtype() == DType.FLOAT64 ? dout.doubles().clone() : dout.to(DType.FLOAT64).doubles();
         int[] seedShift = in.balance().normaliseSeed(dO);
-        FeatureMap fm = new FeatureMap(plan.polynomial(), g.d(), in.scale());
+        FeatureMap fm = new FeatureMap(levels, g.d(), in.scale());
         int factors = g.order() - 1;
         double[] out = new double[g.problems() * g.nq() * g.dv()];
         double[] dq = new double[in.q().length];
@@ -134,138 +141,140 @@ public final class PolyBackward {
         return r;
     }
 
-    /** Query blocks: O~, dQ, and the partial sums dM += U_Q^T gN, dz += U_Q^T gD. */
+    /**
+     * Query blocks: O~, dQ, and the partial sums dM += U_Q^T gN, dz += U_Q^T gD. With a leveled feature map
+     * each block holds rows of one level ({@link RowLevels}) and every step runs over that level's rank only:
+     * the features past it are zero for those rows.
+     */
     static void queryPass(Geometry g, int p, FeatureMap fm, PolyAttention.Inputs in, double[] dO,
-                                  double[] m, double[] zz, double[] out, double[] dq, double[] dM, double[] dz,
-                                  int threads) {
-        int rank = fm.rank;
+                          double[] m, double[] zz, double[] out, double[] dq, double[] dM, double[] dz,
+                          int threads) {
         int d = g.d();
         int dv = g.dv();
         int dvp = Moments.padded(dv);
         int b = Moments.BLOCK;
-        int nq = g.nq();
-        int blocks = (nq + b - 1) / b;
-        int tasks = Math.min(blocks, threads);
         long qo = g.qOffset(p);
         long oo = g.outOffset(p);
-        double[][] partM = new double[tasks][];
-        double[][] partZ = new double[tasks][];
-        Parallel.forEach(tasks, threads, task -> {
-            double[] xt = new double[d * b];
-            double[] mono = new double[rank * b];
-            double[] uqt = new double[rank * b];
-            double[] num = new double[b * dvp];
-            double[] den = new double[b];
-            double[] gN = new double[b * dvp];
-            double[] gNt = new double[dv * b];
-            double[] gD = new double[b];
-            double[] gt = new double[rank * b];
-            double[] dxt = new double[d * b];
-            double[] myM = new double[rank * dvp];
-            double[] myZ = new double[rank];
-            int b0 = (int) ((long) blocks * task / tasks);
-            int b1 = (int) ((long) blocks * (task + 1) / tasks);
-            for (int blk = b0; blk < b1; blk++) {
-                int r0 = blk * b;
-                int n = Math.min(b, nq - r0);
-                fm.transpose(in.q(), qo, r0, n, b, xt);
-                fm.monomialBlock(xt, b, mono);
-                for (int L = 0; L < rank; L++) {
-                    double c = fm.queryCoefficient[L];
-                    for (int j = 0; j < b; j++) {
-                        uqt[L * b + j] = mono[L * b + j] * c;
+        double[] keyMax = fm.leveled() ? PolyForward.keyMax(g, g.kvProblem()[p], in.k()) : null;
+        RowLevels.Order order = RowLevels.order(fm, keyMax, in.q(), qo, g.nq());
+        List<QueryScratch> parts = order.forEachBlock(threads, threads, () -> new QueryScratch(fm, dvp, dv),
+                (w, level, rows, n) -> {
+                    int rank = fm.levelRank[level];
+                    double[] coefficient = fm.levelCoefficient[level];
+                    fm.gather(in.q(), qo, rows, n, b, w.xt);
+                    fm.monomialBlock(w.xt, b, w.mono, rank);
+                    for (int L = 0; L < rank; L++) {
+                        double c = coefficient[L];
+                        for (int j = 0; j < b; j++) {
+                            w.ut[L * b + j] = w.mono[L * b + j] * c;
+                        }
                     }
-                }
-                Moments.contract(uqt, b, rank, m, zz, dvp, num, den);
-                java.util.Arrays.fill(gN, 0);
-                java.util.Arrays.fill(gNt, 0);
-                java.util.Arrays.fill(gD, 0);
-                for (int i = 0; i < n; i++) {
-                    int o = (int) (oo + (long) (r0 + i) * dv);
-                    double dot = 0;
-                    for (int c = 0; c < dv; c++) {
-                        double oi = num[i * dvp + c] / den[i];
-                        out[o + c] = oi;
-                        double go = dO[o + c];
-                        dot += go * oi;
-                        gN[i * dvp + c] = go / den[i];
-                        gNt[c * b + i] = go / den[i];
-                    }
-                    gD[i] = -dot / den[i];
-                }
-                Moments.accumulate(uqt, gN, b, 0, rank, dvp, myM, myZ);
-                for (int L = 0; L < rank; L++) {
-                    double sum = 0;
+                    Moments.contract(w.ut, b, rank, m, zz, dvp, w.num, w.den);
+                    java.util.Arrays.fill(w.gN, 0);
+                    java.util.Arrays.fill(w.gNt, 0);
+                    java.util.Arrays.fill(w.gD, 0);
                     for (int i = 0; i < n; i++) {
-                        sum += uqt[L * b + i] * gD[i];
+                        int o = (int) (oo + (long) rows[i] * dv);
+                        double dot = 0;
+                        for (int c = 0; c < dv; c++) {
+                            double oi = w.num[i * dvp + c] / w.den[i];
+                            out[o + c] = oi;
+                            double go = dO[o + c];
+                            dot += go * oi;
+                            w.gN[i * dvp + c] = go / w.den[i];
+                            w.gNt[c * b + i] = go / w.den[i];
+                        }
+                        w.gD[i] = -dot / w.den[i];
                     }
-                    myZ[L] += sum;
-                }
-                expand(m, zz, rank, dvp, dv, gNt, gD, b, gt);
-                for (int L = 0; L < rank; L++) {
-                    double c = fm.queryCoefficient[L];
-                    for (int j = 0; j < b; j++) {
-                        gt[L * b + j] *= c;
+                    Moments.accumulate(w.ut, w.gN, b, 0, rank, dvp, w.partM, w.partZ);
+                    for (int L = 0; L < rank; L++) {
+                        double sum = 0;
+                        for (int i = 0; i < n; i++) {
+                            sum += w.ut[L * b + i] * w.gD[i];
+                        }
+                        w.partZ[L] += sum;
                     }
-                }
-                java.util.Arrays.fill(dxt, 0);
-                fm.keyBlockBackward(xt, mono, gt, b, dxt);
-                scatterRows(dxt, b, n, d, dq, qo + (long) r0 * d);
-            }
-            partM[task] = myM;
-            partZ[task] = myZ;
-        });
-        for (int task = 0; task < tasks; task++) {
-            PolyForward.add(dM, partM[task]);
-            PolyForward.add(dz, partZ[task]);
+                    expand(m, zz, rank, dvp, dv, w.gNt, w.gD, b, w.gt);
+                    for (int L = 0; L < rank; L++) {
+                        double c = coefficient[L];
+                        for (int j = 0; j < b; j++) {
+                            w.gt[L * b + j] *= c;
+                        }
+                    }
+                    java.util.Arrays.fill(w.dxt, 0);
+                    fm.keyBlockBackward(w.xt, w.mono, w.gt, b, w.dxt, rank);
+                    scatterRows(w.dxt, b, n, d, dq, qo, rows);
+                });
+        for (QueryScratch w : parts) {
+            PolyForward.add(dM, w.partM);
+            PolyForward.add(dz, w.partZ);
+        }
+    }
+
+    /** A query task's buffers beyond the common ones: monomials, upstream gradients, partial sums of dM, dz. */
+    private static final class QueryScratch extends RowBlocks.Scratch {
+        final double[] mono;
+        final double[] gN;
+        final double[] gNt;
+        final double[] gD;
+        final double[] partM;
+        final double[] partZ;
+
+        QueryScratch(FeatureMap fm, int dvp, int dv) {
+            super(fm, dvp);
+            int b = Moments.BLOCK;
+            mono = new double[fm.rank * b];
+            gN = new double[b * dvp];
+            gNt = new double[dv * b];
+            gD = new double[b];
+            partM = new double[fm.rank * dvp];
+            partZ = new double[fm.rank];
+        }
+    }
+
+    /** A key task's extra buffers: the block's values transposed, and ones on its rows. */
+    private static final class KeyScratch extends RowBlocks.Scratch {
+        final double[] vt;
+        final double[] ones;
+
+        KeyScratch(FeatureMap fm, int dvp, int dv) {
+            super(fm, dvp);
+            vt = new double[dv * Moments.BLOCK];
+            ones = new double[Moments.BLOCK];
         }
     }
 
     /** Key blocks of one factor: dV = U G and dU = V G^T + 1 gz^T, then dK through the feature map. */
     static void keyPass(FeatureMap fm, double[] k, long ko, double[] v, long vo, int nk, int dv, double[] gs,
-                                double[] gz, double[] dk, double[] dvOut, int threads) {
+                        double[] gz, double[] dk, double[] dvOut, int threads) {
         int rank = fm.rank;
         int d = fm.d;
         int dvp = Moments.padded(dv);
         int b = Moments.BLOCK;
-        int blocks = (nk + b - 1) / b;
-        int tasks = Math.min(blocks, threads * 4);
-        Parallel.forEach(tasks, threads, task -> {
-            double[] xt = new double[d * b];
-            double[] ut = new double[rank * b];
-            double[] vt = new double[dv * b];
-            double[] ones = new double[b];
-            double[] gt = new double[rank * b];
-            double[] dxt = new double[d * b];
-            double[] num = new double[b * dvp];
-            double[] den = new double[b];
-            int b0 = (int) ((long) blocks * task / tasks);
-            int b1 = (int) ((long) blocks * (task + 1) / tasks);
-            for (int blk = b0; blk < b1; blk++) {
-                int r0 = blk * b;
-                int n = Math.min(b, nk - r0);
-                fm.keyBlock(k, ko, r0, n, b, xt, ut);
-                java.util.Arrays.fill(vt, 0);
-                java.util.Arrays.fill(ones, 0);
-                for (int j = 0; j < n; j++) {
-                    ones[j] = 1;
-                    int o = (int) (vo + (long) (r0 + j) * dv);
-                    for (int c = 0; c < dv; c++) {
-                        vt[c * b + j] = v[o + c];
-                    }
+        RowBlocks.run(nk, threads * 4, threads, () -> new KeyScratch(fm, dvp, dv), (w, r0, n) -> {
+            double[] vt = w.vt;
+            double[] ones = w.ones;
+            fm.keyBlock(k, ko, r0, n, b, w.xt, w.ut);
+            Moments.contract(w.ut, b, rank, gs, gz, dvp, w.num, w.den);
+            for (int j = 0; j < n; j++) {
+                int o = (int) (vo + (long) (r0 + j) * dv);
+                for (int c = 0; c < dv; c++) {
+                    dvOut[o + c] += w.num[j * dvp + c];
                 }
-                Moments.contract(ut, b, rank, gs, gz, dvp, num, den);
-                for (int j = 0; j < n; j++) {
-                    int o = (int) (vo + (long) (r0 + j) * dv);
-                    for (int c = 0; c < dv; c++) {
-                        dvOut[o + c] += num[j * dvp + c];
-                    }
-                }
-                expand(gs, gz, rank, dvp, dv, vt, ones, b, gt);
-                java.util.Arrays.fill(dxt, 0);
-                fm.keyBlockBackward(xt, ut, gt, b, dxt);
-                scatterRows(dxt, b, n, d, dk, ko + (long) r0 * d);
             }
+            java.util.Arrays.fill(vt, 0);
+            java.util.Arrays.fill(ones, 0);
+            for (int j = 0; j < n; j++) {
+                ones[j] = 1;
+                int o = (int) (vo + (long) (r0 + j) * dv);
+                for (int c = 0; c < dv; c++) {
+                    vt[c * b + j] = v[o + c];
+                }
+            }
+            expand(gs, gz, rank, dvp, dv, vt, ones, b, w.gt);
+            java.util.Arrays.fill(w.dxt, 0);
+            fm.keyBlockBackward(w.xt, w.ut, w.gt, b, w.dxt);
+            scatterRows(w.dxt, b, n, d, dk, ko + (long) r0 * d, null);
         });
     }
 
@@ -300,10 +309,10 @@ public final class PolyBackward {
         }
     }
 
-    /** dst rows [0, n) at base (width d) += the transposed block src (d x b). */
-    private static void scatterRows(double[] src, int b, int n, int d, double[] dst, long base) {
+    /** dst rows rows[j] (null: j) for j < n, at base with width d, += the transposed block src (d x b). */
+    private static void scatterRows(double[] src, int b, int n, int d, double[] dst, long base, int[] rows) {
         for (int j = 0; j < n; j++) {
-            int o = (int) (base + (long) j * d);
+            int o = (int) (base + (long) (rows == null ? j : rows[j]) * d);
             for (int l = 0; l < d; l++) {
                 dst[o + l] += src[l * b + j];
             }

@@ -162,7 +162,7 @@ public final class PolyBlocks {
 
     /** out rows [0, rows) at oOff: (U_Q m) ./ (U_Q zz) for query rows at qOff (m, zz: products over factors). */
     public void queryOutputs(double[] q, long qOff, int rows, double[] m, double[] zz, double[] out, long oOff) {
-        PolyForward.queryOutputs(fm, q, qOff, rows, m, zz, dv, out, oOff, 1);
+        PolyForward.queryOutputs(fm, null, q, qOff, rows, m, zz, dv, out, oOff, null, 0, 1);
     }
 
     /**
@@ -191,7 +191,7 @@ public final class PolyBlocks {
 
     /** The whole forward of a self-contained slice (geometry g, any mask), e.g. a window with its halo. */
     public void forward(Geometry g, Mask mask, double[] q, double[][] k, double[][] v, double[] out) {
-        PolyForward.run(g, scale, mask, fm, q, k, v, out, 1);
+        PolyForward.run(g, scale, mask, fm, q, k, v, out, null, 1);
     }
 
     /**

@@ -15,35 +15,40 @@ import org.tensorattention.core.Parallel;
  *       from block totals of the chunks before it, then each chunk scans its rows, adding one key row per
  *       factor and reading out one query row.</li>
  *   <li>window: the state over (p - w_t, p] slides (add key p, remove key p - w_t) and is recomputed from
- *       scratch every w_t rows, so rounding never builds up over more than 2 w_t rows.</li>
+ *       scratch every w_t rows, so rounding never builds up over more than 2 w_t rows ({@link KeyScan}).</li>
  * </ul>
  * Query i stands at p = i + offset_t against factor t ({@link PolyScans}); a query that sees no tuple keeps
- * o = 0.
+ * o = 0 and lse = -inf. The lse is log D~, the approximate denominator: scores are never shifted by a running
+ * maximum, and balancing leaves every score unchanged.
  */
 final class PolyForward {
     private PolyForward() {
     }
 
+    /** Fills out (problems x nq x dv) and, unless null, lse (problems x nq, -inf where a row sees nothing). */
     static void run(Geometry g, double scale, Mask mask, FeatureMap fm, double[] q, double[][] k, double[][] v,
-                    double[] out, int threads) {
+                    double[] out, double[] lse, int threads) {
         if (g.problems() == 0 || g.nq() == 0) {
             return; // nothing to compute (and no thread count to divide by)
+        }
+        if (lse != null) {
+            java.util.Arrays.fill(lse, Double.NEGATIVE_INFINITY);
         }
         if (mask instanceof Mask.Full) {
             int kvProblems = g.kvProblems();
             int outer = Math.min(threads, kvProblems);
             int inner = Math.max(1, threads / outer);
-            Parallel.forEach(kvProblems, outer, kp -> full(g, kp, fm, q, k, v, out, inner));
+            Parallel.forEach(kvProblems, outer, kp -> full(g, kp, fm, q, k, v, out, lse, inner));
         } else {
             int outer = Math.min(threads, g.problems());
             int inner = Math.max(1, threads / outer);
-            Parallel.forEach(g.problems(), outer, p -> masked(g, p, mask, fm, q, k, v, out, inner));
+            Parallel.forEach(g.problems(), outer, p -> masked(g, p, mask, fm, q, k, v, out, lse, inner));
         }
     }
 
     /** Key moments S_t, z_t of one kv problem, then every query problem that reads it. */
     private static void full(Geometry g, int kp, FeatureMap fm, double[] q, double[][] k, double[][] v,
-                             double[] out, int threads) {
+                             double[] out, double[] lse, int threads) {
         int rank = fm.rank;
         int dvp = Moments.padded(g.dv());
         int factors = g.order() - 1;
@@ -63,11 +68,45 @@ final class PolyForward {
                 hadamard(zz, z);
             }
         }
+        double[] keyMax = fm.leveled() ? keyMax(g, kp, k) : null;
         for (int p = 0; p < g.problems(); p++) {
             if (g.kvProblem()[p] == kp) {
-                queryOutputs(fm, q, g.qOffset(p), g.nq(), m, zz, g.dv(), out, g.outOffset(p), threads);
+                queryOutputs(fm, keyMax, q, g.qOffset(p), g.nq(), m, zz, g.dv(), out, g.outOffset(p), lse,
+                        (long) p * g.nq(), threads);
             }
         }
+    }
+
+    /** prod_t max_j |K_t[j, l]| per column l of kv problem kp: a row's score bound is c sum_l |q_l| keyMax_l. */
+    static double[] keyMax(Geometry g, int kp, double[][] k) {
+        double[] prod = new double[g.d()];
+        java.util.Arrays.fill(prod, 1);
+        for (int t = 0; t < g.order() - 1; t++) {
+            double[] col = ScoreBound.columnMaxAbs(k[t], (long) kp * g.nk()[t] * g.d(), g.nk()[t], g.d());
+            hadamard(prod, col);
+        }
+        return prod;
+    }
+
+    /**
+     * out rows [0, nq) of one problem: (U_Q M) ./ (U_Q zz), and lse[lo + i] = log(U_Q zz) (null: no lse), on up
+     * to {@code threads} threads. With keyMax (a leveled feature map) each row takes its own level
+     * ({@link RowLevels}) and blocks of rows of one level are contracted over that level's rank only.
+     */
+    static void queryOutputs(FeatureMap fm, double[] keyMax, double[] q, long qo, int nq, double[] m, double[] zz,
+                             int dv, double[] out, long oo, double[] lse, long lo, int threads) {
+        int dvp = Moments.padded(dv);
+        int b = Moments.BLOCK;
+        RowLevels.Order order = RowLevels.order(fm, keyMax, q, qo, nq);
+        order.forEachBlock(threads * 4, threads, () -> new RowBlocks.Scratch(fm, dvp), (w, lev, rows, n) -> {
+            fm.gather(q, qo, rows, n, b, w.xt);
+            fm.queryBlock(w.xt, b, w.ut, lev);
+            Moments.contract(w.ut, b, fm.levelRank[lev], m, zz, dvp, w.num, w.den);
+            for (int i = 0; i < n; i++) {
+                int row = rows[i];
+                writeRow(w.num, i * dvp, w.den[i], dv, out, oo + (long) row * dv, lse, lo + row);
+            }
+        });
     }
 
     static void hadamard(double[] a, double[] b) {
@@ -141,172 +180,57 @@ final class PolyForward {
         }
     }
 
-    /** out rows [0, nq) of one problem: (U_Q M) ./ (U_Q zz), in blocks, on up to {@code threads} threads. */
-    static void queryOutputs(FeatureMap fm, double[] q, long qo, int nq, double[] m, double[] zz, int dv,
-                             double[] out, long oo, int threads) {
-        int rank = fm.rank;
-        int dvp = Moments.padded(dv);
-        int b = Moments.BLOCK;
-        int blocks = (nq + b - 1) / b;
-        int tasks = Math.min(blocks, threads * 4);
-        Parallel.forEach(tasks, threads, task -> {
-            double[] xt = new double[fm.d * b];
-            double[] uqt = new double[rank * b];
-            double[] num = new double[b * dvp];
-            double[] den = new double[b];
-            int b0 = (int) ((long) blocks * task / tasks);
-            int b1 = (int) ((long) blocks * (task + 1) / tasks);
-            for (int blk = b0; blk < b1; blk++) {
-                int r0 = blk * b;
-                int n = Math.min(b, nq - r0);
-                fm.queryBlock(q, qo, r0, n, b, xt, uqt);
-                Moments.contract(uqt, b, rank, m, zz, dvp, num, den);
-                for (int i = 0; i < n; i++) {
-                    int o = (int) (oo + (long) (r0 + i) * dv);
-                    double inv = 1 / den[i];
-                    for (int c = 0; c < dv; c++) {
-                        out[o + c] = num[i * dvp + c] * inv;
-                    }
-                }
-            }
-        });
+    /** out[o .. o + dv) = num[at ..] / den, and lse[row] = log den when lse is kept. */
+    static void writeRow(double[] num, int at, double den, int dv, double[] out, long o, double[] lse, long row) {
+        double inv = 1 / den;
+        for (int c = 0; c < dv; c++) {
+            out[(int) o + c] = num[at + c] * inv;
+        }
+        if (lse != null) {
+            lse[(int) row] = Math.log(den);
+        }
     }
 
     /** Causal or window mask for one problem: chunks of rows scanned from their start states. */
     private static void masked(Geometry g, int p, Mask mask, FeatureMap fm, double[] q, double[][] k,
-                               double[][] v, double[] out, int threads) {
+                               double[][] v, double[] out, double[] lse, int threads) {
         int nq = g.nq();
-        int factors = g.order() - 1;
-        int rank = fm.rank;
-        int dvp = Moments.padded(g.dv());
-        int chunks = Math.max(1, Math.min(threads == 1 ? 1 : threads * 2, nq / 256));
-        int[] bound = new int[chunks + 1];
-        for (int c = 0; c <= chunks; c++) {
-            bound[c] = (int) ((long) nq * c / chunks);
-        }
-        double[][][] startS = new double[chunks][factors][];
-        double[][][] startZ = new double[chunks][factors][];
-        if (PolyScans.causal(mask)) {
-            // Chunk totals of key moments (in parallel), then a prefix over chunks.
-            double[][][] totS = new double[chunks][factors][];
-            double[][][] totZ = new double[chunks][factors][];
-            Parallel.forEach(chunks * factors, threads, task -> {
-                int c = task / factors;
-                int t = task % factors;
-                double[] s = new double[rank * dvp];
-                double[] z = new double[rank];
-                // Chunk c's start state holds the keys before its first row: the first chunk's also those before row 0.
-                int nk = g.nk()[t];
-                int from = c == 0 ? 0 : PolyScans.keysBefore(mask, t, bound[c - 1], nk);
-                keyMomentsSerial(fm, k[t], g.keyOffset(p, t), v[t], g.valueOffset(p, t), g.dv(),
-                        from, PolyScans.keysBefore(mask, t, bound[c], nk), s, z);
-                totS[c][t] = s;
-                totZ[c][t] = z;
-            });
-            for (int t = 0; t < factors; t++) {
-                double[] s = new double[rank * dvp];
-                double[] z = new double[rank];
-                for (int c = 0; c < chunks; c++) {
-                    add(s, totS[c][t]);
-                    add(z, totZ[c][t]);
-                    startS[c][t] = s.clone();
-                    startZ[c][t] = z.clone();
-                }
-            }
-        }
-        Parallel.forEach(chunks, threads, c -> new Scan(g, p, mask, fm, q, k, v, out)
-                .rows(bound[c], bound[c + 1], startS[c], startZ[c]));
+        int[] bound = KeyScan.chunkBounds(nq, Math.max(1, Math.min(threads == 1 ? 1 : threads * 2, nq / 256)));
+        KeyScan.States start = KeyScan.starts(g, p, mask, fm, k, v, bound, threads);
+        Parallel.forEach(bound.length - 1, threads, c -> scan(KeyScan.of(g, p, mask, fm, k, v), q, out, lse,
+                bound[c], bound[c + 1], start.s()[c], start.z()[c]));
     }
 
-    /** One chunk's scan: per factor a state (S_t, z_t) over the allowed key rows of the current query. */
-    private static final class Scan {
-        final Geometry g;
-        final int p;
-        final Mask mask;
-        final FeatureMap fm;
-        final double[] q;
-        final double[][] k;
-        final double[][] v;
-        final double[] out;
-        final int rank;
-        final int dv;
-        final int dvp;
-        final double[] phi;
-        final double[] vrow;
-
-        Scan(Geometry g, int p, Mask mask, FeatureMap fm, double[] q, double[][] k, double[][] v, double[] out) {
-            this.g = g;
-            this.p = p;
-            this.mask = mask;
-            this.fm = fm;
-            this.q = q;
-            this.k = k;
-            this.v = v;
-            this.out = out;
-            rank = fm.rank;
-            dv = g.dv();
-            dvp = Moments.padded(dv);
-            phi = new double[rank];
-            vrow = new double[dvp];
+    /** One chunk's scan, rows [lo, hi), from its start states (null entries: zeros). */
+    private static void scan(KeyScan keys, double[] q, double[] out, double[] lse, int lo, int hi,
+                             double[][] startS, double[][] startZ) {
+        Geometry g = keys.g();
+        int p = keys.p();
+        int factors = g.order() - 1;
+        int rank = keys.fm().rank;
+        int dv = g.dv();
+        int dvp = Moments.padded(dv);
+        double[][] s = new double[factors][];
+        double[][] z = new double[factors][];
+        for (int t = 0; t < factors; t++) {
+            s[t] = startS[t] != null ? startS[t] : new double[rank * dvp];
+            z[t] = startZ[t] != null ? startZ[t] : new double[rank];
         }
-
-        void rows(int lo, int hi, double[][] startS, double[][] startZ) {
-            int factors = g.order() - 1;
-            double[][] s = new double[factors][];
-            double[][] z = new double[factors][];
+        double[] phi = new double[rank];
+        double[] num = new double[dvp];
+        double[] keyMax = keys.fm().leveled() ? keyMax(g, g.kvProblem()[p], keys.k()) : null;
+        for (int i = lo; i < hi; i++) {
             for (int t = 0; t < factors; t++) {
-                s[t] = startS[t] != null ? startS[t] : new double[rank * dvp];
-                z[t] = startZ[t] != null ? startZ[t] : new double[rank];
+                keys.advance(t, i, lo, s[t], z[t]);
             }
-            double[] num = new double[dvp];
-            for (int i = lo; i < hi; i++) {
-                for (int t = 0; t < factors; t++) {
-                    advance(t, i, lo, s[t], z[t]);
-                }
-                if (mask.allowed(i, g.nk()) == 0) {
-                    continue; // a row that sees no tuple keeps its zeros (its sums are 0 / 0)
-                }
-                fm.queryRow(q, (int) (g.qOffset(p) + (long) i * g.d()), phi);
-                double den = Moments.outputRow(phi, s, z, rank, dvp, num);
-                int o = (int) (g.outOffset(p) + (long) i * dv);
-                double inv = 1 / den;
-                for (int c = 0; c < dv; c++) {
-                    out[o + c] = num[c] * inv;
-                }
+            if (keys.mask().allowed(i, g.nk()) == 0) {
+                continue; // a row that sees no tuple keeps its zeros (its sums are 0 / 0) and lse -inf
             }
-        }
-
-        /** Moves factor t's state from query i - 1 to query i. */
-        private void advance(int t, int i, int lo, double[] s, double[] z) {
-            int nk = g.nk()[t];
-            long pos = (long) i + PolyScans.offset(mask, t);
-            if (PolyScans.causal(mask)) {
-                if (pos >= 0 && pos < nk) {
-                    addKey(t, (int) pos, 1, s, z);
-                }
-                return;
-            }
-            int w = PolyScans.width(mask, t);
-            if ((i - lo) % w == 0) {
-                java.util.Arrays.fill(s, 0);
-                java.util.Arrays.fill(z, 0);
-                keyMomentsSerial(fm, k[t], g.keyOffset(p, t), v[t], g.valueOffset(p, t), dv,
-                        (int) Math.max(0, Math.min(nk, pos - w + 1)), (int) Math.max(0, Math.min(pos + 1, nk)), s, z);
-                return;
-            }
-            if (pos >= 0 && pos < nk) {
-                addKey(t, (int) pos, 1, s, z);
-            }
-            long gone = pos - w;
-            if (gone >= 0 && gone < nk) {
-                addKey(t, (int) gone, -1, s, z);
-            }
-        }
-
-        private void addKey(int t, int j, double sign, double[] s, double[] z) {
-            fm.keyRow(k[t], (int) (g.keyOffset(p, t) + (long) j * g.d()), phi);
-            System.arraycopy(v[t], (int) (g.valueOffset(p, t) + (long) j * dv), vrow, 0, dv);
-            Moments.addRow(phi, vrow, sign, rank, dvp, s, z);
+            int off = (int) (g.qOffset(p) + (long) i * g.d());
+            int level = keyMax == null ? keys.fm().levelRank.length - 1 : keys.fm().level(q, off, keyMax);
+            keys.fm().queryRow(q, off, phi, level);
+            double den = Moments.outputRow(phi, s, z, keys.fm().levelRank[level], dvp, num);
+            writeRow(num, 0, den, dv, out, g.outOffset(p) + (long) i * dv, lse, (long) p * g.nq() + i);
         }
     }
 }

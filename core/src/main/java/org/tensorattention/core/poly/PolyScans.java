@@ -47,6 +47,17 @@ final class PolyScans {
         return (int) Math.max(0, Math.min(nk, (long) i + offset(mask, t)));
     }
 
+    /** The widest finite window (0 unless the mask is a window): how far past a row its keys are still seen. */
+    static int reach(Mask mask) {
+        int reach = 0;
+        if (windowed(mask)) {
+            for (int w : widths(mask)) {
+                reach = Math.max(reach, w);
+            }
+        }
+        return reach;
+    }
+
     static int[] widths(Mask mask) {
         return mask instanceof Mask.Window w ? w.widths() : new int[0];
     }

@@ -35,10 +35,19 @@ class PolyBackwardTest {
         return cases.stream();
     }
 
-    /** L = sum dO ∘ O~ with the polynomial held fixed, for central differences. */
-    static double loss(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o, ExpPolynomial p) {
+    /** The row levels the call's plan gives (held fixed under the differences). */
+    static RowLevels levels(PolyForwardTest.Problem pr, AttentionOptions o) {
         Geometry g = Validation.geometry(pr.q(), pr.keys(), pr.values());
-        double[] out = PolyAttention.compute(PolyAttention.Inputs.of(pr.q(), pr.keys(), pr.values(), g, o), g, o, p);
+        AttentionOptions aligned = Validation.align(g, o);
+        PolyAttention.Prepared call = PolyAttention.prepare(pr.q(), pr.keys(), pr.values(), g, aligned);
+        return RowLevels.forCall(call.plan(), g, call.in.balance().magnitude);
+    }
+
+    /** L = sum dO ∘ O~ with the polynomials of every row level held fixed, for central differences. */
+    static double loss(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o, RowLevels p) {
+        Geometry g = Validation.geometry(pr.q(), pr.keys(), pr.values());
+        double[] out = PolyAttention.compute(PolyAttention.Inputs.of(pr.q(), pr.keys(), pr.values(), g, o), g, o, p,
+                null);
         double s = 0;
         for (int i = 0; i < out.length; i++) {
             s += out[i] * dout.get(i);
@@ -47,7 +56,7 @@ class PolyBackwardTest {
     }
 
     static double checkAgainstDifferences(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o,
-                                                  Tensor analytic, Tensor input, ExpPolynomial p) {
+                                                  Tensor analytic, Tensor input, RowLevels p) {
         double h = 1e-5;
         double[] x = input.doubles();
         double worst = 0;
@@ -77,7 +86,7 @@ class PolyBackwardTest {
         AttentionOptions o = AttentionOptions.defaults().withMask(mask).withEpsilon(1e-6).withMethod(Method.POLY).withScale(0.6);
         Geometry g = Validation.geometry(pr.q(), pr.keys(), pr.values());
         GradientResult r = PolyBackward.run(pr.q(), pr.keys(), pr.values(), dout, g, o);
-        ExpPolynomial p = PolyAttention.plan(pr.q(), pr.keys(), pr.values(), o).polynomial();
+        RowLevels p = levels(pr, o);
         // The output matches the forward pass.
         Tensor fwd = pr.run(o).output();
         assertTrue(PolyForwardTest.maxDiff(fwd, r.output()) < 1e-13);
@@ -120,7 +129,7 @@ class PolyBackwardTest {
         PolyPlan plan = PolyAttention.plan(pr.q(), pr.keys(), pr.values(), o);
         double delta = plan.delta();
         double weight = 2 * delta / (1 - delta);
-        double gamma = 2 * (delta + plan.polynomial().derivativeDelta()) / (1 - delta) + weight;
+        double gamma = 2 * (delta + levels(pr, o).derivativeDelta()) / (1 - delta) + weight;
         double vinf = pr.vinf();
         double c = 1.0 / d;
         assertQueryGradientBound(pr, dout, r.dq(), ex.dq, gamma * vinf * c);

@@ -54,7 +54,8 @@ class PolyBlocksTest {
         }
         double[] out = new double[N * DV];
         blocks.queryOutputs(q, 0, N, PolyBlocks.product(s, -1), PolyBlocks.product(z, -1), out, 0);
-        Tensor whole = TensorAttention.forward(qt, keys, values, full).output();
+        // The whole call at the plan's one degree: the pieces do not split rows into levels (RowLevels).
+        Tensor whole = singleLevel(qt, keys, values, full);
         for (int x = 0; x < out.length; x++) {
             assertEquals(whole.get(x), out[x], 1e-13);
         }
@@ -69,12 +70,19 @@ class PolyBlocksTest {
         double[][] k2 = {java.util.Arrays.copyOfRange(k[0], 20 * D, N * D), java.util.Arrays.copyOfRange(k[1], 20 * D, N * D)};
         double[][] v2 = {java.util.Arrays.copyOfRange(v[0], 20 * DV, N * DV), java.util.Arrays.copyOfRange(v[1], 20 * DV, N * DV)};
         blocks.causalScan(q2, k2, v2, 30, cs, cz, second);
-        Tensor causal = TensorAttention.forward(qt, keys, values, full.causal()).output();
+        Tensor causal = singleLevel(qt, keys, values, full.causal());
         for (int x = 0; x < first.length; x++) {
             assertEquals(causal.get(x), first[x], 1e-13);
         }
         for (int x = 0; x < second.length; x++) {
             assertEquals(causal.get(first.length + x), second[x], 1e-13);
         }
+    }
+
+    private static Tensor singleLevel(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions o) {
+        org.tensorattention.core.Geometry g = org.tensorattention.core.Validation.geometry(q, keys, values);
+        AttentionOptions aligned = org.tensorattention.core.Validation.align(g, o);
+        PolyAttention.Prepared call = PolyAttention.prepare(q, keys, values, g, aligned);
+        return Tensor.of(PolyAttention.compute(call.in, g, aligned, call.plan().polynomial()), g.nq(), g.dv());
     }
 }

@@ -154,7 +154,7 @@ class ScalingTest {
         PolyPlan plan = PolyAttention.plan(pr.q(), pr.keys(), pr.values(), po);
         double delta = plan.delta();
         double weight = 2 * delta / (1 - delta);
-        double gamma = 2 * (delta + plan.polynomial().derivativeDelta()) / (1 - delta) + weight;
+        double gamma = 2 * (delta + PolyBackwardTest.levels(pr, po).derivativeDelta()) / (1 - delta) + weight;
         double slack = 1e-12;
         double vinf = c.vinf();
         int nq = c.q.length;
