@@ -68,12 +68,12 @@ public final class PerfTable {
                 + FloatVector.SPECIES_PREFERRED.vectorBitSize() + " bits (" + FloatVector.SPECIES_PREFERRED.length()
                 + " floats)");
         System.out.println("load average at start: " + loadStart);
-        double peakF = FmaPeak.gflops(true, threads, 50_000_000);
-        double peakD = FmaPeak.gflops(false, threads, 50_000_000);
-        System.out.printf(Locale.ROOT, "FMA peak at start, %d threads: float %.1f, double %.1f GFLOP/s%n%n", threads,
-                peakF, peakD);
-
         if (!onlyFirst) {
+            double peakF = FmaPeak.gflops(true, threads, 50_000_000);
+            double peakD = FmaPeak.gflops(false, threads, 50_000_000);
+            System.out.printf(Locale.ROOT, "FMA peak at start, %d threads: float %.1f, double %.1f GFLOP/s%n%n",
+                    threads, peakF, peakD);
+
             exactForward(sizes, threads);
             masks(threads);
             backward(sizes[0], threads);
