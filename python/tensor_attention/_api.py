@@ -241,6 +241,19 @@ def java_backward(jq, jkeys, jvalues, jdout, jforward, opts):
         return j.TensorAttention.backward(jq, _java_list(jkeys), _java_list(jvalues), jdout, jforward, opts)
 
 
+def java_packed_forward(jq, jkeys, jvalues, cu, opts):
+    """The packed forward on Java tensors, cu = (cu_q, cu_k) as Java int arrays."""
+    j = java()
+    with call():
+        return j.Packed.forward(jq, _java_list(jkeys), _java_list(jvalues), cu[0], cu[1], opts)
+
+
+def java_packed_backward(jq, jkeys, jvalues, jdout, cu, opts):
+    j = java()
+    with call():
+        return j.Packed.backward(jq, _java_list(jkeys), _java_list(jvalues), jdout, cu[0], cu[1], opts)
+
+
 def forward_result(r):
     lse = r.logSumExp()
     return AttentionResult(output=from_java(r.output()), lse=None if lse is None else from_java(lse),
@@ -275,9 +288,7 @@ def forward(q, keys, values, *, causal=False, window=None, scale=None, method="e
     jq, jk, jv = to_java(q), [to_java(k) for k in keys], [to_java(v) for v in values]
     if cu is None:
         return forward_result(java_forward(jq, jk, jv, opts))
-    j = java()
-    with call():
-        return forward_result(j.Packed.forward(jq, _java_list(jk), _java_list(jv), cu[0], cu[1], opts))
+    return forward_result(java_packed_forward(jq, jk, jv, cu, opts))
 
 
 def backward(q, keys, values, dout, *, causal=False, window=None, scale=None, method="exact", epsilon=1e-4,
@@ -292,10 +303,7 @@ def backward(q, keys, values, dout, *, causal=False, window=None, scale=None, me
     jq, jk, jv = to_java(q), [to_java(k) for k in keys], [to_java(v) for v in values]
     if cu is None:
         return gradient_result(java_backward(jq, jk, jv, to_java(dout), None, opts))
-    j = java()
-    with call():
-        return gradient_result(j.Packed.backward(jq, _java_list(jk), _java_list(jv), to_java(dout), cu[0], cu[1],
-                                                 opts))
+    return gradient_result(java_packed_backward(jq, jk, jv, to_java(dout), cu, opts))
 
 
 def loss_gradient(a1, a2, a3, a4, a5, x, y, e, *, scale=None, method="exact", epsilon=1e-4, threads=0):

@@ -8,4 +8,8 @@ module org.tensorattention.core {
 
     exports org.tensorattention.core;
     exports org.tensorattention.core.loss;
+
+    // The facade finds its backend as a service, so that the API package does not import cpu.
+    uses org.tensorattention.core.Backend;
+    provides org.tensorattention.core.Backend with org.tensorattention.core.cpu.CpuBackend;
 }

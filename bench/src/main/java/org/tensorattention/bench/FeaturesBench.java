@@ -8,6 +8,7 @@ import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.DType;
 import org.tensorattention.core.ExactDecoder;
+import org.tensorattention.core.Layouts;
 import org.tensorattention.core.Mask;
 import org.tensorattention.core.Packed;
 import org.tensorattention.core.Tensor;
@@ -18,7 +19,8 @@ import org.tensorattention.evidence.FmaPeak;
  * What packed batches, the pair band and exact decoding cost, each against a baseline measured in the same run:
  * the packed batch against its sequences run one by one, the band against the window alone (and its tuple
  * count), one decoded token against the exact kernel's rate on a many-row call, all beside the FMA peak.
- * Options: {@code threads=2 batch=64 bandN=8192 band=16 window=256 decodeN=4096 only=packed|band|decode}.
+ * bshd's in-place forward against bhsd, and the share of the axis swap that bshd's backward still pays.
+ * Options: {@code threads=2 batch=64 bandN=8192 band=16 window=256 decodeN=4096 only=packed|band|decode|layout}.
  */
 public final class FeaturesBench {
     private FeaturesBench() {
@@ -64,6 +66,9 @@ public final class FeaturesBench {
         }
         if (only.isEmpty() || only.equals("decode")) {
             decode(decodeN, threads, peak1, peak);
+        }
+        if (only.isEmpty() || only.equals("layout")) {
+            layout(threads);
         }
         System.out.println("load average at end: " + ExactForwardReport.loadAverage());
     }
@@ -125,33 +130,115 @@ public final class FeaturesBench {
                 band, tb, rb.flops() / tb / 1e9, rb.flops() / tb / 1e9 / peak, tb / tw, tuplesB / tuplesW);
     }
 
-    /** Order 3, d = dv = 64: one token decoded with n cached, against an 8-row prefill's rate on the same cache. */
+    /**
+     * Order 3, d = dv = 64, causal, each dtype: one token decoded with n - 1 cached, and a 16-token prefill on the
+     * same cache, against the batch kernel's rate on a many-row call (64 queries against 1024 keys, full mask).
+     */
     static void decode(int n, int threads, double peak1, double peak) {
+        for (DType dt : DType.values()) {
+            Decoding r = decoding(n, dt, threads);
+            System.out.printf(Locale.ROOT, "decode %s: order 3 d=dv=64 causal, token %d: %.3f s, %.1f GFLOP/s, %.2f of "
+                            + "the batch kernel's %.1f GFLOP/s (64 x 1024 full, same run), %.2f of the %d-thread "
+                            + "float64 FMA peak; a 16-token prefill at %d: %.1f GFLOP/s (%.2f of the batch rate)%n",
+                    dt.numpyName(), n, r.seconds(), r.rate(), r.rate() / r.batchRate(), r.batchRate(),
+                    r.rate() / peak, threads, n - 16, r.prefillRate(), r.prefillRate() / r.batchRate());
+        }
+    }
+
+    /** One decoded token's seconds and GFLOP/s, the batch kernel's GFLOP/s, and a 16-token prefill's. */
+    record Decoding(double seconds, double rate, double batchRate, double prefillRate) {
+    }
+
+    static Decoding decoding(int n, DType dt, int threads) {
         Random rnd = new Random(3);
         int d = 64;
         AttentionOptions o = AttentionOptions.defaults().causal().withThreads(threads);
+        Tensor bq = random(rnd, 64, d).to(dt);
+        List<Tensor> bk = List.of(random(rnd, 1024, d).to(dt), random(rnd, 1024, d).to(dt));
+        AttentionOptions full = AttentionOptions.defaults().withThreads(threads);
+        AttentionResult br = TensorAttention.forward(bq, bk, bk, full);
+        double batchRate = br.flops() / best(() -> TensorAttention.forward(bq, bk, bk, full)) / 1e9;
+        ExactDecoder dec = fresh(rnd, n - 1, d, dt, o);
         double flops = 2.0 * (d + d) * (double) n * n;
         double best = Double.POSITIVE_INFINITY;
-        double chunkRate = 0;
-        for (int rep = 0; rep < 3; rep++) {
-            ExactDecoder dec = new ExactDecoder(3, d, d, DType.FLOAT64, o);
-            dec.cache(List.of(random(rnd, n - 1, d), random(rnd, n - 1, d)),
-                    List.of(random(rnd, n - 1, d), random(rnd, n - 1, d)));
-            double[][] k = {random(rnd, 1, d).doubles(), random(rnd, 1, d).doubles()};
+        double[][] k = {random(rnd, 1, d).doubles(), random(rnd, 1, d).doubles()};
+        double[] q = random(rnd, 1, d).doubles();
+        for (int rep = 0; rep < 4; rep++) {
+            // A decoder holding n - 1 tokens each time: the appended token is the n-th (first rep warms up).
+            ExactDecoder decoder = rep == 0 ? dec : fresh(rnd, n - 1, d, dt, o);
             long t0 = System.nanoTime();
-            dec.append(random(rnd, 1, d).doubles(), k, k);
-            best = Math.min(best, (System.nanoTime() - t0) * 1e-9);
-            if (rep == 2) {
-                int m = 8;
-                long t1 = System.nanoTime();
-                AttentionResult r = dec.prefill(random(rnd, m, d), List.of(random(rnd, m, d), random(rnd, m, d)),
-                        List.of(random(rnd, m, d), random(rnd, m, d)));
-                chunkRate = r.flops() / ((System.nanoTime() - t1) * 1e-9) / 1e9;
+            decoder.append(q, k, k);
+            double s = (System.nanoTime() - t0) * 1e-9;
+            if (rep > 0) {
+                best = Math.min(best, s);
             }
         }
-        System.out.printf(Locale.ROOT, "decode: order 3 d=dv=64, token %d: %.3f s, %.1f GFLOP/s (%.2f of the 1-thread"
-                        + " peak); an 8-row prefill on the same cache: %.1f GFLOP/s (%.2f of the %d-thread peak)%n",
-                n, best, flops / best / 1e9, flops / best / 1e9 / peak1, chunkRate, chunkRate / peak, threads);
+        int m = 16;
+        double chunkRate = 0;
+        for (int rep = 0; rep < 2; rep++) {
+            ExactDecoder chunk = fresh(rnd, n - m, d, dt, o);
+            long t1 = System.nanoTime();
+            AttentionResult r = chunk.prefill(random(rnd, m, d).to(dt), List.of(random(rnd, m, d),
+                    random(rnd, m, d)), List.of(random(rnd, m, d), random(rnd, m, d)));
+            chunkRate = Math.max(chunkRate, r.flops() / ((System.nanoTime() - t1) * 1e-9) / 1e9);
+        }
+        return new Decoding(best, flops / best / 1e9, batchRate, chunkRate);
+    }
+
+    /** A decoder with the first tokens random: the same sizes as the one being timed, on a fresh cache. */
+    private static ExactDecoder fresh(Random rnd, int tokens, int d, DType dt, AttentionOptions o) {
+        ExactDecoder dec = new ExactDecoder(3, d, d, dt, o);
+        dec.cache(List.of(random(rnd, tokens, d), random(rnd, tokens, d)),
+                List.of(random(rnd, tokens, d), random(rnd, tokens, d)));
+        return dec;
+    }
+
+    /**
+     * Order 3, causal, float32, batch 2, 256 rows, 4 heads of width 32: the forward on bshd arrays (read in place)
+     * against the same call on bhsd arrays; the backward on bshd (axes swapped on the way in and out) against
+     * bhsd, and the swaps alone.
+     */
+    static void layout(int threads) {
+        Random rnd = new Random(4);
+        int b = 2;
+        int n = 256;
+        int h = 4;
+        int d = 32;
+        Tensor q = random(rnd, b * n * h, d).reshape(b, n, h, d).to(DType.FLOAT32);
+        List<Tensor> keys = List.of(random(rnd, b * n * h, d).reshape(b, n, h, d).to(DType.FLOAT32),
+                random(rnd, b * n * h, d).reshape(b, n, h, d).to(DType.FLOAT32));
+        Tensor dout = random(rnd, b * n * h, d).reshape(b, n, h, d).to(DType.FLOAT32);
+        AttentionOptions bhsd = AttentionOptions.defaults().causal().withThreads(threads);
+        AttentionOptions bshd = bhsd.withLayout(AttentionOptions.Layout.BSHD);
+        Tensor qh = Layouts.toBhsd("q", q);
+        List<Tensor> kh = Layouts.toBhsd("k", keys);
+        Tensor douth = Layouts.toBhsd("dout", dout);
+        // Alternated, best of each: the JIT and the machine's load treat both layouts alike.
+        double fIn = Double.POSITIVE_INFINITY;
+        double fH = Double.POSITIVE_INFINITY;
+        double bIn = Double.POSITIVE_INFINITY;
+        double bH = Double.POSITIVE_INFINITY;
+        for (int rep = 0; rep < 3; rep++) {
+            fH = Math.min(fH, best(() -> TensorAttention.forward(qh, kh, kh, bhsd)));
+            fIn = Math.min(fIn, best(() -> TensorAttention.forward(q, keys, keys, bshd)));
+            bH = Math.min(bH, best(() -> TensorAttention.backward(qh, kh, kh, douth, null, bhsd)));
+            bIn = Math.min(bIn, best(() -> TensorAttention.backward(q, keys, keys, dout, null, bshd)));
+        }
+        // The backward's swaps: q, the keys and values, dout in; o, dq, dk and dv out.
+        double swaps = best(() -> {
+            Layouts.toBhsd("q", q);
+            Layouts.toBhsd("k", keys);
+            Layouts.toBhsd("v", keys);
+            Layouts.toBhsd("dout", dout);
+            Layouts.toBshd(qh);
+            Layouts.toBshd(qh);
+            Layouts.toBshd(kh);
+            Layouts.toBshd(kh);
+        });
+        System.out.printf(Locale.ROOT, "layout: order 3 causal float32, (%d, %d, %d, %d): forward bshd in place %.3f s,"
+                        + " bhsd %.3f s (ratio %.3f); backward bshd %.3f s, bhsd %.3f s (ratio %.3f); the backward's "
+                        + "axis swaps alone %.4f s, %.4f of its bshd time%n", b, n, h, d, fIn, fH, fIn / fH, bIn, bH,
+                bIn / bH, swaps, swaps / bIn);
     }
 
     private static double best(Runnable r) {

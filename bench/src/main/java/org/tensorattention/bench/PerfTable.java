@@ -76,6 +76,7 @@ public final class PerfTable {
 
             exactForward(sizes, threads);
             masks(threads);
+            decoding(threads);
             backward(sizes[0], threads);
             poly(polyLog, threads);
         }
@@ -194,6 +195,14 @@ public final class PerfTable {
                     String.format(Locale.ROOT, "%.3f s, %.2f of peak on allowed tuples", s[0],
                             w.exactFlops(m) / s[0] * 1e-9 / peak), "none", null);
         }
+    }
+
+    /** One token decoded exactly at n = 4096 (order 3, d = dv = 64), against the batch kernel in the same run. */
+    private static void decoding(int threads) {
+        FeaturesBench.Decoding r = FeaturesBench.decoding(4096, DType.FLOAT32, threads);
+        row("exact decoding", "float32 order 3 n=4096 d=dv=64 causal, one token's rate / the batch kernel's",
+                String.format(Locale.ROOT, "%.2f (%.3f s, %.1f vs %.1f GFLOP/s)", r.rate() / r.batchRate(), r.seconds(),
+                        r.rate(), r.batchRate()), "close to 1", null);
     }
 
     private static void backward(int n, int threads) {

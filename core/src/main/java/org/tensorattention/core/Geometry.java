@@ -8,14 +8,65 @@ package org.tensorattention.core;
  * {@code p * nq * dv}, its log-sum-exp at {@code p * nq}; its factor t keys start at
  * {@code kvProblem[p] * nk[t] * d} and values at {@code kvProblem[p] * nk[t] * dv}. kvProblem maps query
  * heads onto shared key/value heads (grouped-query attention) and broadcast dimensions.
+ *
+ * <p>The bshd layout (batch, seq, heads, dim) interleaves the heads between the rows: qHeads (kvHeads) is the
+ * number of heads whose rows alternate, 1 for bhsd. The kernels read and write rows through {@link #qRow},
+ * {@link #keyRow}, {@link #valueRow}, {@link #outRow} and {@link #lseAt}, which hold for both layouts; the
+ * offsets above describe bhsd only.
  */
-public record Geometry(int problems, int nq, int[] nk, int d, int dv, int[] kvProblem) {
+public record Geometry(int problems, int nq, int[] nk, int d, int dv, int[] kvProblem, int qHeads, int kvHeads) {
 
     public Geometry {
         nk = nk.clone();
         if (kvProblem.length != problems) {
             throw new IllegalArgumentException("kvProblem has " + kvProblem.length + " entries for " + problems + " problems");
         }
+    }
+
+    /** The bhsd layout: each problem's rows contiguous. */
+    public Geometry(int problems, int nq, int[] nk, int d, int dv, int[] kvProblem) {
+        this(problems, nq, nk, d, dv, kvProblem, 1, 1);
+    }
+
+    /** The same problems laid out bshd: qHeads query heads and kvHeads key/value heads interleaved by row. */
+    public Geometry interleaved(int qHeads, int kvHeads) {
+        return new Geometry(problems, nq, nk, d, dv, kvProblem, qHeads, kvHeads);
+    }
+
+    /** Where query row i of problem p starts; its output row is at {@link #outRow}, its lse at {@link #lseAt}. */
+    public long qRow(int p, int i) {
+        return rowIndex(p, nq, i, qHeads) * d;
+    }
+
+    public long outRow(int p, int i) {
+        return rowIndex(p, nq, i, qHeads) * dv;
+    }
+
+    public long lseAt(int p, int i) {
+        return rowIndex(p, nq, i, qHeads);
+    }
+
+    /** Where row j of key factor t starts for problem p; {@link #keyStride} apart. */
+    public long keyRow(int p, int t, int j) {
+        return rowIndex(kvProblem[p], nk[t], j, kvHeads) * d;
+    }
+
+    public long valueRow(int p, int t, int j) {
+        return rowIndex(kvProblem[p], nk[t], j, kvHeads) * dv;
+    }
+
+    /** Distance between consecutive key rows: d in bhsd. */
+    public int keyStride() {
+        return kvHeads * d;
+    }
+
+    public int valueStride() {
+        return kvHeads * dv;
+    }
+
+    /** Row i of problem p (of rows each), counted in rows: the heads of one batch entry alternate in bshd. */
+    private static long rowIndex(int p, int rows, int i, int heads) {
+        return ((long) (p / heads) * rows + i) * heads + p % heads;
     }
 
     /** A batch of independent problems, each with its own keys and values. */

@@ -2,29 +2,59 @@ package org.tensorattention.core;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BiFunction;
 
 /**
- * The bshd layout, (batch, seq, heads, dim), mapped onto the kernels' bhsd one by swapping the seq and heads
- * axes on the way in and back on the way out (O(size) copies; the kernels are unchanged).
+ * The bshd layout, (batch, seq, heads, dim). The exact forward reads and writes it in place: {@link #headsFirst}
+ * relabels the shape as bhsd over the same data, and the call's {@link Geometry#interleaved} geometry tells the
+ * kernels where each head's rows lie. The backward and the polynomial method swap the seq and heads axes on the
+ * way in and back on the way out instead (O(size) copies against O(n^k d) work).
  */
 public final class Layouts {
     private Layouts() {
     }
 
     public static Tensor toBhsd(String name, Tensor t) {
+        return swapAdjacent(seqHeadsDim(name, t), t.rank() - 3);
+    }
+
+    public static List<Tensor> toBhsd(String prefix, List<Tensor> ts) {
+        return each(prefix, ts, Layouts::toBhsd);
+    }
+
+    /** The same data with its seq and heads axes relabelled (no copy): bhsd's shape over bshd's order. */
+    public static Tensor headsFirst(String name, Tensor t) {
+        return relabel(seqHeadsDim(name, t), t.rank() - 3);
+    }
+
+    public static List<Tensor> headsFirst(String prefix, List<Tensor> ts) {
+        return each(prefix, ts, Layouts::headsFirst);
+    }
+
+    private static Tensor seqHeadsDim(String name, Tensor t) {
         if (t.rank() < 3) {
             throw new IllegalArgumentException("layout bshd needs " + name + " with at least 3 dimensions (seq, heads,"
                     + " dim), got shape " + Tensor.shapeString(t.shape()));
         }
-        return swapAdjacent(t, t.rank() - 3);
+        return t;
     }
 
-    public static List<Tensor> toBhsd(String prefix, List<Tensor> ts) {
+    /** f on each tensor, named prefix1, prefix2, .. in messages. */
+    private static List<Tensor> each(String prefix, List<Tensor> ts, BiFunction<String, Tensor, Tensor> f) {
         List<Tensor> r = new ArrayList<>(ts.size());
         for (int i = 0; i < ts.size(); i++) {
-            r.add(toBhsd(prefix + (i + 1), ts.get(i)));
+            r.add(f.apply(prefix + (i + 1), ts.get(i)));
         }
         return r;
+    }
+
+    /** Axes a and a + 1 of the shape exchanged over the same data. */
+    public static Tensor relabel(Tensor t, int a) {
+        int[] shape = t.shape();
+        int x = shape[a];
+        shape[a] = shape[a + 1];
+        shape[a + 1] = x;
+        return t.reshape(shape);
     }
 
     public static Tensor toBshd(Tensor t) {

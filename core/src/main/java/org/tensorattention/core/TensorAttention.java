@@ -1,7 +1,7 @@
 package org.tensorattention.core;
 
 import java.util.List;
-import org.tensorattention.core.cpu.CpuBackend;
+import java.util.ServiceLoader;
 
 /**
  * Higher-order softmax attention, shaped like PyTorch's {@code scaled_dot_product_attention}:
@@ -27,7 +27,21 @@ public final class TensorAttention {
 
     /** The CPU backend, which every method here uses. */
     public static Backend backend() {
-        return CpuBackend.INSTANCE;
+        return Cpu.BACKEND;
+    }
+
+    /**
+     * Core's own backend, registered as a service (module-info and META-INF/services), so that the API package
+     * does not import the package that implements it, which imports the API: no package cycle. Loaded once.
+     */
+    private static final class Cpu {
+        static final Backend BACKEND = ServiceLoader.load(Backend.class, TensorAttention.class.getClassLoader())
+                .stream()
+                .filter(p -> p.type().getPackageName().startsWith(TensorAttention.class.getPackageName() + "."))
+                .findFirst()
+                .map(ServiceLoader.Provider::get)
+                .orElseThrow(() -> new IllegalStateException("core's CPU backend is not registered: META-INF/services/"
+                        + Backend.class.getName() + " is missing from the class path (a repackaged jar?)"));
     }
 
     /** Computes O for the given queries, keys and values. */

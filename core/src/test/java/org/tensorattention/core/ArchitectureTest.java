@@ -15,6 +15,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.spi.ToolProvider;
 import java.util.regex.Matcher;
@@ -25,12 +26,14 @@ import org.junit.jupiter.api.Test;
 /**
  * The layering of core's compiled classes, as jdeps sees it (docs/ARCHITECTURE.md): the API types of
  * org.tensorattention.core never depend on the kernels, the kernels never depend on the facade or the backend,
- * and the subpackages depend on each other without a cycle.
+ * and no package of core, the root included, lies on a cycle.
  */
 class ArchitectureTest {
     private static final String ROOT = "org.tensorattention.core";
     /** class -> classes of core it uses (inner classes folded into their outer class). */
     private static final Map<String, Set<String>> USES = new HashMap<>();
+    /** package -> packages of core it uses, as jdeps -verbose:package reports them. */
+    private static final Map<String, Set<String>> PACKAGES = new TreeMap<>();
 
     @BeforeAll
     static void readDependencies() {
@@ -55,6 +58,44 @@ class ArchitectureTest {
             }
         }
         assertTrue(USES.size() > 20, "jdeps reported too few classes:\n" + out);
+
+        StringWriter packages = new StringWriter();
+        rc = jdeps.run(new PrintWriter(packages), new PrintWriter(packages), "--multi-release", "base",
+                "--add-modules", "jdk.incubator.vector", "-verbose:package", "-filter:none", classes.toString());
+        assertEquals(0, rc, packages.toString());
+        for (String line : packages.toString().split("\n")) {
+            Matcher m = edge.matcher(line);
+            if (m.find() && !m.group(1).equals(m.group(2))) {
+                PACKAGES.computeIfAbsent(m.group(1), x -> new TreeSet<>()).add(m.group(2));
+            }
+        }
+        assertTrue(PACKAGES.size() >= 5, "jdeps reported too few packages:\n" + packages);
+    }
+
+    /** A package cycle, as the list of packages from one back to itself; empty when there is none. */
+    static List<String> cycle(Map<String, Set<String>> graph) {
+        for (String start : graph.keySet()) {
+            Map<String, String> parent = new HashMap<>();
+            List<String> todo = new ArrayList<>(List.of(start));
+            while (!todo.isEmpty()) {
+                String p = todo.remove(todo.size() - 1);
+                for (String next : graph.getOrDefault(p, Set.of())) {
+                    if (next.equals(start)) {
+                        List<String> path = new ArrayList<>(List.of(start));
+                        for (String at = p; !at.equals(start); at = parent.get(at)) {
+                            path.add(1, at);
+                        }
+                        path.add(start);
+                        return path;
+                    }
+                    if (!parent.containsKey(next)) {
+                        parent.put(next, p);
+                        todo.add(next);
+                    }
+                }
+            }
+        }
+        return List.of();
     }
 
     private static String outer(String cls) {
@@ -70,7 +111,7 @@ class ArchitectureTest {
         return !packageOf(cls).equals(ROOT);
     }
 
-    /** Root-package classes that reach into a subpackage: the facade and whatever leans on it. */
+    /** Root-package classes that reach into a subpackage, directly or through another root class. */
     private static Set<String> facadeSide() {
         Set<String> side = new TreeSet<>();
         boolean grew = true;
@@ -94,10 +135,9 @@ class ArchitectureTest {
     }
 
     @Test
-    void onlyTheFacadeReachesIntoTheSubpackages() {
-        // The entry points: the facade, and the packed-batch, decoding and warm-up APIs that call it.
-        assertEquals(Set.of(ROOT + ".TensorAttention", ROOT + ".Packed", ROOT + ".ExactDecoder", ROOT + ".Warmup"),
-                facadeSide());
+    void noApiTypeReachesIntoTheSubpackages() {
+        // Not even the facade: it finds the backend as a service.
+        assertEquals(Set.of(), facadeSide());
     }
 
     @Test
@@ -135,6 +175,27 @@ class ArchitectureTest {
             }
         }
         assertTrue(pkg.containsKey(ROOT + ".cpu"), "the cpu backend uses no kernel package: " + pkg);
+    }
+
+    @Test
+    void corePackagesFormNoCycle() {
+        assertEquals(List.of(), cycle(PACKAGES), "jdeps -verbose:package: " + PACKAGES);
+        // The facade reaches its backend as a service, not through an import.
+        assertTrue(!PACKAGES.getOrDefault(ROOT, Set.of()).contains(ROOT + ".cpu"), PACKAGES.toString());
+    }
+
+    @Test
+    void theCycleCheckFindsACycle() {
+        Map<String, Set<String>> g = Map.of("a", Set.of("b"), "b", Set.of("c"), "c", Set.of("a", "d"));
+        List<String> c = cycle(g);
+        assertEquals(4, c.size(), c.toString());
+        assertEquals(c.get(0), c.get(3));
+        assertEquals(List.of(), cycle(Map.of("a", Set.of("b"), "b", Set.of("c"))));
+    }
+
+    @Test
+    void theFacadeFindsTheCpuBackend() {
+        assertEquals(ROOT + ".cpu.CpuBackend", TensorAttention.backend().getClass().getName());
     }
 
     @Test

@@ -23,7 +23,8 @@ import org.tensorattention.core.poly.PolyPlan;
 public final class CpuBackend implements Backend {
     public static final CpuBackend INSTANCE = new CpuBackend();
 
-    private CpuBackend() {
+    /** Public for the service loader, which the facade finds it through; stateless, so any instance will do. */
+    public CpuBackend() {
     }
 
     @Override
@@ -50,6 +51,10 @@ public final class CpuBackend implements Backend {
 
     @Override
     public AttentionResult forward(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
+        if (options.layout() == AttentionOptions.Layout.BSHD
+                && (options.method() == Method.EXACT || !Vectorization.AVAILABLE)) {
+            return exactBshd(q, keys, values, options);
+        }
         if (options.layout() == AttentionOptions.Layout.BSHD) {
             AttentionResult r = forward(Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys),
                     Layouts.toBhsd("v", values), options.withLayout(AttentionOptions.Layout.BHSD));
@@ -68,6 +73,24 @@ public final class CpuBackend implements Backend {
             return PolyAttention.forward(plan.poly(), plan.g(), options, plan.reason());
         }
         return PolyAttention.exactWithinEpsilon(q, keys, values, plan.g(), options, plan.poly().plan());
+    }
+
+    /**
+     * bshd read and written in place by the exact kernels: the arrays keep their order, their shapes are relabelled
+     * bhsd, and the geometry interleaves the heads' rows.
+     */
+    private static AttentionResult exactBshd(Tensor q, List<Tensor> keys, List<Tensor> values,
+                                             AttentionOptions options) {
+        Tensor qh = Layouts.headsFirst("q", q);
+        List<Tensor> kh = Layouts.headsFirst("k", keys);
+        List<Tensor> vh = Layouts.headsFirst("v", values);
+        Geometry g = Validation.geometry(qh, kh, vh).interleaved(q.dim(-2), keys.get(0).dim(-2));
+        options = Validation.align(g, options.withLayout(AttentionOptions.Layout.BHSD));
+        String reason = resolve(qh, kh, vh, g, options).reason();
+        AttentionResult r = ExactForward.run(qh, g, kh, vh, options);
+        return new AttentionResult(Layouts.relabel(r.output(), r.output().rank() - 3),
+                Layouts.relabel(r.logSumExp(), r.logSumExp().rank() - 2), r.method(), r.seconds(), r.flops(), null,
+                Vectorization.say(reason));
     }
 
     @Override

@@ -20,6 +20,15 @@ public final class ExactForward {
     /** Which implementation runs; selectable so that tests cover both. */
     enum Path { SCALAR, VECTOR }
 
+    /** One implementation of the exact forward, for both dtypes (the same entry points as this class's). */
+    interface Kernel {
+        void forward(Geometry g, double scale, Mask mask, double[] q, double[][] k, double[][] v, double[] out,
+                     double[] lse, int threads);
+
+        void forward(Geometry g, double scale, Mask mask, float[] q, float[][] k, float[][] v, float[] out,
+                     double[] lse, int threads);
+    }
+
     /** Looked up once: the Vector API classes may only be touched when the module is in the boot layer. */
     static final boolean VECTOR_AVAILABLE = ModuleLayer.boot().findModule("jdk.incubator.vector").isPresent();
 
@@ -59,33 +68,20 @@ public final class ExactForward {
         return VECTOR_AVAILABLE ? Path.VECTOR : Path.SCALAR;
     }
 
+    /** The kernel of a path; VectorForward is loaded only when the vector path is asked for. */
+    static Kernel kernel(Path path) {
+        return path == Path.VECTOR ? VectorForward.KERNEL : ScalarForward.KERNEL;
+    }
+
     /** float64: fills out (problems x nq x dv) and lse (problems x nq). */
     public static void forward(Geometry g, double scale, Mask mask, double[] q, double[][] k, double[][] v,
                                double[] out, double[] lse, int threads) {
-        forward(defaultPath(), g, scale, mask, q, k, v, out, lse, threads);
+        kernel(defaultPath()).forward(g, scale, mask, q, k, v, out, lse, threads);
     }
 
     /** float32 in and out (lse in float64); partial sums in float, sums across outer tuples in double. */
     public static void forward(Geometry g, double scale, Mask mask, float[] q, float[][] k, float[][] v,
                                float[] out, double[] lse, int threads) {
-        forward(defaultPath(), g, scale, mask, q, k, v, out, lse, threads);
-    }
-
-    static void forward(Path path, Geometry g, double scale, Mask mask, double[] q, double[][] k, double[][] v,
-                        double[] out, double[] lse, int threads) {
-        if (path == Path.VECTOR) {
-            VectorForward.forward(g, scale, mask, q, k, v, out, lse, threads);
-        } else {
-            ScalarForward.forward(g, scale, mask, q, k, v, out, lse, threads);
-        }
-    }
-
-    static void forward(Path path, Geometry g, double scale, Mask mask, float[] q, float[][] k, float[][] v,
-                        float[] out, double[] lse, int threads) {
-        if (path == Path.VECTOR) {
-            VectorForward.forward(g, scale, mask, q, k, v, out, lse, threads);
-        } else {
-            ScalarForward.forward(g, scale, mask, q, k, v, out, lse, threads);
-        }
+        kernel(defaultPath()).forward(g, scale, mask, q, k, v, out, lse, threads);
     }
 }

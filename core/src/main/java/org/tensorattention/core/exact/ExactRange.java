@@ -287,19 +287,15 @@ public final class ExactRange {
      * |x| < 2^e (ZERO for 0), and ub(a b) <= ub(a) + ub(b), ub(sum of n terms) <= ub(term) + ceil(log2 n).
      */
     private static final class Bounds {
-        final int factors;
-        final int d;
-        final int dv;
+        final int factors, d, dv;
+        /** ub of the scale. */
         final int uc;
-        final int[] uq;
-        final int[][] uk;
-        final int[][] uv;
-        final int[] ud;
-        final int logD;
-        final int logDv;
-        final int logNq;
+        /** Per column: ub of q, of each key and value factor, and of dO (null for the forward). */
+        final int[] uq, ud;
+        final int[][] uk, uv;
+        /** ceil(log2) of the sizes summed over: d, dv, nq, each nk, and the number of key tuples. */
+        final int logD, logDv, logNq, logTuples;
         final int[] logNk;
-        final int logTuples;
         final List<String> names = new ArrayList<>();
         final String qDtype;
 

@@ -16,41 +16,57 @@ public final class InnerPacking {
         return (nk + bk - 1) / bk;
     }
 
+    /** K (nk x d rows from offset) transposed per block; typed per dtype, since this loop moves single elements. */
     public static float[] keys(float[] k, int offset, int nk, int d, int bk) {
+        return keys(k, offset, d, nk, d, bk);
+    }
+
+    /** Rows stride apart from offset (bshd interleaves the heads' rows). */
+    public static float[] keys(float[] k, int offset, int stride, int nk, int d, int bk) {
         float[] packed = new float[blocks(nk, bk) * bk * d];
         for (int j = 0; j < nk; j++) {
             int base = (j / bk) * d * bk + j % bk;
             for (int l = 0; l < d; l++) {
-                packed[base + l * bk] = k[offset + j * d + l];
+                packed[base + l * bk] = k[offset + j * stride + l];
             }
         }
         return packed;
     }
 
     public static double[] keys(double[] k, int offset, int nk, int d, int bk) {
+        return keys(k, offset, d, nk, d, bk);
+    }
+
+    /** Rows stride apart from offset (bshd interleaves the heads' rows). */
+    public static double[] keys(double[] k, int offset, int stride, int nk, int d, int bk) {
         double[] packed = new double[blocks(nk, bk) * bk * d];
         for (int j = 0; j < nk; j++) {
             int base = (j / bk) * d * bk + j % bk;
             for (int l = 0; l < d; l++) {
-                packed[base + l * bk] = k[offset + j * d + l];
+                packed[base + l * bk] = k[offset + j * stride + l];
             }
         }
         return packed;
     }
 
-    static float[] values(float[] v, int offset, int nk, int dv, int dvp, int bk) {
-        float[] packed = new float[blocks(nk, bk) * bk * dvp];
+    /** V (nk x dv rows, stride apart from offset) with each row padded to dvp columns, in V's dtype. */
+    static <A> A values(A v, int offset, int stride, int nk, int dv, int dvp, int bk) {
+        A packed = like(v, blocks(nk, bk) * bk * dvp);
         for (int j = 0; j < nk; j++) {
-            System.arraycopy(v, offset + j * dv, packed, j * dvp, dv);
+            System.arraycopy(v, offset + j * stride, packed, j * dvp, dv);
         }
         return packed;
     }
 
-    static double[] values(double[] v, int offset, int nk, int dv, int dvp, int bk) {
-        double[] packed = new double[blocks(nk, bk) * bk * dvp];
-        for (int j = 0; j < nk; j++) {
-            System.arraycopy(v, offset + j * dv, packed, j * dvp, dv);
+    /** A zero array of a's primitive type (float or double) and the given length. */
+    @SuppressWarnings("unchecked")
+    private static <A> A like(A a, int length) {
+        if (a instanceof float[]) {
+            return (A) new float[length];
         }
-        return packed;
+        if (a instanceof double[]) {
+            return (A) new double[length];
+        }
+        throw new IllegalArgumentException("packing needs a float[] or double[], not " + a.getClass());
     }
 }

@@ -22,10 +22,9 @@ final class OuterTuples {
 
     private final Geometry g;
     private final Mask mask;
-    private final double[][] kd;
-    private final double[][] vd;
-    private final float[][] kf;
-    private final float[][] vf;
+    /** The key and value factors: a double[][] or a float[][], read through one walk for both dtypes. */
+    private final Object[] k;
+    private final Object[] v;
     private final int outer;
     private final double[][] keyProduct;
     private final double[][] valueProduct;
@@ -38,23 +37,12 @@ final class OuterTuples {
     private int spanHi;
     private Visitor visitor;
 
-    /** valueWidth >= dv: the value products come zero-padded to it (rows of padded kernel accumulators). */
-    OuterTuples(Geometry g, Mask mask, double[][] k, double[][] v, int valueWidth) {
-        this(g, mask, k, v, null, null, valueWidth);
-    }
-
-    OuterTuples(Geometry g, Mask mask, float[][] k, float[][] v, int valueWidth) {
-        this(g, mask, null, null, k, v, valueWidth);
-    }
-
-    private OuterTuples(Geometry g, Mask mask, double[][] kd, double[][] vd, float[][] kf, float[][] vf,
-                        int valueWidth) {
+    /** k and v: float[][] or double[][]; valueWidth >= dv: the value products come zero-padded to it. */
+    OuterTuples(Geometry g, Mask mask, Object[] k, Object[] v, int valueWidth) {
         this.g = g;
         this.mask = mask;
-        this.kd = kd;
-        this.vd = vd;
-        this.kf = kf;
-        this.vf = vf;
+        this.k = k;
+        this.v = v;
         outer = g.nk().length - 1;
         band = mask.band();
         minJ = new int[outer + 1];
@@ -111,13 +99,15 @@ final class OuterTuples {
         }
         int d = g.d();
         int dv = g.dv();
-        int ko = (int) g.keyOffset(p, t);
-        int vo = (int) g.valueOffset(p, t);
         double[] kp = keyProduct[t];
         double[] vp = valueProduct[t];
         double[] kn = keyProduct[t + 1];
         double[] vn = valueProduct[t + 1];
         boolean full = mask instanceof Mask.Full;
+        double[] kd = k[t] instanceof double[] a ? a : null;
+        double[] vd = v[t] instanceof double[] a ? a : null;
+        float[] kf = k[t] instanceof float[] a ? a : null;
+        float[] vf = v[t] instanceof float[] a ? a : null;
         for (int j = lo; j <= hi; j++) {
             int f = first;
             int l = last;
@@ -133,21 +123,21 @@ final class OuterTuples {
                     l++;
                 }
             }
-            int kr = ko + j * d;
-            int vr = vo + j * dv;
+            int kr = (int) g.keyRow(p, t, j);
+            int vr = (int) g.valueRow(p, t, j);
             if (kd != null) {
                 for (int c = 0; c < d; c++) {
-                    kn[c] = kp[c] * kd[t][kr + c];
+                    kn[c] = kp[c] * kd[kr + c];
                 }
                 for (int c = 0; c < dv; c++) {
-                    vn[c] = vp[c] * vd[t][vr + c];
+                    vn[c] = vp[c] * vd[vr + c];
                 }
             } else {
                 for (int c = 0; c < d; c++) {
-                    kn[c] = kp[c] * kf[t][kr + c];
+                    kn[c] = kp[c] * kf[kr + c];
                 }
                 for (int c = 0; c < dv; c++) {
-                    vn[c] = vp[c] * vf[t][vr + c];
+                    vn[c] = vp[c] * vf[vr + c];
                 }
             }
             minJ[t + 1] = t == 0 ? j : Math.min(minJ[t], j);

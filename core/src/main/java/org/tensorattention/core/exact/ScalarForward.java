@@ -11,24 +11,22 @@ import org.tensorattention.core.simd.Exp;
  *
  * <p>Used when the Vector API module is absent; also the simplest statement of the algorithm.
  */
-final class ScalarForward {
-    private ScalarForward() {
-    }
+enum ScalarForward implements ExactForward.Kernel {
+    KERNEL;
 
     /** float64: fills out (problems x nq x dv) and lse (problems x nq). */
-    static void forward(Geometry g, double scale, Mask mask, double[] q, double[][] k, double[][] v,
-                               double[] out, double[] lse, int threads) {
+    @Override
+    public void forward(Geometry g, double scale, Mask mask, double[] q, double[][] k, double[][] v,
+                        double[] out, double[] lse, int threads) {
         int nq = g.nq();
-        Parallel.forEach(g.problems() * nq, threads, task -> {
-            int p = task / nq;
-            int i = task % nq;
-            new RowState(g, scale, mask, q, k, v, p).row(i, out, lse);
-        });
+        Inputs in = new Inputs(g, scale, mask, q, k, v);
+        Parallel.forEach(g.problems() * nq, threads, task -> in.new RowState(task / nq).row(task % nq, out, lse));
     }
 
     /** float32 in and out; accumulates in float64 on this portable path. */
-    static void forward(Geometry g, double scale, Mask mask, float[] q, float[][] k, float[][] v,
-                               float[] out, double[] lse, int threads) {
+    @Override
+    public void forward(Geometry g, double scale, Mask mask, float[] q, float[][] k, float[][] v,
+                        float[] out, double[] lse, int threads) {
         double[] out64 = new double[out.length];
         forward(g, scale, mask, widen(q), widen(k), widen(v), out64, lse, threads);
         for (int i = 0; i < out.length; i++) {
@@ -52,116 +50,110 @@ final class ScalarForward {
         return r;
     }
 
-    /** One query row: partial products of the key and value factors chosen so far, and the softmax state. */
-    private static final class RowState {
-        final Geometry g;
-        final Mask mask;
-        final double[] q;
-        final double[][] k;
-        final double[][] v;
-        final int p;
-        final int factors;
-        final int d;
-        final int dv;
-        final double scale;
-        final double[][] qk;
-        final double[][] pv;
-        final double[] acc;
-        /** Smallest and largest index chosen at depths below t, for the pair band. */
-        final int[] minJ;
-        final int[] maxJ;
-        double max;
-        double sum;
-        int i;
+    /** One call's inputs, which every row's state reads. */
+    private record Inputs(Geometry g, double scale, Mask mask, double[] q, double[][] k, double[][] v) {
 
-        RowState(Geometry g, double scale, Mask mask, double[] q, double[][] k, double[][] v, int p) {
-            this.g = g;
-            this.mask = mask;
-            minJ = new int[g.nk().length + 1];
-            maxJ = new int[g.nk().length + 1];
-            this.q = q;
-            this.k = k;
-            this.v = v;
-            this.p = p;
-            this.scale = scale;
-            factors = g.order() - 1;
-            d = g.d();
-            dv = g.dv();
-            qk = new double[factors][d];
-            pv = new double[factors][dv];
-            acc = new double[dv];
-        }
+        /** One query row: partial products of the key and value factors chosen so far, and the softmax state. */
+        final class RowState {
+            final int p;
+            final int factors;
+            final int d;
+            final int dv;
+            final double[][] qk;
+            final double[][] pv;
+            final double[] acc;
+            /** Smallest and largest index chosen at depths below t, for the pair band. */
+            final int[] minJ;
+            final int[] maxJ;
+            double max;
+            double sum;
+            int i;
 
-        void row(int i, double[] out, double[] lse) {
-            this.i = i;
-            int qo = (int) g.qOffset(p) + i * d;
-            for (int l = 0; l < d; l++) {
-                qk[0][l] = scale * q[qo + l];
+            RowState(int p) {
+                this.p = p;
+                minJ = new int[g.nk().length + 1];
+                maxJ = new int[g.nk().length + 1];
+                factors = g.order() - 1;
+                d = g.d();
+                dv = g.dv();
+                qk = new double[factors][d];
+                pv = new double[factors][dv];
+                acc = new double[dv];
             }
-            java.util.Arrays.fill(pv[0], 1.0);
-            max = Double.NEGATIVE_INFINITY;
-            sum = 0;
-            java.util.Arrays.fill(acc, 0);
-            visit(0);
-            int oo = (int) g.outOffset(p) + i * dv;
-            // A row that sees no tuple has sum 0: its output is 0 and its lse -infinity, not 0/0.
-            for (int l = 0; l < dv; l++) {
-                out[oo + l] = sum > 0 ? acc[l] / sum : 0.0;
-            }
-            lse[p * g.nq() + i] = sum > 0 ? max + StrictMath.log(sum) : Double.NEGATIVE_INFINITY;
-        }
 
-        private void visit(int t) {
-            int lo = mask.lo(t, i);
-            int hi = mask.hi(t, i, g.nk()[t]);
-            if (t > 0) {
-                lo = Math.max(lo, Mask.bandLo(mask.band(), maxJ[t]));
-                hi = Math.min(hi, Mask.bandHi(mask.band(), minJ[t]));
-            }
-            int ko = (int) g.keyOffset(p, t);
-            int vo = (int) g.valueOffset(p, t);
-            double[] kt = k[t];
-            double[] vt = v[t];
-            double[] qkt = qk[t];
-            double[] pvt = pv[t];
-            if (t == factors - 1) {
-                for (int j = lo; j <= hi; j++) {
-                    double s = 0;
-                    int kr = ko + j * d;
-                    for (int l = 0; l < d; l++) {
-                        s += qkt[l] * kt[kr + l];
-                    }
-                    if (s > max) {
-                        double rescale = Exp.exp(max - s);
-                        sum *= rescale;
-                        for (int l = 0; l < dv; l++) {
-                            acc[l] *= rescale;
-                        }
-                        max = s;
-                    }
-                    double w = Exp.exp(s - max);
-                    sum += w;
-                    int vr = vo + j * dv;
-                    for (int l = 0; l < dv; l++) {
-                        acc[l] += w * pvt[l] * vt[vr + l];
-                    }
-                }
-                return;
-            }
-            double[] qkn = qk[t + 1];
-            double[] pvn = pv[t + 1];
-            for (int j = lo; j <= hi; j++) {
-                minJ[t + 1] = t == 0 ? j : Math.min(minJ[t], j);
-                maxJ[t + 1] = t == 0 ? j : Math.max(maxJ[t], j);
-                int kr = ko + j * d;
+            void row(int i, double[] out, double[] lse) {
+                this.i = i;
+                int qo = (int) g.qRow(p, i);
                 for (int l = 0; l < d; l++) {
-                    qkn[l] = qkt[l] * kt[kr + l];
+                    qk[0][l] = scale * q[qo + l];
                 }
-                int vr = vo + j * dv;
+                java.util.Arrays.fill(pv[0], 1.0);
+                max = Double.NEGATIVE_INFINITY;
+                sum = 0;
+                java.util.Arrays.fill(acc, 0);
+                visit(0);
+                int oo = (int) g.outRow(p, i);
+                // A row that sees no tuple has sum 0: its output is 0 and its lse -infinity, not 0/0.
                 for (int l = 0; l < dv; l++) {
-                    pvn[l] = pvt[l] * vt[vr + l];
+                    out[oo + l] = sum > 0 ? acc[l] / sum : 0.0;
                 }
-                visit(t + 1);
+                lse[(int) g.lseAt(p, i)] = sum > 0 ? max + StrictMath.log(sum) : Double.NEGATIVE_INFINITY;
+            }
+
+            private void visit(int t) {
+                int lo = mask.lo(t, i);
+                int hi = mask.hi(t, i, g.nk()[t]);
+                if (t > 0) {
+                    lo = Math.max(lo, Mask.bandLo(mask.band(), maxJ[t]));
+                    hi = Math.min(hi, Mask.bandHi(mask.band(), minJ[t]));
+                }
+                int ko = (int) g.keyRow(p, t, 0);
+                int vo = (int) g.valueRow(p, t, 0);
+                int ks = g.keyStride();
+                int vs = g.valueStride();
+                double[] kt = k[t];
+                double[] vt = v[t];
+                double[] qkt = qk[t];
+                double[] pvt = pv[t];
+                if (t == factors - 1) {
+                    for (int j = lo; j <= hi; j++) {
+                        double s = 0;
+                        int kr = ko + j * ks;
+                        for (int l = 0; l < d; l++) {
+                            s += qkt[l] * kt[kr + l];
+                        }
+                        if (s > max) {
+                            double rescale = Exp.exp(max - s);
+                            sum *= rescale;
+                            for (int l = 0; l < dv; l++) {
+                                acc[l] *= rescale;
+                            }
+                            max = s;
+                        }
+                        double w = Exp.exp(s - max);
+                        sum += w;
+                        int vr = vo + j * vs;
+                        for (int l = 0; l < dv; l++) {
+                            acc[l] += w * pvt[l] * vt[vr + l];
+                        }
+                    }
+                    return;
+                }
+                double[] qkn = qk[t + 1];
+                double[] pvn = pv[t + 1];
+                for (int j = lo; j <= hi; j++) {
+                    minJ[t + 1] = t == 0 ? j : Math.min(minJ[t], j);
+                    maxJ[t + 1] = t == 0 ? j : Math.max(maxJ[t], j);
+                    int kr = ko + j * ks;
+                    for (int l = 0; l < d; l++) {
+                        qkn[l] = qkt[l] * kt[kr + l];
+                    }
+                    int vr = vo + j * vs;
+                    for (int l = 0; l < dv; l++) {
+                        pvn[l] = pvt[l] * vt[vr + l];
+                    }
+                    visit(t + 1);
+                }
             }
         }
     }

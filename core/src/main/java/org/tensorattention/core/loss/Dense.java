@@ -36,15 +36,17 @@ final class Dense {
 
     /** The transpose of (k x m) times (k x n). */
     static double[] transposedTimes(double[] a, double[] b, int k, int m, int n) {
-        double[] c = new double[m * n];
-        for (int p = 0; p < k; p++) {
-            for (int i = 0; i < m; i++) {
-                double x = a[p * m + i];
-                for (int j = 0; j < n; j++) {
-                    c[i * n + j] += x * b[p * n + j];
-                }
+        return times(transpose(a, k, m), b, m, k, n);
+    }
+
+    /** The transpose of (rows x cols). */
+    static double[] transpose(double[] a, int rows, int cols) {
+        double[] t = new double[a.length];
+        for (int r = 0; r < rows; r++) {
+            for (int c = 0; c < cols; c++) {
+                t[c * rows + r] = a[r * cols + c];
             }
         }
-        return c;
+        return t;
     }
 }

@@ -79,15 +79,15 @@ final class Problem {
         double[] out = new double[g.problems() * g.nq() * g.dv()];
         double[] lse = new double[g.problems() * g.nq()];
         // The kernel takes the mask as the facade hands it over: aligned bottom-right.
-        ExactForward.forward(path, g, scale, mask.aligned(g.nq(), g.nk()), q, k, v, out, lse, threads);
+        ExactForward.kernel(path).forward(g, scale, mask.aligned(g.nq(), g.nk()), q, k, v, out, lse, threads);
         return new Result(out, lse);
     }
 
     Result run32(ExactForward.Path path, double scale, Mask mask, int threads) {
         float[] out = new float[g.problems() * g.nq() * g.dv()];
         double[] lse = new double[g.problems() * g.nq()];
-        ExactForward.forward(path, g, scale, mask.aligned(g.nq(), g.nk()), narrow(q), narrow(k), narrow(v), out, lse,
-                threads);
+        ExactForward.kernel(path).forward(g, scale, mask.aligned(g.nq(), g.nk()), narrow(q), narrow(k), narrow(v), out,
+                lse, threads);
         double[] wide = new double[out.length];
         for (int i = 0; i < out.length; i++) {
             wide[i] = out[i];

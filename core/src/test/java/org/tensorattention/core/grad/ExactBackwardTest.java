@@ -17,6 +17,7 @@ import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.BruteForce;
 import org.tensorattention.core.DType;
+import org.tensorattention.core.Float32Bound;
 import org.tensorattention.core.GradientResult;
 import org.tensorattention.core.Mask;
 import org.tensorattention.core.Method;
@@ -298,12 +299,15 @@ class ExactBackwardTest {
                 Arguments.of(2, Mask.FULL, 70, new int[] {70}, 24, 8));
     }
 
+    /** The float32 backward against the definition on the same float32-valued inputs, within Float32Bound. */
     @ParameterizedTest(name = "order {0} {1} nq={2}")
     @MethodSource("float32Problems")
-    void float32AgreesWithFloat64(int order, Mask mask, int nq, int[] nk, int d, int dv) {
-        Problem pr = Problem.random(21 + order, order, nq, nk, d, dv, 1);
-        AttentionOptions opt = AttentionOptions.defaults().withMask(mask);
-        GradientResult g64 = pr.backward(opt);
+    void float32MatchesTheDefinitionWithinItsBound(int order, Mask mask, int nq, int[] nk, int d, int dv) {
+        Problem raw = Problem.random(21 + order, order, nq, nk, d, dv, 1);
+        Problem pr = new Problem(Float32Bound.round(raw.q), Float32Bound.round(raw.k), Float32Bound.round(raw.v),
+                Float32Bound.round(raw.dout));
+        double c = 0.3;
+        AttentionOptions opt = AttentionOptions.defaults().withScale(c).withMask(mask);
         List<Tensor> k32 = new ArrayList<>();
         List<Tensor> v32 = new ArrayList<>();
         for (int t = 0; t < order - 1; t++) {
@@ -314,10 +318,24 @@ class ExactBackwardTest {
                 BruteForce.tensor(pr.dout).to(DType.FLOAT32), null, opt);
         assertEquals(DType.FLOAT32, g32.dq().dtype());
         assertEquals(DType.FLOAT32, g32.dk().get(order - 2).dtype());
-        assertRelative(g64.dq(), g32.dq(), 1e-4);
+        GradientReference ref = new GradientReference(pr.q, pr.k, pr.v, pr.dout, c, mask);
+        Float32Bound.Gradients tol = Float32Bound.Gradients.of(pr.q, pr.k, pr.v, pr.dout, c, mask);
+        assertWithin("dq", ref.dq, g32.dq(), tol.dq());
         for (int t = 0; t < order - 1; t++) {
-            assertRelative(g64.dk().get(t), g32.dk().get(t), 1e-4);
-            assertRelative(g64.dv().get(t), g32.dv().get(t), 1e-4);
+            assertWithin("dk" + (t + 1), ref.dk[t], g32.dk().get(t), tol.dk()[t]);
+            assertWithin("dv" + (t + 1), ref.dv[t], g32.dv().get(t), tol.dv()[t]);
+        }
+    }
+
+    /** |got - expected| <= tol entry by entry (Float32Bound's absolute tolerances). */
+    static void assertWithin(String name, double[][] expected, Tensor got, double[][] tol) {
+        int cols = expected[0].length;
+        for (int i = 0; i < expected.length; i++) {
+            for (int l = 0; l < cols; l++) {
+                double diff = Math.abs(got.get(i * cols + l) - expected[i][l]);
+                assertTrue(diff <= tol[i][l], name + "[" + i + "," + l + "]: " + diff + " above the float32 bound "
+                        + tol[i][l]);
+            }
         }
     }
 

@@ -14,6 +14,7 @@ import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.BruteForce;
 import org.tensorattention.core.DType;
+import org.tensorattention.core.Float32Bound;
 import org.tensorattention.core.GradientResult;
 import org.tensorattention.core.Mask;
 import org.tensorattention.core.Method;
@@ -50,7 +51,7 @@ class ScalingTest {
             for (int l = 0; l < v[0][0].length; l++) {
                 double prod = 1;
                 for (double[][] vt : v) {
-                    prod *= colMax(vt, l);
+                    prod *= Float32Bound.columnMax(vt, l);
                 }
                 worst = Math.max(worst, prod);
             }
@@ -65,14 +66,6 @@ class ScalingTest {
             }
             return n;
         }
-    }
-
-    static double colMax(double[][] m, int l) {
-        double best = 0;
-        for (double[] row : m) {
-            best = Math.max(best, Math.abs(row[l]));
-        }
-        return best;
     }
 
     static double[][] scaled(double[][] m, double f) {
@@ -207,7 +200,7 @@ class ScalingTest {
         double prod = 1;
         for (int u = 0; u < m.length; u++) {
             if (u != skip) {
-                prod *= colMax(m[u], l);
+                prod *= Float32Bound.columnMax(m[u], l);
             }
         }
         return prod;
@@ -442,8 +435,7 @@ class ScalingTest {
             Random rnd = new Random(200 + seed);
             Case c64 = random(rnd, 3, 64, new int[] {64, 64}, 4, 4, 30);
             // The float32 values themselves are the inputs: the reference sees exactly them.
-            Case c = new Case(rounded(c64.q), new double[][][] {rounded(c64.k[0]), rounded(c64.k[1])},
-                    new double[][][] {rounded(c64.v[0]), rounded(c64.v[1])});
+            Case c = new Case(Float32Bound.round(c64.q), Float32Bound.round(c64.k), Float32Bound.round(c64.v));
             PolyForwardTest.Problem pr = c.problem();
             Tensor q = pr.q().to(DType.FLOAT32);
             List<Tensor> keys = pr.keys().stream().map(t -> t.to(DType.FLOAT32)).toList();
@@ -470,17 +462,6 @@ class ScalingTest {
         assertTrue(e.getMessage().startsWith("auto cannot keep epsilon"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
         assertEquals(Method.EXACT, pr.run(o.withMethod(Method.EXACT)).method());
-    }
-
-    static double[][] rounded(double[][] m) {
-        double[][] r = new double[m.length][];
-        for (int i = 0; i < m.length; i++) {
-            r[i] = new double[m[i].length];
-            for (int c = 0; c < r[i].length; c++) {
-                r[i][c] = (float) m[i][c];
-            }
-        }
-        return r;
     }
 
     /**
@@ -553,10 +534,10 @@ class ScalingTest {
                     double[][][] k = new double[order - 1][][];
                     double[][][] v = new double[order - 1][][];
                     for (int t = 0; t < order - 1; t++) {
-                        k[t] = rounded(wide.k[t]);
-                        v[t] = rounded(wide.v[t]);
+                        k[t] = Float32Bound.round(wide.k[t]);
+                        v[t] = Float32Bound.round(wide.v[t]);
                     }
-                    Case c = new Case(rounded(wide.q), k, v);
+                    Case c = new Case(Float32Bound.round(wide.q), k, v);
                     AttentionOptions o = AttentionOptions.defaults().withMask(mask).withScale(scale)
                             .withEpsilon(epsilons[rnd.nextInt(epsilons.length)]);
                     cases++;

@@ -9,9 +9,13 @@ import java.util.List;
 /**
  * Writes the per-dtype kernel sources from the templates in core/src/template. The float32 and float64 kernels
  * are one piece of code up to their element type; only a few lines (float32's float64 accumulators) differ,
- * and the template marks them. Run from the repository root or from core:
+ * and the template marks them. Maven runs it in generate-sources, with the build's JDK in source-launch mode
+ * (no compiled plugin), into core/target/generated-sources/kernels; by hand, from the repository root or from
+ * core:
  *
- * <pre>java core/src/test/java/org/tensorattention/core/KernelTemplates.java</pre>
+ * <pre>java core/src/build/java/org/tensorattention/core/KernelTemplates.java [core-dir [out-dir]]</pre>
+ *
+ * A file whose content is unchanged is not rewritten, so an unchanged template costs no recompilation.
  *
  * Template syntax: {@code $type$} (float, double), {@code $Type$} (Float, Double), {@code $dtype$} (float32,
  * float64), {@code $bytes$} (4, 8), {@code $Kernel$} (the class name), and whole lines {@code //#if float32},
@@ -21,8 +25,9 @@ import java.util.List;
 public final class KernelTemplates {
     /** One generated source: its template, the class it becomes and its dtype. */
     public record Output(String template, String pkg, String kernel, String dtype) {
-        public Path source(Path core) {
-            return core.resolve("src/main/java/org/tensorattention/core").resolve(pkg).resolve(kernel + ".java");
+        /** Where the source lands below a source root (the generated-sources folder). */
+        public Path source(Path root) {
+            return root.resolve("org/tensorattention/core").resolve(pkg).resolve(kernel + ".java");
         }
     }
 
@@ -35,6 +40,9 @@ public final class KernelTemplates {
     private KernelTemplates() {
     }
 
+    /** The folder Maven compiles the generated sources from, relative to core. */
+    public static final String OUT = "target/generated-sources/kernels";
+
     /** The core module's directory, from the repository root or from core itself. */
     public static Path core() {
         return Files.isDirectory(Path.of("src/template")) ? Path.of(".") : Path.of("core");
@@ -42,8 +50,8 @@ public final class KernelTemplates {
 
     public static String generate(Path core, Output o) throws IOException {
         String text = Files.readString(core.resolve("src/template").resolve(o.template()));
-        return "// Generated from core/src/template/" + o.template() + " by KernelTemplates (core/src/test): "
-                + "edit the template, not this file.\n" + expand(text, o);
+        return "// Generated at build time from core/src/template/" + o.template() + " by KernelTemplates "
+                + "(core/src/build): edit the template.\n" + expand(text, o);
     }
 
     static String expand(String template, Output o) {
@@ -86,10 +94,17 @@ public final class KernelTemplates {
     }
 
     public static void main(String[] args) throws IOException {
-        Path core = core();
+        Path core = args.length > 0 ? Path.of(args[0]) : core();
+        Path out = args.length > 1 ? Path.of(args[1]) : core.resolve(OUT);
         for (Output o : OUTPUTS) {
-            Files.writeString(o.source(core), generate(core, o));
-            System.out.println("wrote " + o.source(core).normalize());
+            String text = generate(core, o);
+            Path file = o.source(out);
+            if (Files.isRegularFile(file) && Files.readString(file).equals(text)) {
+                continue;
+            }
+            Files.createDirectories(file.getParent());
+            Files.writeString(file, text);
+            System.out.println("KernelTemplates: wrote " + file.normalize());
         }
     }
 }
