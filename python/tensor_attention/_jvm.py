@@ -141,6 +141,18 @@ def _quiet_start(*args, **kwargs):
             sys.stderr.write("".join(rest))
 
 
+def _jit_options(jar):
+    """The launcher's JIT options (see its comment): C2 compiles the kernels' methods whole instead of each loop
+    first, and the launcher's ahead-of-time cache, when it has made one for this jar, is used (the JVM ignores
+    it, silently, if it does not match)."""
+    options = ["-XX:Tier3BackEdgeThreshold=2000000", "-XX:Tier4BackEdgeThreshold=2000000"]
+    aot = Path(jar).parent / ".launcher" / "jit.aot"
+    if os.environ.get("TENSOR_ATTENTION_AOT", "1") != "0" and aot.is_file() and \
+            aot.stat().st_mtime >= Path(jar).stat().st_mtime:
+        options += [f"-XX:AOTCache={aot}", "-Xlog:aot=off"]
+    return options
+
+
 def start():
     """Starts the JVM once; later calls return at once."""
     global _started
@@ -167,6 +179,7 @@ def start():
         if jp:
             classpath.append(jp)
         options = ["--add-modules=jdk.incubator.vector", "--enable-native-access=ALL-UNNAMED", "-XX:+UseParallelGC"]
+        options += _jit_options(jar)
         options += os.environ.get("TENSOR_ATTENTION_JVM_OPTS", "").split()
         _quiet_start(str(libjvm), *options, classpath=classpath, convertStrings=False)
         _started = True

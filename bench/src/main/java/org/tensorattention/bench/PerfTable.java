@@ -31,7 +31,7 @@ import org.tensorattention.evidence.FmaPeak;
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -Xmx6g -cp bench/target/benchmarks.jar org.tensorattention.bench.PerfTable
- *     [sizes=512,1024] [poly=20] [first=512,1024] [threads=2]
+ *     [sizes=512,1024] [poly=20] [first=512,1024,2048] [threads=2] [only=first]
  * </pre>
  */
 public final class PerfTable {
@@ -47,8 +47,9 @@ public final class PerfTable {
         }
         int[] sizes = {512, 1024};
         int polyLog = 20;
-        int[] first = {512, 1024};
+        int[] first = {512, 1024, 2048};
         int threads = 2;
+        boolean onlyFirst = false;
         for (String a : args) {
             String[] kv = a.split("=", 2);
             switch (kv[0]) {
@@ -56,6 +57,7 @@ public final class PerfTable {
                 case "poly" -> polyLog = Integer.parseInt(kv[1]);
                 case "first" -> first = ints(kv[1]);
                 case "threads" -> threads = Integer.parseInt(kv[1]);
+                case "only" -> onlyFirst = kv[1].equals("first");
                 default -> throw new IllegalArgumentException("unknown argument " + a);
             }
         }
@@ -66,16 +68,18 @@ public final class PerfTable {
                 + FloatVector.SPECIES_PREFERRED.vectorBitSize() + " bits (" + FloatVector.SPECIES_PREFERRED.length()
                 + " floats)");
         System.out.println("load average at start: " + loadStart);
-        double peakF = FmaPeak.gflops(true, threads, 50_000_000);
-        double peakD = FmaPeak.gflops(false, threads, 50_000_000);
-        System.out.printf(Locale.ROOT, "FMA peak at start, %d threads: float %.1f, double %.1f GFLOP/s%n%n", threads,
-                peakF, peakD);
+        if (!onlyFirst) {
+            double peakF = FmaPeak.gflops(true, threads, 50_000_000);
+            double peakD = FmaPeak.gflops(false, threads, 50_000_000);
+            System.out.printf(Locale.ROOT, "FMA peak at start, %d threads: float %.1f, double %.1f GFLOP/s%n%n",
+                    threads, peakF, peakD);
 
-        exactForward(sizes, threads);
-        masks(threads);
-        decoding(threads);
-        backward(sizes[0], threads);
-        poly(polyLog, threads);
+            exactForward(sizes, threads);
+            masks(threads);
+            decoding(threads);
+            backward(sizes[0], threads);
+            poly(polyLog, threads);
+        }
         for (int n : first) {
             firstCall(n, 64, "float32");
         }
@@ -266,14 +270,36 @@ public final class PerfTable {
         row("poly float32", "float32 inputs", "computed in float64 (no float32 mode)", "float32 where certified", false);
     }
 
-    /** Runs one first call in a fresh JVM (this class with "first-call"), which prints first and steady seconds. */
+    /** The launcher's JIT options (tensor-attention at the repository root): see its comment. */
+    private static final List<String> LAUNCHER_JIT = List.of("-XX:Tier3BackEdgeThreshold=2000000",
+            "-XX:Tier4BackEdgeThreshold=2000000");
+    /** The ahead-of-time cache of the launcher's kind (JDK 25+), made once per run of the table; null: none. */
+    private static Path aotCache;
+
+    /**
+     * The first forward and backward in fresh JVMs (this class with "first-call") against the steady state of
+     * the same JVM: once with the JVM's defaults, once with the launcher's JIT options and its ahead-of-time
+     * cache. Each row also says what the first forward cost the compilers (compile seconds of all compiler
+     * threads, from the CompilationMXBean) and the process in CPU seconds, against a steady call's.
+     */
     private static void firstCall(int n, int d, String dtype) throws IOException, InterruptedException {
-        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-        ProcessBuilder pb = new ProcessBuilder(java, "--add-modules", "jdk.incubator.vector", "-cp",
-                System.getProperty("java.class.path"), PerfTable.class.getName(), "first-call", Integer.toString(n),
-                Integer.toString(d), dtype);
-        pb.redirectErrorStream(true);
-        Process proc = pb.start();
+        firstCall(n, d, dtype, "JVM defaults", List.of());
+        List<String> launcher = new ArrayList<>(LAUNCHER_JIT);
+        Path aot = aotCache();
+        if (aot != null) {
+            launcher.addAll(List.of("-XX:AOTCache=" + aot, "-Xlog:aot=off"));
+        }
+        firstCall(n, d, dtype, aot != null ? "launcher's JIT options and AOT cache" : "launcher's JIT options", launcher);
+    }
+
+    private static void firstCall(int n, int d, String dtype, String how, List<String> jvm)
+            throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>(List.of(javaBin(), "--add-modules", "jdk.incubator.vector",
+                "-XX:+UseParallelGC"));
+        cmd.addAll(jvm);
+        cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PerfTable.class.getName(), "first-call",
+                Integer.toString(n), Integer.toString(d), dtype));
+        Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
         String last = "";
         try (BufferedReader r = new BufferedReader(new InputStreamReader(proc.getInputStream()))) {
             for (String line; (line = r.readLine()) != null; ) {
@@ -282,21 +308,52 @@ public final class PerfTable {
                 }
             }
         }
-        proc.waitFor();
-        String[] f = last.split(" ");
-        double firstF = Double.parseDouble(f[1]);
-        double steadyF = Double.parseDouble(f[2]);
-        double firstB = Double.parseDouble(f[3]);
-        double steadyB = Double.parseDouble(f[4]);
+        if (proc.waitFor() != 0 || last.isEmpty()) {
+            throw new IllegalStateException("the first-call JVM failed: " + cmd);
+        }
+        double[] f = java.util.Arrays.stream(last.substring("first-call ".length()).split(" "))
+                .mapToDouble(Double::parseDouble).toArray();
         boolean goal = n == 1024;
-        row("first call", String.format(Locale.ROOT, "%s n=%d d=dv=%d forward, fresh JVM / steady", dtype, n, d),
-                String.format(Locale.ROOT, "%.2f (%.3f s / %.3f s)", firstF / steadyF, firstF, steadyF),
-                goal ? "<= 1.3" : "none", goal ? Boolean.valueOf(firstF / steadyF <= 1.3) : null);
-        row("first call", String.format(Locale.ROOT, "%s n=%d d=dv=%d backward, fresh JVM / steady", dtype, n, d),
-                String.format(Locale.ROOT, "%.2f (%.3f s / %.3f s)", firstB / steadyB, firstB, steadyB), "none", null);
+        String what = String.format(Locale.ROOT, "%s n=%d d=dv=%d %%s, fresh JVM / steady (%s)", dtype, n, d, how);
+        row("first call", String.format(Locale.ROOT, what, "forward"),
+                String.format(Locale.ROOT, "%.2f (%.3f s / %.3f s); compile %.1f s, CPU %.1f s / %.1f s",
+                        f[0] / f[1], f[0], f[1], f[4], f[5], f[6]),
+                goal ? "<= 1.3" : "none", goal ? Boolean.valueOf(f[0] / f[1] <= 1.3) : null);
+        row("first call", String.format(Locale.ROOT, what, "backward"),
+                String.format(Locale.ROOT, "%.2f (%.3f s / %.3f s)", f[2] / f[3], f[2], f[3]), "none", null);
     }
 
-    /** In the fresh JVM: kernel seconds of the first forward and backward, then the best of four more. */
+    private static String javaBin() {
+        return Path.of(System.getProperty("java.home"), "bin", "java").toString();
+    }
+
+    /** Trains the cache as the launcher does (Warmup, 3 rounds, one thread), on JDK 25+ with a one-jar class path. */
+    private static Path aotCache() throws IOException, InterruptedException {
+        if (aotCache != null || Runtime.version().feature() < 25
+                || System.getProperty("java.class.path").contains(java.io.File.pathSeparator)) {
+            return aotCache;
+        }
+        Path dir = Files.createTempDirectory("perftable-aot");
+        dir.toFile().deleteOnExit();
+        Path file = dir.resolve("jit.aot");
+        List<String> cmd = new ArrayList<>(List.of(javaBin(), "--add-modules", "jdk.incubator.vector",
+                "-XX:+UseParallelGC"));
+        cmd.addAll(LAUNCHER_JIT);
+        cmd.addAll(List.of("-XX:AOTCacheOutput=" + file, "-cp", System.getProperty("java.class.path"),
+                "org.tensorattention.core.Warmup", "3", "1"));
+        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        if (p.waitFor() == 0 && Files.isRegularFile(file)) {
+            file.toFile().deleteOnExit();
+            aotCache = file;
+        }
+        return aotCache;
+    }
+
+    /**
+     * In the fresh JVM: kernel seconds of the first forward and backward, then the best of more calls (three,
+     * one from n = 2048 on); then the first forward's compile seconds and CPU seconds, and a steady forward's CPU.
+     */
     private static void firstCallChild(int n, int d, String dtype) {
         DType dt = DType.valueOf(dtype.toUpperCase(Locale.ROOT));
         AttentionOptions opt = AttentionOptions.defaults().withMethod(Method.EXACT).withThreads(2);
@@ -305,17 +362,32 @@ public final class PerfTable {
         List<Tensor> keys = List.of(random(rnd, n, d, dt), random(rnd, n, d, dt));
         List<Tensor> values = List.of(random(rnd, n, d, dt), random(rnd, n, d, dt));
         Tensor dout = random(rnd, n, d, dt);
+        java.lang.management.CompilationMXBean jit = java.lang.management.ManagementFactory.getCompilationMXBean();
+        long compile0 = jit.getTotalCompilationTime();
+        double cpu0 = processCpu();
         AttentionResult f = TensorAttention.forward(q, keys, values, opt);
+        double firstCpu = processCpu() - cpu0;
+        double compile = (jit.getTotalCompilationTime() - compile0) * 1e-3;
         double firstF = f.seconds();
         double firstB = TensorAttention.backward(q, keys, values, dout, f, opt).seconds();
         double steadyF = Double.MAX_VALUE;
         double steadyB = Double.MAX_VALUE;
-        for (int r = 0; r < 4; r++) {
+        double steadyCpu = Double.MAX_VALUE;
+        for (int r = 0; r < (n >= 2048 ? 1 : 3); r++) {
+            cpu0 = processCpu();
             f = TensorAttention.forward(q, keys, values, opt);
+            steadyCpu = Math.min(steadyCpu, processCpu() - cpu0);
             steadyF = Math.min(steadyF, f.seconds());
             steadyB = Math.min(steadyB, TensorAttention.backward(q, keys, values, dout, f, opt).seconds());
         }
-        System.out.printf(Locale.ROOT, "first-call %.6f %.6f %.6f %.6f%n", firstF, steadyF, firstB, steadyB);
+        System.out.printf(Locale.ROOT, "first-call %.6f %.6f %.6f %.6f %.3f %.3f %.3f%n", firstF, steadyF, firstB,
+                steadyB, compile, firstCpu, steadyCpu);
+    }
+
+    /** CPU seconds of this process, all threads (compiler threads included). */
+    private static double processCpu() {
+        return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                .getOperatingSystemMXBean()).getProcessCpuTime() * 1e-9;
     }
 
     private static Tensor random(Random rnd, int rows, int cols, DType dt) {

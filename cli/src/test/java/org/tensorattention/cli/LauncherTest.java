@@ -80,6 +80,8 @@ class LauncherTest {
         env.put("TENSOR_ATTENTION_JAVA", java);
         env.remove("JAVA_HOME");
         env.remove("JAVA_OPTS");
+        // No background training of the ahead-of-time cache, except where a test asks for it.
+        env.put("TENSOR_ATTENTION_AOT", "0");
         return pb;
     }
 
@@ -101,6 +103,30 @@ class LauncherTest {
         assertEquals("", text(err), "no incubator notice, nothing else");
         assertTrue(text(cache.resolve("java")).contains(java + "\n"), "the JDK found is cached");
         assertFalse(text(cache.resolve("java")).contains("gone"));
+    }
+
+    @Test
+    void aBrokenAheadOfTimeCacheIsIgnoredSilently() throws Exception {
+        Path cache = Files.createDirectories(tree.resolve("cli/target/.launcher"));
+        Path jit = cache.resolve("jit.aot");
+        Files.write(jit, new byte[] {1, 2, 3, 4, 5, 6, 7, 8});
+        Path out = tmp.resolve("out.txt");
+        Path err = tmp.resolve("err.txt");
+        ProcessBuilder pb = launch(launcher, "-V").redirectOutput(out.toFile()).redirectError(err.toFile());
+        pb.environment().put("TENSOR_ATTENTION_AOT", "1");
+        // The JVM's own account of the cache, into a file: proof that the launcher handed it over.
+        Path log = tmp.resolve("aot.log");
+        pb.environment().put("JAVA_OPTS", "-Xlog:aot=error:file=" + log);
+        // Newer than the jar and the JDK choice (written by the first run): the launcher uses it.
+        assertEquals(0, launch(launcher, "-V").start().waitFor());
+        assertTrue(jit.toFile().setLastModified(System.currentTimeMillis() + 60_000));
+        assertEquals(0, pb.start().waitFor(), text(err));
+        assertTrue(text(out).startsWith("tensor-attention " + Main.Version.VERSION), text(out));
+        assertEquals("", text(err), "a cache the JVM cannot map is no error");
+        assertFalse(Files.exists(cache.resolve("jit.lock")), "a fresh cache is not made again");
+        if (Runtime.version().feature() >= 25) {
+            assertTrue(text(log).contains("AOT cache"), "the JVM tried the cache: " + text(log));
+        }
     }
 
     @Test
