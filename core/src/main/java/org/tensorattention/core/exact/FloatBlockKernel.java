@@ -18,7 +18,8 @@ import org.tensorattention.core.simd.VectorExp;
  * broadcast-FMAs against the transposed key block, exp with a running per-row maximum, then the tile times the
  * value block. Each J' is summed in float, then scaled by prod_t V_t[j_t] into float64 accumulators, so the
  * long sum over J' (and the softmax denominator) is carried in double. Tiles follow the species' width: BK keys
- * are four vectors, so 256-bit and 512-bit machines both keep a 4 x 4-vector score tile in registers.
+ * are four vectors; 512-bit vectors fill the score and accumulator tiles 4 x 4 vectors at a time, narrower ones
+ * 4 x 2, so that the tiles stay in registers on a 16-register ISA.
  */
 final class FloatBlockKernel implements OuterTuples.Visitor {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -27,6 +28,12 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
     static final int BK = 4 * L;
     /** Query rows per micro-kernel. */
     private static final int R = 4;
+    /**
+     * 512-bit vectors come with 32 registers (AVX-512): the 4 x 4-vector tiles (16 accumulators, 4 loaded
+     * vectors, a broadcast) fit. 256-bit vectors may mean 16 registers (AVX2), where they would spill: there
+     * the tiles are swept in 4 x 2-vector halves (8 accumulators, 2 loads, a broadcast).
+     */
+    private static final boolean WIDE = S.vectorBitSize() >= 512;
     /** Query rows per task. */
     static final int BQ = 32;
 
@@ -263,8 +270,18 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         }
     }
 
-    /** The 4 x BK score tile of rows r0.. against key block jb, held in 16 registers over the d loop. */
+    /** The 4 x BK score tile of rows r0.. against key block jb, in tile[]. */
     private void scores(int jb, int r0) {
+        if (WIDE) {
+            scores4(jb, r0);
+        } else {
+            scores2(jb, r0, 0);
+            scores2(jb, r0, 2 * L);
+        }
+    }
+
+    /** The whole 4 x 4-vector score tile, held in 16 registers over the d loop. */
+    private void scores4(int jb, int r0) {
         FloatVector s00 = FloatVector.zero(S), s01 = s00, s02 = s00, s03 = s00;
         FloatVector s10 = s00, s11 = s00, s12 = s00, s13 = s00;
         FloatVector s20 = s00, s21 = s00, s22 = s00, s23 = s00;
@@ -317,6 +334,44 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
         s31.intoArray(tile, 3 * BK + L);
         s32.intoArray(tile, 3 * BK + 2 * L);
         s33.intoArray(tile, 3 * BK + 3 * L);
+    }
+
+    /** Keys c .. c + 2L - 1 of the score tile: 4 x 2 vectors in 8 registers over the d loop. */
+    private void scores2(int jb, int r0, int c) {
+        FloatVector s00 = FloatVector.zero(S), s01 = s00;
+        FloatVector s10 = s00, s11 = s00;
+        FloatVector s20 = s00, s21 = s00;
+        FloatVector s30 = s00, s31 = s00;
+        int q0 = r0 * d;
+        int q1 = q0 + d;
+        int q2 = q1 + d;
+        int q3 = q2 + d;
+        int kb = jb * d * BK + c;
+        for (int l = 0; l < d; l++) {
+            int kk = kb + l * BK;
+            FloatVector k0 = FloatVector.fromArray(S, kt, kk);
+            FloatVector k1 = FloatVector.fromArray(S, kt, kk + L);
+            FloatVector a = FloatVector.broadcast(S, modulated[q0 + l]);
+            s00 = a.fma(k0, s00);
+            s01 = a.fma(k1, s01);
+            a = FloatVector.broadcast(S, modulated[q1 + l]);
+            s10 = a.fma(k0, s10);
+            s11 = a.fma(k1, s11);
+            a = FloatVector.broadcast(S, modulated[q2 + l]);
+            s20 = a.fma(k0, s20);
+            s21 = a.fma(k1, s21);
+            a = FloatVector.broadcast(S, modulated[q3 + l]);
+            s30 = a.fma(k0, s30);
+            s31 = a.fma(k1, s31);
+        }
+        s00.intoArray(tile, c);
+        s01.intoArray(tile, c + L);
+        s10.intoArray(tile, BK + c);
+        s11.intoArray(tile, BK + c + L);
+        s20.intoArray(tile, 2 * BK + c);
+        s21.intoArray(tile, 2 * BK + c + L);
+        s30.intoArray(tile, 3 * BK + c);
+        s31.intoArray(tile, 3 * BK + c + L);
     }
 
     /**
@@ -397,96 +452,153 @@ final class FloatBlockKernel implements OuterTuples.Visitor {
     private void accumulate(int jb, int r0) {
         int vb = jb * BK * dvp;
         int o0 = r0 * dvp;
+        int c = 0;
+        if (WIDE) {
+            for (; c + 4 * L <= dvp; c += 4 * L) {
+                accumulate4(vb + c, o0 + c);
+            }
+        }
+        for (; c + 2 * L <= dvp; c += 2 * L) {
+            accumulate2(vb + c, o0 + c);
+        }
+        for (; c < dvp; c += L) {
+            accumulate1(vb + c, o0 + c);
+        }
+    }
+
+    /** Four value vectors from vb (row stride dvp) into part at o0 (4 rows): 16 accumulators in registers. */
+    private void accumulate4(int vb, int o0) {
         int o1 = o0 + dvp;
         int o2 = o1 + dvp;
         int o3 = o2 + dvp;
-        int c = 0;
-        for (; c + 4 * L <= dvp; c += 4 * L) {
-            FloatVector a00 = FloatVector.fromArray(S, part, o0 + c);
-            FloatVector a01 = FloatVector.fromArray(S, part, o0 + c + L);
-            FloatVector a02 = FloatVector.fromArray(S, part, o0 + c + 2 * L);
-            FloatVector a03 = FloatVector.fromArray(S, part, o0 + c + 3 * L);
-            FloatVector a10 = FloatVector.fromArray(S, part, o1 + c);
-            FloatVector a11 = FloatVector.fromArray(S, part, o1 + c + L);
-            FloatVector a12 = FloatVector.fromArray(S, part, o1 + c + 2 * L);
-            FloatVector a13 = FloatVector.fromArray(S, part, o1 + c + 3 * L);
-            FloatVector a20 = FloatVector.fromArray(S, part, o2 + c);
-            FloatVector a21 = FloatVector.fromArray(S, part, o2 + c + L);
-            FloatVector a22 = FloatVector.fromArray(S, part, o2 + c + 2 * L);
-            FloatVector a23 = FloatVector.fromArray(S, part, o2 + c + 3 * L);
-            FloatVector a30 = FloatVector.fromArray(S, part, o3 + c);
-            FloatVector a31 = FloatVector.fromArray(S, part, o3 + c + L);
-            FloatVector a32 = FloatVector.fromArray(S, part, o3 + c + 2 * L);
-            FloatVector a33 = FloatVector.fromArray(S, part, o3 + c + 3 * L);
-            for (int j = 0; j < BK; j++) {
-                int vr = vb + j * dvp + c;
-                FloatVector v0 = FloatVector.fromArray(S, vp, vr);
-                FloatVector v1 = FloatVector.fromArray(S, vp, vr + L);
-                FloatVector v2 = FloatVector.fromArray(S, vp, vr + 2 * L);
-                FloatVector v3 = FloatVector.fromArray(S, vp, vr + 3 * L);
-                FloatVector w = FloatVector.broadcast(S, tile[j]);
-                a00 = w.fma(v0, a00);
-                a01 = w.fma(v1, a01);
-                a02 = w.fma(v2, a02);
-                a03 = w.fma(v3, a03);
-                w = FloatVector.broadcast(S, tile[BK + j]);
-                a10 = w.fma(v0, a10);
-                a11 = w.fma(v1, a11);
-                a12 = w.fma(v2, a12);
-                a13 = w.fma(v3, a13);
-                w = FloatVector.broadcast(S, tile[2 * BK + j]);
-                a20 = w.fma(v0, a20);
-                a21 = w.fma(v1, a21);
-                a22 = w.fma(v2, a22);
-                a23 = w.fma(v3, a23);
-                w = FloatVector.broadcast(S, tile[3 * BK + j]);
-                a30 = w.fma(v0, a30);
-                a31 = w.fma(v1, a31);
-                a32 = w.fma(v2, a32);
-                a33 = w.fma(v3, a33);
-            }
-            a00.intoArray(part, o0 + c);
-            a01.intoArray(part, o0 + c + L);
-            a02.intoArray(part, o0 + c + 2 * L);
-            a03.intoArray(part, o0 + c + 3 * L);
-            a10.intoArray(part, o1 + c);
-            a11.intoArray(part, o1 + c + L);
-            a12.intoArray(part, o1 + c + 2 * L);
-            a13.intoArray(part, o1 + c + 3 * L);
-            a20.intoArray(part, o2 + c);
-            a21.intoArray(part, o2 + c + L);
-            a22.intoArray(part, o2 + c + 2 * L);
-            a23.intoArray(part, o2 + c + 3 * L);
-            a30.intoArray(part, o3 + c);
-            a31.intoArray(part, o3 + c + L);
-            a32.intoArray(part, o3 + c + 2 * L);
-            a33.intoArray(part, o3 + c + 3 * L);
+        FloatVector a00 = FloatVector.fromArray(S, part, o0);
+        FloatVector a01 = FloatVector.fromArray(S, part, o0 + L);
+        FloatVector a02 = FloatVector.fromArray(S, part, o0 + 2 * L);
+        FloatVector a03 = FloatVector.fromArray(S, part, o0 + 3 * L);
+        FloatVector a10 = FloatVector.fromArray(S, part, o1);
+        FloatVector a11 = FloatVector.fromArray(S, part, o1 + L);
+        FloatVector a12 = FloatVector.fromArray(S, part, o1 + 2 * L);
+        FloatVector a13 = FloatVector.fromArray(S, part, o1 + 3 * L);
+        FloatVector a20 = FloatVector.fromArray(S, part, o2);
+        FloatVector a21 = FloatVector.fromArray(S, part, o2 + L);
+        FloatVector a22 = FloatVector.fromArray(S, part, o2 + 2 * L);
+        FloatVector a23 = FloatVector.fromArray(S, part, o2 + 3 * L);
+        FloatVector a30 = FloatVector.fromArray(S, part, o3);
+        FloatVector a31 = FloatVector.fromArray(S, part, o3 + L);
+        FloatVector a32 = FloatVector.fromArray(S, part, o3 + 2 * L);
+        FloatVector a33 = FloatVector.fromArray(S, part, o3 + 3 * L);
+        for (int j = 0; j < BK; j++) {
+            int vr = vb + j * dvp;
+            FloatVector v0 = FloatVector.fromArray(S, vp, vr);
+            FloatVector v1 = FloatVector.fromArray(S, vp, vr + L);
+            FloatVector v2 = FloatVector.fromArray(S, vp, vr + 2 * L);
+            FloatVector v3 = FloatVector.fromArray(S, vp, vr + 3 * L);
+            FloatVector w = FloatVector.broadcast(S, tile[j]);
+            a00 = w.fma(v0, a00);
+            a01 = w.fma(v1, a01);
+            a02 = w.fma(v2, a02);
+            a03 = w.fma(v3, a03);
+            w = FloatVector.broadcast(S, tile[BK + j]);
+            a10 = w.fma(v0, a10);
+            a11 = w.fma(v1, a11);
+            a12 = w.fma(v2, a12);
+            a13 = w.fma(v3, a13);
+            w = FloatVector.broadcast(S, tile[2 * BK + j]);
+            a20 = w.fma(v0, a20);
+            a21 = w.fma(v1, a21);
+            a22 = w.fma(v2, a22);
+            a23 = w.fma(v3, a23);
+            w = FloatVector.broadcast(S, tile[3 * BK + j]);
+            a30 = w.fma(v0, a30);
+            a31 = w.fma(v1, a31);
+            a32 = w.fma(v2, a32);
+            a33 = w.fma(v3, a33);
         }
-        for (; c < dvp; c += L) {
-            // One value vector: split the key sum into even and odd halves for eight independent FMA chains.
-            FloatVector a0 = FloatVector.fromArray(S, part, o0 + c);
-            FloatVector a1 = FloatVector.fromArray(S, part, o1 + c);
-            FloatVector a2 = FloatVector.fromArray(S, part, o2 + c);
-            FloatVector a3 = FloatVector.fromArray(S, part, o3 + c);
-            FloatVector b0 = FloatVector.zero(S), b1 = b0, b2 = b0, b3 = b0;
-            for (int j = 0; j < BK; j += 2) {
-                int vr = vb + j * dvp + c;
-                FloatVector v0 = FloatVector.fromArray(S, vp, vr);
-                FloatVector v1 = FloatVector.fromArray(S, vp, vr + dvp);
-                a0 = FloatVector.broadcast(S, tile[j]).fma(v0, a0);
-                a1 = FloatVector.broadcast(S, tile[BK + j]).fma(v0, a1);
-                a2 = FloatVector.broadcast(S, tile[2 * BK + j]).fma(v0, a2);
-                a3 = FloatVector.broadcast(S, tile[3 * BK + j]).fma(v0, a3);
-                b0 = FloatVector.broadcast(S, tile[j + 1]).fma(v1, b0);
-                b1 = FloatVector.broadcast(S, tile[BK + j + 1]).fma(v1, b1);
-                b2 = FloatVector.broadcast(S, tile[2 * BK + j + 1]).fma(v1, b2);
-                b3 = FloatVector.broadcast(S, tile[3 * BK + j + 1]).fma(v1, b3);
-            }
-            a0.add(b0).intoArray(part, o0 + c);
-            a1.add(b1).intoArray(part, o1 + c);
-            a2.add(b2).intoArray(part, o2 + c);
-            a3.add(b3).intoArray(part, o3 + c);
+        a00.intoArray(part, o0);
+        a01.intoArray(part, o0 + L);
+        a02.intoArray(part, o0 + 2 * L);
+        a03.intoArray(part, o0 + 3 * L);
+        a10.intoArray(part, o1);
+        a11.intoArray(part, o1 + L);
+        a12.intoArray(part, o1 + 2 * L);
+        a13.intoArray(part, o1 + 3 * L);
+        a20.intoArray(part, o2);
+        a21.intoArray(part, o2 + L);
+        a22.intoArray(part, o2 + 2 * L);
+        a23.intoArray(part, o2 + 3 * L);
+        a30.intoArray(part, o3);
+        a31.intoArray(part, o3 + L);
+        a32.intoArray(part, o3 + 2 * L);
+        a33.intoArray(part, o3 + 3 * L);
+    }
+
+    /** Two value vectors: 4 x 2 accumulators, for 16-register ISAs and for widths of two vectors. */
+    private void accumulate2(int vb, int o0) {
+        int o1 = o0 + dvp;
+        int o2 = o1 + dvp;
+        int o3 = o2 + dvp;
+        FloatVector a00 = FloatVector.fromArray(S, part, o0);
+        FloatVector a01 = FloatVector.fromArray(S, part, o0 + L);
+        FloatVector a10 = FloatVector.fromArray(S, part, o1);
+        FloatVector a11 = FloatVector.fromArray(S, part, o1 + L);
+        FloatVector a20 = FloatVector.fromArray(S, part, o2);
+        FloatVector a21 = FloatVector.fromArray(S, part, o2 + L);
+        FloatVector a30 = FloatVector.fromArray(S, part, o3);
+        FloatVector a31 = FloatVector.fromArray(S, part, o3 + L);
+        for (int j = 0; j < BK; j++) {
+            int vr = vb + j * dvp;
+            FloatVector v0 = FloatVector.fromArray(S, vp, vr);
+            FloatVector v1 = FloatVector.fromArray(S, vp, vr + L);
+            FloatVector w = FloatVector.broadcast(S, tile[j]);
+            a00 = w.fma(v0, a00);
+            a01 = w.fma(v1, a01);
+            w = FloatVector.broadcast(S, tile[BK + j]);
+            a10 = w.fma(v0, a10);
+            a11 = w.fma(v1, a11);
+            w = FloatVector.broadcast(S, tile[2 * BK + j]);
+            a20 = w.fma(v0, a20);
+            a21 = w.fma(v1, a21);
+            w = FloatVector.broadcast(S, tile[3 * BK + j]);
+            a30 = w.fma(v0, a30);
+            a31 = w.fma(v1, a31);
         }
+        a00.intoArray(part, o0);
+        a01.intoArray(part, o0 + L);
+        a10.intoArray(part, o1);
+        a11.intoArray(part, o1 + L);
+        a20.intoArray(part, o2);
+        a21.intoArray(part, o2 + L);
+        a30.intoArray(part, o3);
+        a31.intoArray(part, o3 + L);
+    }
+
+    /** One value vector: the key sum split into even and odd halves for eight independent FMA chains. */
+    private void accumulate1(int vb, int o0) {
+        int o1 = o0 + dvp;
+        int o2 = o1 + dvp;
+        int o3 = o2 + dvp;
+        FloatVector a0 = FloatVector.fromArray(S, part, o0);
+        FloatVector a1 = FloatVector.fromArray(S, part, o1);
+        FloatVector a2 = FloatVector.fromArray(S, part, o2);
+        FloatVector a3 = FloatVector.fromArray(S, part, o3);
+        FloatVector b0 = FloatVector.zero(S), b1 = b0, b2 = b0, b3 = b0;
+        for (int j = 0; j < BK; j += 2) {
+            int vr = vb + j * dvp;
+            FloatVector v0 = FloatVector.fromArray(S, vp, vr);
+            FloatVector v1 = FloatVector.fromArray(S, vp, vr + dvp);
+            a0 = FloatVector.broadcast(S, tile[j]).fma(v0, a0);
+            a1 = FloatVector.broadcast(S, tile[BK + j]).fma(v0, a1);
+            a2 = FloatVector.broadcast(S, tile[2 * BK + j]).fma(v0, a2);
+            a3 = FloatVector.broadcast(S, tile[3 * BK + j]).fma(v0, a3);
+            b0 = FloatVector.broadcast(S, tile[j + 1]).fma(v1, b0);
+            b1 = FloatVector.broadcast(S, tile[BK + j + 1]).fma(v1, b1);
+            b2 = FloatVector.broadcast(S, tile[2 * BK + j + 1]).fma(v1, b2);
+            b3 = FloatVector.broadcast(S, tile[3 * BK + j + 1]).fma(v1, b3);
+        }
+        a0.add(b0).intoArray(part, o0);
+        a1.add(b1).intoArray(part, o1);
+        a2.add(b2).intoArray(part, o2);
+        a3.add(b3).intoArray(part, o3);
     }
 
     /** Ends an outer tuple: its partial sums, times prod_t V_t[j_t], go into the float64 accumulators. */
