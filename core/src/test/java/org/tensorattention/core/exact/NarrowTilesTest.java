@@ -55,7 +55,8 @@ class NarrowTilesTest {
                         scale, mask);
                 double tol32 = rounded.float32Tolerance(scale) * rounded.vinf();
                 if (!(err64 < 1e-12) || !(err32 <= tol32)) {
-                    System.out.println("FAILED " + g + " " + mask + ": float64 " + err64 + ", float32 " + err32 + " > " + tol32);
+                    System.out.println("FAILED nq=" + g.nq() + " nk=" + java.util.Arrays.toString(g.nk()) + " d=" + g.d()
+                            + " dv=" + g.dv() + " " + mask + ": float64 " + err64 + ", float32 " + err32 + " > " + tol32);
                     failures++;
                 }
             }
