@@ -11,6 +11,7 @@ import java.util.Locale;
 import java.util.Random;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorOperators;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.DType;
@@ -64,17 +65,19 @@ public final class PerfTable {
         String loadStart = ExactForwardReport.loadAverage();
         System.out.println("machine: " + cpuModel() + ", " + Runtime.getRuntime().availableProcessors()
                 + " processors, Java " + System.getProperty("java.version"));
-        System.out.println("ISA: " + (avx512() ? "AVX-512" : "AVX2") + ", preferred vector "
-                + FloatVector.SPECIES_PREFERRED.vectorBitSize() + " bits (" + FloatVector.SPECIES_PREFERRED.length()
-                + " floats)");
+        System.out.println("ISA: " + isa() + ", preferred vector " + FloatVector.SPECIES_PREFERRED.vectorBitSize()
+                + " bits (" + FloatVector.SPECIES_PREFERRED.length() + " floats)");
         System.out.println("load average at start: " + loadStart);
         if (!onlyFirst) {
-            double peakF = FmaPeak.gflops(true, threads, 50_000_000);
-            double peakD = FmaPeak.gflops(false, threads, 50_000_000);
+            // The calibrated probe: it compiles its loop on short calls first (a first long call of gflops runs
+            // interpreted and on-stack-replaced, boxing every vector, and reads low).
+            double peakF = FmaPeak.peak(true, threads, 0.2);
+            double peakD = FmaPeak.peak(false, threads, 0.2);
             System.out.printf(Locale.ROOT, "FMA peak at start, %d threads: float %.1f, double %.1f GFLOP/s%n%n",
                     threads, peakF, peakD);
 
             exactForward(sizes, threads);
+            exps();
             masks(threads);
             decoding(threads);
             backward(sizes[0], threads);
@@ -139,6 +142,26 @@ public final class PerfTable {
 
     /** Nanoseconds per exp value on vectors of the preferred width, one thread, over a 1024-value tile. */
     static double expNanosPerValue(boolean f32) {
+        return expNanosPerValue(f32, false);
+    }
+
+    /** The kernels' exp (FMA polynomial) against the library's VectorOperators.EXP, per value, one thread. */
+    private static void exps() {
+        for (boolean f32 : new boolean[] {true, false}) {
+            // Twice each, keeping the second: under load C2 may still be compiling the loop during the first.
+            double ours = 0;
+            double library = 0;
+            for (int round = 0; round < 2; round++) {
+                ours = expNanosPerValue(f32, false);
+                library = expNanosPerValue(f32, true);
+            }
+            row("exp", (f32 ? "float32" : "float64") + " ns per value, one thread: FMA polynomial vs VectorOperators.EXP",
+                    String.format(Locale.ROOT, "%.3f vs %.3f ns (time ratio %.2f)", ours, library, ours / library),
+                    "faster than EXP", ours < library);
+        }
+    }
+
+    private static double expNanosPerValue(boolean f32, boolean library) {
         float[] xf = new float[1024];
         double[] xd = new double[1024];
         Random rnd = new Random(3);
@@ -151,7 +174,7 @@ public final class PerfTable {
         for (int rep = 0; rep < 20; rep++) {
             long t0 = System.nanoTime();
             for (int it = 0; it < 2000; it++) {
-                sink += f32 ? expFloats(xf) : expDoubles(xd);
+                sink += f32 ? expFloats(xf, library) : expDoubles(xd, library);
             }
             best = Math.min(best, (System.nanoTime() - t0) / (2000.0 * xf.length));
         }
@@ -161,30 +184,38 @@ public final class PerfTable {
         return best;
     }
 
-    private static float expFloats(float[] x) {
+    private static float expFloats(float[] x, boolean library) {
         FloatVector acc = FloatVector.zero(FloatVector.SPECIES_PREFERRED);
         for (int i = 0; i < x.length; i += FloatVector.SPECIES_PREFERRED.length()) {
-            acc = acc.add(VectorExp.exp(FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, i)));
+            FloatVector v = FloatVector.fromArray(FloatVector.SPECIES_PREFERRED, x, i);
+            acc = acc.add(library ? v.lanewise(VectorOperators.EXP) : VectorExp.exp(v));
         }
         return acc.lane(0);
     }
 
-    private static double expDoubles(double[] x) {
+    private static double expDoubles(double[] x, boolean library) {
         DoubleVector acc = DoubleVector.zero(DoubleVector.SPECIES_PREFERRED);
         for (int i = 0; i < x.length; i += DoubleVector.SPECIES_PREFERRED.length()) {
-            acc = acc.add(VectorExp.exp(DoubleVector.fromArray(DoubleVector.SPECIES_PREFERRED, x, i)));
+            DoubleVector v = DoubleVector.fromArray(DoubleVector.SPECIES_PREFERRED, x, i);
+            acc = acc.add(library ? v.lanewise(VectorOperators.EXP) : VectorExp.exp(v));
         }
         return acc.lane(0);
     }
 
+    /** Causal against full at n = 1024 (fraction of the peak on allowed tuples, time per allowed tuple), then windows. */
     private static void masks(int threads) {
         int n = 1024;
-        Geometry g = Geometry.simple(1, n, new int[] {n, n}, 64, 64);
-        double full = ExactForwardReport.time(g, Mask.FULL, true, threads, 3);
-        double causal = ExactForwardReport.time(g, Mask.CAUSAL, true, threads, 3);
-        double perTuple = (causal / g.tuples(Mask.CAUSAL)) / (full / g.tuples(Mask.FULL));
-        row("exact forward, masks", "float32 n=1024 d=dv=64 causal, time per allowed tuple / full's",
-                String.format(Locale.ROOT, "%.2f (%.3f s vs %.3f s)", perTuple, causal, full), "close to 1", null);
+        for (int d : new int[] {16, 64}) {
+            Geometry g = Geometry.simple(1, n, new int[] {n, n}, d, d);
+            double full = ExactForwardReport.time(g, Mask.FULL, true, threads, 3);
+            double[] causal = new double[1];
+            double peak = peakAround(true, threads, () -> causal[0] = ExactForwardReport.time(g, Mask.CAUSAL, true, threads, 3));
+            double perTuple = (causal[0] / g.tuples(Mask.CAUSAL)) / (full / g.tuples(Mask.FULL));
+            row("exact forward, masks", String.format(Locale.ROOT, "float32 n=%d d=dv=%d causal, per allowed tuple", n, d),
+                    String.format(Locale.ROOT, "%.2f of peak %.0f; time per tuple / full's %.2f (%.3f s vs %.3f s)",
+                            g.exactFlops(Mask.CAUSAL) / causal[0] * 1e-9 / peak, peak, perTuple, causal[0], full),
+                    "close to full's", null);
+        }
         for (int d : new int[] {16, 64}) {
             int wn = 65536;
             Geometry w = Geometry.simple(1, wn, new int[] {wn, wn}, d, d);
@@ -405,6 +436,21 @@ public final class PerfTable {
         } catch (IOException e) {
             return "unknown CPU";
         }
+    }
+
+    /**
+     * The ISA the kernels run on: the preferred vector width decides it, since -XX:UseAVX=2 on an AVX-512 machine
+     * gives 256-bit vectors (and 16 registers) whatever /proc/cpuinfo lists.
+     */
+    private static String isa() {
+        int bits = FloatVector.SPECIES_PREFERRED.vectorBitSize();
+        if (bits >= 512) {
+            return "AVX-512";
+        }
+        if (bits == 256) {
+            return avx512() ? "AVX2 (UseAVX=2 on an AVX-512 machine)" : "AVX2";
+        }
+        return bits + "-bit vectors";
     }
 
     private static boolean avx512() {

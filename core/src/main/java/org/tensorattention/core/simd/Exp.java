@@ -22,40 +22,61 @@ public final class Exp {
     static final double LN2_HI_D = -6.93147180369123816490e-01;
     static final double LN2_LO_D = -1.90821492927058770002e-10;
     static final double FLOOR_D = -708.0;
-    /** 1/k! for k = 13 down to 2: Taylor's e^r to degree 13, below 1e-17 relative on |r| <= ln2 / 2. */
-    static final double[] TAYLOR_D = {
-        1.0 / 6227020800.0, 1.0 / 479001600, 1.0 / 39916800, 1.0 / 3628800, 1.0 / 362880, 1.0 / 40320,
-        1.0 / 5040, 1.0 / 720, 1.0 / 120, 1.0 / 24, 1.0 / 6, 0.5};
+
+    // e^r = 1 + r + r^2 g(r) on |r| <= ln2 / 2, g fitted by Chebyshev interpolation (near minimax) and rounded
+    // to the dtype: float g of degree 4 (e^r to 1e-8, 3x closer than Taylor at the same cost), double g of
+    // degree 9 (e^r to 2e-17, two FMAs fewer than Taylor's degree 13).
+    static final float G4 = 0.0013926175888627768f;
+    static final float G3 = 0.008363173343241215f;
+    static final float G2 = 0.041666556149721146f;
+    static final float G1 = 0.16666577756404877f;
+    static final float G0 = 0.5f;
+
+    static final double G9_D = 2.5100375832561234e-08;
+    static final double G8_D = 2.7620075879983367e-07;
+    static final double G7_D = 2.7557268480310024e-06;
+    static final double G6_D = 2.4801521322368692e-05;
+    static final double G5_D = 0.00019841269863040545;
+    static final double G4_D = 0.0013888888917196719;
+    static final double G3_D = 0.008333333333330065;
+    static final double G2_D = 0.041666666666624164;
+    static final double G1_D = 0.16666666666666669;
+    static final double G0_D = 0.5000000000000001;
 
     private Exp() {
     }
 
-    /** e^x in float: degree-6 Taylor polynomial, relative error below 3e-7. */
+    /** e^x in float: a degree-6 polynomial, relative error below 1e-7. */
     public static float exp(float x) {
         float t = Math.fma(x, LOG2E, SHIFTER);
         float n = t - SHIFTER;
         float r = Math.fma(n, LN2_HI, x);
         r = Math.fma(n, LN2_LO, r);
-        float p = Math.fma(r, 1f / 720, 1f / 120);
-        p = Math.fma(p, r, 1f / 24);
-        p = Math.fma(p, r, 1f / 6);
-        p = Math.fma(p, r, 0.5f);
+        float p = Math.fma(r, G4, G3);
+        p = Math.fma(p, r, G2);
+        p = Math.fma(p, r, G1);
+        p = Math.fma(p, r, G0);
         p = Math.fma(p, r, 1f);
         p = Math.fma(p, r, 1f);
         float twoToN = Float.intBitsToFloat(Float.floatToRawIntBits(t) << 23);
         return x < FLOOR ? 0f : p * twoToN;
     }
 
-    /** e^x in double: Taylor to degree 13, relative error a few units in the last place. */
+    /** e^x in double: a degree-11 polynomial, relative error a few units in the last place. */
     public static double exp(double x) {
         double t = Math.fma(x, LOG2E_D, SHIFTER_D);
         double n = t - SHIFTER_D;
         double r = Math.fma(n, LN2_HI_D, x);
         r = Math.fma(n, LN2_LO_D, r);
-        double p = TAYLOR_D[0];
-        for (int k = 1; k < TAYLOR_D.length; k++) {
-            p = Math.fma(p, r, TAYLOR_D[k]);
-        }
+        double p = Math.fma(r, G9_D, G8_D);
+        p = Math.fma(p, r, G7_D);
+        p = Math.fma(p, r, G6_D);
+        p = Math.fma(p, r, G5_D);
+        p = Math.fma(p, r, G4_D);
+        p = Math.fma(p, r, G3_D);
+        p = Math.fma(p, r, G2_D);
+        p = Math.fma(p, r, G1_D);
+        p = Math.fma(p, r, G0_D);
         p = Math.fma(p, r, 1.0);
         p = Math.fma(p, r, 1.0);
         double twoToN = Double.longBitsToDouble(Double.doubleToRawLongBits(t) << 52);
