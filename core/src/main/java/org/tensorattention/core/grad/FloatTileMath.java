@@ -1,18 +1,25 @@
 // Generated from core/src/template/TileMath.java.template by KernelTemplates (core/src/test): edit the template, not this file.
 package org.tensorattention.core.grad;
 
+import java.util.Arrays;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorSpecies;
+import org.tensorattention.core.Geometry;
+import org.tensorattention.core.Mask;
 import org.tensorattention.core.simd.Exp;
 import org.tensorattention.core.simd.VectorExp;
 
 /**
- * The three small matrix products of one backward tile, and its softmax weights, in float32 with the Vector API. Every matrix is a
- * row-major block inside a flat array: (array, offset, row stride). Accumulators stay in registers across
- * the inner loop: a 4 x 4-vector block (sixteen independent FMA chains, four loads and four broadcasts per
- * sixteen FMAs) where the width allows, then 4 x 2 and 4 x 1 vectors; tails that do not fill a vector run
- * scalar. Tiles are four vectors wide, so they follow the species' width (256 or 512 bits). In float32 a tile
- * holds short sums (a tile's rows or columns); the callers add them into float64 accumulators.
+ * The tiles of the backward pass in float32 with the Vector API: {@link Rows}, the loop over the key tiles
+ * of one block of queries, and the small matrix products and softmax weights it runs per tile.
+ *
+ * <p>Every matrix is a row-major block inside a flat array: (array, offset, row stride). The three products
+ * (S = A B^T, T += A B and G += A^T B) are one kernel, {@link #mulAdd}, whose operand A is read through a
+ * pair of strides. Its accumulators stay in registers across the inner loop: 4 x 4-vector blocks (sixteen
+ * independent FMA chains, four loads and four broadcasts per sixteen FMAs), then 4 x 2, and 8 x 1 for a last
+ * single vector column, so that at least eight FMAs are in flight (two ports, four cycles of latency);
+ * columns past whole vectors run scalar. Blocks are counted in vectors, so they follow the species' width
+ * (256 or 512 bits).
  */
 final class FloatTileMath {
     private static final VectorSpecies<Float> S = FloatVector.SPECIES_PREFERRED;
@@ -27,420 +34,181 @@ final class FloatTileMath {
     }
 
     /**
-     * C = A B^T where B^T is given transposed: c[r, j] = sum_l a[r, l] * bt[l, j] for r < rows, j < cols,
-     * l < inner. Vectorised over j, four rows at a time so that each load of bt feeds four FMAs.
+     * c[x, l] = (add ? c[x, l] : 0) + sum_y a[aOff + x ax + y ay] * b[bOff + y ldb + l] for x < xs, y < ys,
+     * l < width, with c[x, l] at cOff + x ldc + l. Vectorised over l; each load of b feeds four or eight rows.
      */
-    static void productT(float[] a, int aOff, int lda, float[] bt, int btOff, int ldb,
-                         float[] c, int ldc, int rows, int cols, int inner) {
-        int vb = S.loopBound(cols);
-        int r = 0;
-        for (; r + 4 <= rows; r += 4) {
-            int a0 = aOff + r * lda;
-            int a1 = a0 + lda;
-            int a2 = a1 + lda;
-            int a3 = a2 + lda;
-            int j = 0;
-            for (; j + 4 * L <= vb; j += 4 * L) {
-                FloatVector c00 = FloatVector.zero(S), c01 = c00, c02 = c00, c03 = c00;
-                FloatVector c10 = c00, c11 = c00, c12 = c00, c13 = c00;
-                FloatVector c20 = c00, c21 = c00, c22 = c00, c23 = c00;
-                FloatVector c30 = c00, c31 = c00, c32 = c00, c33 = c00;
-                for (int l = 0; l < inner; l++) {
-                    int br = btOff + l * ldb + j;
-                    FloatVector b0 = FloatVector.fromArray(S, bt, br);
-                    FloatVector b1 = FloatVector.fromArray(S, bt, br + L);
-                    FloatVector b2 = FloatVector.fromArray(S, bt, br + 2 * L);
-                    FloatVector b3 = FloatVector.fromArray(S, bt, br + 3 * L);
-                    FloatVector x = FloatVector.broadcast(S, a[a0 + l]);
-                    c00 = b0.fma(x, c00);
-                    c01 = b1.fma(x, c01);
-                    c02 = b2.fma(x, c02);
-                    c03 = b3.fma(x, c03);
-                    x = FloatVector.broadcast(S, a[a1 + l]);
-                    c10 = b0.fma(x, c10);
-                    c11 = b1.fma(x, c11);
-                    c12 = b2.fma(x, c12);
-                    c13 = b3.fma(x, c13);
-                    x = FloatVector.broadcast(S, a[a2 + l]);
-                    c20 = b0.fma(x, c20);
-                    c21 = b1.fma(x, c21);
-                    c22 = b2.fma(x, c22);
-                    c23 = b3.fma(x, c23);
-                    x = FloatVector.broadcast(S, a[a3 + l]);
-                    c30 = b0.fma(x, c30);
-                    c31 = b1.fma(x, c31);
-                    c32 = b2.fma(x, c32);
-                    c33 = b3.fma(x, c33);
-                }
-                int o = r * ldc + j;
-                store4(c00, c01, c02, c03, c, o);
-                store4(c10, c11, c12, c13, c, o + ldc);
-                store4(c20, c21, c22, c23, c, o + 2 * ldc);
-                store4(c30, c31, c32, c33, c, o + 3 * ldc);
-            }
-            for (; j + 2 * L <= vb; j += 2 * L) {
-                FloatVector c0 = FloatVector.zero(S);
-                FloatVector c1 = c0;
-                FloatVector c2 = c0;
-                FloatVector c3 = c0;
-                FloatVector e0 = c0;
-                FloatVector e1 = c0;
-                FloatVector e2 = c0;
-                FloatVector e3 = c0;
-                for (int l = 0; l < inner; l++) {
-                    int br = btOff + l * ldb + j;
-                    FloatVector b = FloatVector.fromArray(S, bt, br);
-                    FloatVector b2 = FloatVector.fromArray(S, bt, br + L);
-                    FloatVector x0 = FloatVector.broadcast(S, a[a0 + l]);
-                    FloatVector x1 = FloatVector.broadcast(S, a[a1 + l]);
-                    FloatVector x2 = FloatVector.broadcast(S, a[a2 + l]);
-                    FloatVector x3 = FloatVector.broadcast(S, a[a3 + l]);
-                    c0 = b.fma(x0, c0);
-                    c1 = b.fma(x1, c1);
-                    c2 = b.fma(x2, c2);
-                    c3 = b.fma(x3, c3);
-                    e0 = b2.fma(x0, e0);
-                    e1 = b2.fma(x1, e1);
-                    e2 = b2.fma(x2, e2);
-                    e3 = b2.fma(x3, e3);
-                }
-                c0.intoArray(c, r * ldc + j);
-                c1.intoArray(c, (r + 1) * ldc + j);
-                c2.intoArray(c, (r + 2) * ldc + j);
-                c3.intoArray(c, (r + 3) * ldc + j);
-                e0.intoArray(c, r * ldc + j + L);
-                e1.intoArray(c, (r + 1) * ldc + j + L);
-                e2.intoArray(c, (r + 2) * ldc + j + L);
-                e3.intoArray(c, (r + 3) * ldc + j + L);
-            }
-            for (; j < vb; j += L) {
-                FloatVector c0 = FloatVector.zero(S);
-                FloatVector c1 = c0;
-                FloatVector c2 = c0;
-                FloatVector c3 = c0;
-                for (int l = 0; l < inner; l++) {
-                    FloatVector b = FloatVector.fromArray(S, bt, btOff + l * ldb + j);
-                    c0 = b.fma(FloatVector.broadcast(S, a[a0 + l]), c0);
-                    c1 = b.fma(FloatVector.broadcast(S, a[a1 + l]), c1);
-                    c2 = b.fma(FloatVector.broadcast(S, a[a2 + l]), c2);
-                    c3 = b.fma(FloatVector.broadcast(S, a[a3 + l]), c3);
-                }
-                c0.intoArray(c, r * ldc + j);
-                c1.intoArray(c, (r + 1) * ldc + j);
-                c2.intoArray(c, (r + 2) * ldc + j);
-                c3.intoArray(c, (r + 3) * ldc + j);
-            }
-            for (int rr = r; rr < r + 4; rr++) {
-                productTScalar(a, aOff + rr * lda, bt, btOff, ldb, c, rr * ldc, vb, cols, inner);
-            }
-        }
-        for (; r < rows; r++) {
-            int ar = aOff + r * lda;
-            for (int j = 0; j < vb; j += L) {
-                FloatVector acc = FloatVector.zero(S);
-                for (int l = 0; l < inner; l++) {
-                    acc = FloatVector.fromArray(S, bt, btOff + l * ldb + j).fma(FloatVector.broadcast(S, a[ar + l]), acc);
-                }
-                acc.intoArray(c, r * ldc + j);
-            }
-            productTScalar(a, ar, bt, btOff, ldb, c, r * ldc, vb, cols, inner);
-        }
-    }
-
-    private static void productTScalar(float[] a, int ar, float[] bt, int btOff, int ldb, float[] c, int cr,
-                                       int from, int cols, int inner) {
-        for (int j = from; j < cols; j++) {
-            float s = 0;
-            for (int l = 0; l < inner; l++) {
-                s += a[ar + l] * bt[btOff + l * ldb + j];
-            }
-            c[cr + j] = s;
-        }
-    }
-
-    /**
-     * C += A B: c[r, l] += sum_j a[r, j] * b[j, l] for r < rows, j < count, l < width. Vectorised over l,
-     * four rows at a time so that each load of b feeds four independent FMA chains.
-     */
-    static void accumulate(float[] a, int lda, float[] b, int bOff, int ldb,
-                           float[] c, int ldc, int rows, int count, int width) {
+    static void mulAdd(boolean add, float[] a, int aOff, int ax, int ay, float[] b, int bOff, int ldb,
+                       float[] c, int cOff, int ldc, int xs, int ys, int width) {
         int vb = S.loopBound(width);
-        int r = 0;
-        for (; r + 4 <= rows; r += 4) {
-            int a0 = r * lda;
-            int a1 = a0 + lda;
-            int a2 = a1 + lda;
-            int a3 = a2 + lda;
-            int c0 = r * ldc;
-            int l = 0;
-            for (; l + 4 * L <= vb; l += 4 * L) {
-                int o = c0 + l;
-                FloatVector s00 = v(c, o), s01 = v(c, o + L), s02 = v(c, o + 2 * L), s03 = v(c, o + 3 * L);
-                o += ldc;
-                FloatVector s10 = v(c, o), s11 = v(c, o + L), s12 = v(c, o + 2 * L), s13 = v(c, o + 3 * L);
-                o += ldc;
-                FloatVector s20 = v(c, o), s21 = v(c, o + L), s22 = v(c, o + 2 * L), s23 = v(c, o + 3 * L);
-                o += ldc;
-                FloatVector s30 = v(c, o), s31 = v(c, o + L), s32 = v(c, o + 2 * L), s33 = v(c, o + 3 * L);
-                for (int j = 0; j < count; j++) {
-                    int br = bOff + j * ldb + l;
-                    FloatVector b0 = FloatVector.fromArray(S, b, br);
-                    FloatVector b1 = FloatVector.fromArray(S, b, br + L);
-                    FloatVector b2 = FloatVector.fromArray(S, b, br + 2 * L);
-                    FloatVector b3 = FloatVector.fromArray(S, b, br + 3 * L);
-                    FloatVector x = FloatVector.broadcast(S, a[a0 + j]);
-                    s00 = b0.fma(x, s00);
-                    s01 = b1.fma(x, s01);
-                    s02 = b2.fma(x, s02);
-                    s03 = b3.fma(x, s03);
-                    x = FloatVector.broadcast(S, a[a1 + j]);
-                    s10 = b0.fma(x, s10);
-                    s11 = b1.fma(x, s11);
-                    s12 = b2.fma(x, s12);
-                    s13 = b3.fma(x, s13);
-                    x = FloatVector.broadcast(S, a[a2 + j]);
-                    s20 = b0.fma(x, s20);
-                    s21 = b1.fma(x, s21);
-                    s22 = b2.fma(x, s22);
-                    s23 = b3.fma(x, s23);
-                    x = FloatVector.broadcast(S, a[a3 + j]);
-                    s30 = b0.fma(x, s30);
-                    s31 = b1.fma(x, s31);
-                    s32 = b2.fma(x, s32);
-                    s33 = b3.fma(x, s33);
-                }
-                o = c0 + l;
-                store4(s00, s01, s02, s03, c, o);
-                store4(s10, s11, s12, s13, c, o + ldc);
-                store4(s20, s21, s22, s23, c, o + 2 * ldc);
-                store4(s30, s31, s32, s33, c, o + 3 * ldc);
+        int v4 = vb / (4 * L) * (4 * L);
+        int v2 = v4 + (vb - v4) / (2 * L) * (2 * L);
+        int x = 0;
+        for (; x + 4 <= xs; x += 4) {
+            int ar = aOff + x * ax;
+            int cr = cOff + x * ldc;
+            for (int l = 0; l < v4; l += 4 * L) {
+                block4x4(add, a, ar, ax, ay, b, bOff + l, ldb, c, cr + l, ldc, ys);
             }
-            for (; l + 2 * L <= vb; l += 2 * L) {
-                FloatVector s0 = FloatVector.fromArray(S, c, c0 + l);
-                FloatVector s1 = FloatVector.fromArray(S, c, c0 + ldc + l);
-                FloatVector s2 = FloatVector.fromArray(S, c, c0 + 2 * ldc + l);
-                FloatVector s3 = FloatVector.fromArray(S, c, c0 + 3 * ldc + l);
-                FloatVector t0 = FloatVector.fromArray(S, c, c0 + l + L);
-                FloatVector t1 = FloatVector.fromArray(S, c, c0 + ldc + l + L);
-                FloatVector t2 = FloatVector.fromArray(S, c, c0 + 2 * ldc + l + L);
-                FloatVector t3 = FloatVector.fromArray(S, c, c0 + 3 * ldc + l + L);
-                for (int j = 0; j < count; j++) {
-                    int br = bOff + j * ldb + l;
-                    FloatVector bv = FloatVector.fromArray(S, b, br);
-                    FloatVector bw = FloatVector.fromArray(S, b, br + L);
-                    FloatVector x0 = FloatVector.broadcast(S, a[a0 + j]);
-                    FloatVector x1 = FloatVector.broadcast(S, a[a1 + j]);
-                    FloatVector x2 = FloatVector.broadcast(S, a[a2 + j]);
-                    FloatVector x3 = FloatVector.broadcast(S, a[a3 + j]);
-                    s0 = bv.fma(x0, s0);
-                    s1 = bv.fma(x1, s1);
-                    s2 = bv.fma(x2, s2);
-                    s3 = bv.fma(x3, s3);
-                    t0 = bw.fma(x0, t0);
-                    t1 = bw.fma(x1, t1);
-                    t2 = bw.fma(x2, t2);
-                    t3 = bw.fma(x3, t3);
-                }
-                s0.intoArray(c, c0 + l);
-                s1.intoArray(c, c0 + ldc + l);
-                s2.intoArray(c, c0 + 2 * ldc + l);
-                s3.intoArray(c, c0 + 3 * ldc + l);
-                t0.intoArray(c, c0 + l + L);
-                t1.intoArray(c, c0 + ldc + l + L);
-                t2.intoArray(c, c0 + 2 * ldc + l + L);
-                t3.intoArray(c, c0 + 3 * ldc + l + L);
-            }
-            for (; l < vb; l += L) {
-                FloatVector s0 = FloatVector.fromArray(S, c, c0 + l);
-                FloatVector s1 = FloatVector.fromArray(S, c, c0 + ldc + l);
-                FloatVector s2 = FloatVector.fromArray(S, c, c0 + 2 * ldc + l);
-                FloatVector s3 = FloatVector.fromArray(S, c, c0 + 3 * ldc + l);
-                for (int j = 0; j < count; j++) {
-                    FloatVector bv = FloatVector.fromArray(S, b, bOff + j * ldb + l);
-                    s0 = bv.fma(FloatVector.broadcast(S, a[a0 + j]), s0);
-                    s1 = bv.fma(FloatVector.broadcast(S, a[a1 + j]), s1);
-                    s2 = bv.fma(FloatVector.broadcast(S, a[a2 + j]), s2);
-                    s3 = bv.fma(FloatVector.broadcast(S, a[a3 + j]), s3);
-                }
-                s0.intoArray(c, c0 + l);
-                s1.intoArray(c, c0 + ldc + l);
-                s2.intoArray(c, c0 + 2 * ldc + l);
-                s3.intoArray(c, c0 + 3 * ldc + l);
-            }
-            for (int rr = r; rr < r + 4; rr++) {
-                accumulateScalar(a, rr * lda, b, bOff, ldb, c, rr * ldc, count, vb, width);
+            if (v2 > v4) {
+                block4x2(add, a, ar, ax, ay, b, bOff + v4, ldb, c, cr + v4, ldc, ys);
             }
         }
-        for (; r < rows; r++) {
-            int ar = r * lda;
-            int cr = r * ldc;
-            for (int l = 0; l < vb; l += L) {
-                FloatVector acc = FloatVector.fromArray(S, c, cr + l);
-                for (int j = 0; j < count; j++) {
-                    acc = FloatVector.fromArray(S, b, bOff + j * ldb + l).fma(FloatVector.broadcast(S, a[ar + j]), acc);
-                }
-                acc.intoArray(c, cr + l);
+        for (; x < xs; x++) {
+            for (int l = 0; l < v2; l += L) {
+                block1x1(add, a, aOff + x * ax, ay, b, bOff + l, ldb, c, cOff + x * ldc + l, ys);
             }
-            accumulateScalar(a, ar, b, bOff, ldb, c, cr, count, vb, width);
+        }
+        if (vb > v2) {
+            int y = 0;
+            for (; y + 8 <= xs; y += 8) {
+                block8x1(add, a, aOff + y * ax, ax, ay, b, bOff + v2, ldb, c, cOff + y * ldc + v2, ldc, ys);
+            }
+            for (; y < xs; y++) {
+                block1x1(add, a, aOff + y * ax, ay, b, bOff + v2, ldb, c, cOff + y * ldc + v2, ys);
+            }
+        }
+        for (int r = 0; r < xs && vb < width; r++) {
+            for (int l = vb; l < width; l++) {
+                float s = add ? c[cOff + r * ldc + l] : 0;
+                for (int y = 0; y < ys; y++) {
+                    s += a[aOff + r * ax + y * ay] * b[bOff + y * ldb + l];
+                }
+                c[cOff + r * ldc + l] = s;
+            }
         }
     }
 
-    private static void accumulateScalar(float[] a, int ar, float[] b, int bOff, int ldb, float[] c, int cr,
-                                         int count, int from, int width) {
-        for (int l = from; l < width; l++) {
-            float s = c[cr + l];
-            for (int j = 0; j < count; j++) {
-                s += a[ar + j] * b[bOff + j * ldb + l];
-            }
-            c[cr + l] = s;
+    private static void block4x4(boolean add, float[] a, int a0, int ax, int ay, float[] b, int bOff, int ldb,
+                                 float[] c, int o, int ldc, int ys) {
+        int a1 = a0 + ax;
+        int a2 = a1 + ax;
+        int a3 = a2 + ax;
+        FloatVector s00 = init(add, c, o), s01 = init(add, c, o + L), s02 = init(add, c, o + 2 * L), s03 = init(add, c, o + 3 * L);
+        int o1 = o + ldc;
+        FloatVector s10 = init(add, c, o1), s11 = init(add, c, o1 + L), s12 = init(add, c, o1 + 2 * L), s13 = init(add, c, o1 + 3 * L);
+        int o2 = o1 + ldc;
+        FloatVector s20 = init(add, c, o2), s21 = init(add, c, o2 + L), s22 = init(add, c, o2 + 2 * L), s23 = init(add, c, o2 + 3 * L);
+        int o3 = o2 + ldc;
+        FloatVector s30 = init(add, c, o3), s31 = init(add, c, o3 + L), s32 = init(add, c, o3 + 2 * L), s33 = init(add, c, o3 + 3 * L);
+        for (int y = 0; y < ys; y++) {
+            int br = bOff + y * ldb;
+            FloatVector b0 = FloatVector.fromArray(S, b, br);
+            FloatVector b1 = FloatVector.fromArray(S, b, br + L);
+            FloatVector b2 = FloatVector.fromArray(S, b, br + 2 * L);
+            FloatVector b3 = FloatVector.fromArray(S, b, br + 3 * L);
+            int ay0 = y * ay;
+            FloatVector x = FloatVector.broadcast(S, a[a0 + ay0]);
+            s00 = b0.fma(x, s00);
+            s01 = b1.fma(x, s01);
+            s02 = b2.fma(x, s02);
+            s03 = b3.fma(x, s03);
+            x = FloatVector.broadcast(S, a[a1 + ay0]);
+            s10 = b0.fma(x, s10);
+            s11 = b1.fma(x, s11);
+            s12 = b2.fma(x, s12);
+            s13 = b3.fma(x, s13);
+            x = FloatVector.broadcast(S, a[a2 + ay0]);
+            s20 = b0.fma(x, s20);
+            s21 = b1.fma(x, s21);
+            s22 = b2.fma(x, s22);
+            s23 = b3.fma(x, s23);
+            x = FloatVector.broadcast(S, a[a3 + ay0]);
+            s30 = b0.fma(x, s30);
+            s31 = b1.fma(x, s31);
+            s32 = b2.fma(x, s32);
+            s33 = b3.fma(x, s33);
         }
+        store4(s00, s01, s02, s03, c, o);
+        store4(s10, s11, s12, s13, c, o1);
+        store4(s20, s21, s22, s23, c, o2);
+        store4(s30, s31, s32, s33, c, o3);
     }
 
-    /**
-     * C += A^T B: c[j, l] += sum_r a[r, j] * b[r, l] for j < count, r < rows, l < width. Vectorised over l,
-     * four output rows j at a time.
-     */
-    static void transAccumulate(float[] a, int lda, float[] b, int ldb,
-                                float[] c, int cOff, int ldc, int rows, int count, int width) {
-        int vb = S.loopBound(width);
-        int j = 0;
-        for (; j + 4 <= count; j += 4) {
-            int c0 = cOff + j * ldc;
-            int l = 0;
-            for (; l + 4 * L <= vb; l += 4 * L) {
-                int o = c0 + l;
-                FloatVector s00 = v(c, o), s01 = v(c, o + L), s02 = v(c, o + 2 * L), s03 = v(c, o + 3 * L);
-                o += ldc;
-                FloatVector s10 = v(c, o), s11 = v(c, o + L), s12 = v(c, o + 2 * L), s13 = v(c, o + 3 * L);
-                o += ldc;
-                FloatVector s20 = v(c, o), s21 = v(c, o + L), s22 = v(c, o + 2 * L), s23 = v(c, o + 3 * L);
-                o += ldc;
-                FloatVector s30 = v(c, o), s31 = v(c, o + L), s32 = v(c, o + 2 * L), s33 = v(c, o + 3 * L);
-                for (int r = 0; r < rows; r++) {
-                    int br = r * ldb + l;
-                    FloatVector b0 = FloatVector.fromArray(S, b, br);
-                    FloatVector b1 = FloatVector.fromArray(S, b, br + L);
-                    FloatVector b2 = FloatVector.fromArray(S, b, br + 2 * L);
-                    FloatVector b3 = FloatVector.fromArray(S, b, br + 3 * L);
-                    int ar = r * lda + j;
-                    FloatVector x = FloatVector.broadcast(S, a[ar]);
-                    s00 = b0.fma(x, s00);
-                    s01 = b1.fma(x, s01);
-                    s02 = b2.fma(x, s02);
-                    s03 = b3.fma(x, s03);
-                    x = FloatVector.broadcast(S, a[ar + 1]);
-                    s10 = b0.fma(x, s10);
-                    s11 = b1.fma(x, s11);
-                    s12 = b2.fma(x, s12);
-                    s13 = b3.fma(x, s13);
-                    x = FloatVector.broadcast(S, a[ar + 2]);
-                    s20 = b0.fma(x, s20);
-                    s21 = b1.fma(x, s21);
-                    s22 = b2.fma(x, s22);
-                    s23 = b3.fma(x, s23);
-                    x = FloatVector.broadcast(S, a[ar + 3]);
-                    s30 = b0.fma(x, s30);
-                    s31 = b1.fma(x, s31);
-                    s32 = b2.fma(x, s32);
-                    s33 = b3.fma(x, s33);
-                }
-                o = c0 + l;
-                store4(s00, s01, s02, s03, c, o);
-                store4(s10, s11, s12, s13, c, o + ldc);
-                store4(s20, s21, s22, s23, c, o + 2 * ldc);
-                store4(s30, s31, s32, s33, c, o + 3 * ldc);
-            }
-            for (; l + 2 * L <= vb; l += 2 * L) {
-                FloatVector s0 = FloatVector.fromArray(S, c, c0 + l);
-                FloatVector s1 = FloatVector.fromArray(S, c, c0 + ldc + l);
-                FloatVector s2 = FloatVector.fromArray(S, c, c0 + 2 * ldc + l);
-                FloatVector s3 = FloatVector.fromArray(S, c, c0 + 3 * ldc + l);
-                FloatVector t0 = FloatVector.fromArray(S, c, c0 + l + L);
-                FloatVector t1 = FloatVector.fromArray(S, c, c0 + ldc + l + L);
-                FloatVector t2 = FloatVector.fromArray(S, c, c0 + 2 * ldc + l + L);
-                FloatVector t3 = FloatVector.fromArray(S, c, c0 + 3 * ldc + l + L);
-                for (int r = 0; r < rows; r++) {
-                    int br = r * ldb + l;
-                    FloatVector bv = FloatVector.fromArray(S, b, br);
-                    FloatVector bw = FloatVector.fromArray(S, b, br + L);
-                    int ar = r * lda + j;
-                    FloatVector x0 = FloatVector.broadcast(S, a[ar]);
-                    FloatVector x1 = FloatVector.broadcast(S, a[ar + 1]);
-                    FloatVector x2 = FloatVector.broadcast(S, a[ar + 2]);
-                    FloatVector x3 = FloatVector.broadcast(S, a[ar + 3]);
-                    s0 = bv.fma(x0, s0);
-                    s1 = bv.fma(x1, s1);
-                    s2 = bv.fma(x2, s2);
-                    s3 = bv.fma(x3, s3);
-                    t0 = bw.fma(x0, t0);
-                    t1 = bw.fma(x1, t1);
-                    t2 = bw.fma(x2, t2);
-                    t3 = bw.fma(x3, t3);
-                }
-                s0.intoArray(c, c0 + l);
-                s1.intoArray(c, c0 + ldc + l);
-                s2.intoArray(c, c0 + 2 * ldc + l);
-                s3.intoArray(c, c0 + 3 * ldc + l);
-                t0.intoArray(c, c0 + l + L);
-                t1.intoArray(c, c0 + ldc + l + L);
-                t2.intoArray(c, c0 + 2 * ldc + l + L);
-                t3.intoArray(c, c0 + 3 * ldc + l + L);
-            }
-            for (; l < vb; l += L) {
-                FloatVector s0 = FloatVector.fromArray(S, c, c0 + l);
-                FloatVector s1 = FloatVector.fromArray(S, c, c0 + ldc + l);
-                FloatVector s2 = FloatVector.fromArray(S, c, c0 + 2 * ldc + l);
-                FloatVector s3 = FloatVector.fromArray(S, c, c0 + 3 * ldc + l);
-                for (int r = 0; r < rows; r++) {
-                    FloatVector bv = FloatVector.fromArray(S, b, r * ldb + l);
-                    int ar = r * lda + j;
-                    s0 = bv.fma(FloatVector.broadcast(S, a[ar]), s0);
-                    s1 = bv.fma(FloatVector.broadcast(S, a[ar + 1]), s1);
-                    s2 = bv.fma(FloatVector.broadcast(S, a[ar + 2]), s2);
-                    s3 = bv.fma(FloatVector.broadcast(S, a[ar + 3]), s3);
-                }
-                s0.intoArray(c, c0 + l);
-                s1.intoArray(c, c0 + ldc + l);
-                s2.intoArray(c, c0 + 2 * ldc + l);
-                s3.intoArray(c, c0 + 3 * ldc + l);
-            }
-            for (int jj = j; jj < j + 4; jj++) {
-                transAccumulateScalar(a, lda, jj, b, ldb, c, cOff + jj * ldc, rows, vb, width);
-            }
+    private static void block4x2(boolean add, float[] a, int a0, int ax, int ay, float[] b, int bOff, int ldb,
+                                 float[] c, int o, int ldc, int ys) {
+        int a1 = a0 + ax;
+        int a2 = a1 + ax;
+        int a3 = a2 + ax;
+        int o1 = o + ldc;
+        int o2 = o1 + ldc;
+        int o3 = o2 + ldc;
+        FloatVector s0 = init(add, c, o), t0 = init(add, c, o + L);
+        FloatVector s1 = init(add, c, o1), t1 = init(add, c, o1 + L);
+        FloatVector s2 = init(add, c, o2), t2 = init(add, c, o2 + L);
+        FloatVector s3 = init(add, c, o3), t3 = init(add, c, o3 + L);
+        for (int y = 0; y < ys; y++) {
+            int br = bOff + y * ldb;
+            FloatVector bv = FloatVector.fromArray(S, b, br);
+            FloatVector bw = FloatVector.fromArray(S, b, br + L);
+            int ay0 = y * ay;
+            FloatVector x0 = FloatVector.broadcast(S, a[a0 + ay0]);
+            FloatVector x1 = FloatVector.broadcast(S, a[a1 + ay0]);
+            FloatVector x2 = FloatVector.broadcast(S, a[a2 + ay0]);
+            FloatVector x3 = FloatVector.broadcast(S, a[a3 + ay0]);
+            s0 = bv.fma(x0, s0);
+            s1 = bv.fma(x1, s1);
+            s2 = bv.fma(x2, s2);
+            s3 = bv.fma(x3, s3);
+            t0 = bw.fma(x0, t0);
+            t1 = bw.fma(x1, t1);
+            t2 = bw.fma(x2, t2);
+            t3 = bw.fma(x3, t3);
         }
-        for (; j < count; j++) {
-            int cr = cOff + j * ldc;
-            for (int l = 0; l < vb; l += L) {
-                FloatVector acc = FloatVector.fromArray(S, c, cr + l);
-                for (int r = 0; r < rows; r++) {
-                    acc = FloatVector.fromArray(S, b, r * ldb + l).fma(FloatVector.broadcast(S, a[r * lda + j]), acc);
-                }
-                acc.intoArray(c, cr + l);
-            }
-            transAccumulateScalar(a, lda, j, b, ldb, c, cr, rows, vb, width);
-        }
+        s0.intoArray(c, o);
+        t0.intoArray(c, o + L);
+        s1.intoArray(c, o1);
+        t1.intoArray(c, o1 + L);
+        s2.intoArray(c, o2);
+        t2.intoArray(c, o2 + L);
+        s3.intoArray(c, o3);
+        t3.intoArray(c, o3 + L);
     }
 
-    private static void transAccumulateScalar(float[] a, int lda, int j, float[] b, int ldb, float[] c, int cr,
-                                              int rows, int from, int width) {
-        for (int l = from; l < width; l++) {
-            float s = c[cr + l];
-            for (int r = 0; r < rows; r++) {
-                s += a[r * lda + j] * b[r * ldb + l];
-            }
-            c[cr + l] = s;
+    private static void block8x1(boolean add, float[] a, int a0, int ax, int ay, float[] b, int bOff, int ldb,
+                                 float[] c, int o, int ldc, int ys) {
+        FloatVector s0 = init(add, c, o), s1 = init(add, c, o + ldc);
+        FloatVector s2 = init(add, c, o + 2 * ldc), s3 = init(add, c, o + 3 * ldc);
+        FloatVector s4 = init(add, c, o + 4 * ldc), s5 = init(add, c, o + 5 * ldc);
+        FloatVector s6 = init(add, c, o + 6 * ldc), s7 = init(add, c, o + 7 * ldc);
+        for (int y = 0; y < ys; y++) {
+            FloatVector bv = FloatVector.fromArray(S, b, bOff + y * ldb);
+            int ar = a0 + y * ay;
+            s0 = bv.fma(FloatVector.broadcast(S, a[ar]), s0);
+            s1 = bv.fma(FloatVector.broadcast(S, a[ar + ax]), s1);
+            s2 = bv.fma(FloatVector.broadcast(S, a[ar + 2 * ax]), s2);
+            s3 = bv.fma(FloatVector.broadcast(S, a[ar + 3 * ax]), s3);
+            s4 = bv.fma(FloatVector.broadcast(S, a[ar + 4 * ax]), s4);
+            s5 = bv.fma(FloatVector.broadcast(S, a[ar + 5 * ax]), s5);
+            s6 = bv.fma(FloatVector.broadcast(S, a[ar + 6 * ax]), s6);
+            s7 = bv.fma(FloatVector.broadcast(S, a[ar + 7 * ax]), s7);
         }
+        store4(s0, s1, s2, s3, c, o, ldc);
+        store4(s4, s5, s6, s7, c, o + 4 * ldc, ldc);
     }
 
-    private static FloatVector v(float[] a, int offset) {
-        return FloatVector.fromArray(S, a, offset);
+    private static void block1x1(boolean add, float[] a, int ar, int ay, float[] b, int bOff, int ldb,
+                                 float[] c, int o, int ys) {
+        FloatVector s = init(add, c, o);
+        for (int y = 0; y < ys; y++) {
+            s = FloatVector.fromArray(S, b, bOff + y * ldb).fma(FloatVector.broadcast(S, a[ar + y * ay]), s);
+        }
+        s.intoArray(c, o);
+    }
+
+    private static FloatVector init(boolean add, float[] c, int o) {
+        return add ? FloatVector.fromArray(S, c, o) : FloatVector.zero(S);
     }
 
     private static void store4(FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3, float[] c, int o) {
+        store4(x0, x1, x2, x3, c, o, L);
+    }
+
+    private static void store4(FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3, float[] c, int o,
+                               int step) {
         x0.intoArray(c, o);
-        x1.intoArray(c, o + L);
-        x2.intoArray(c, o + 2 * L);
-        x3.intoArray(c, o + 3 * L);
+        x1.intoArray(c, o + step);
+        x2.intoArray(c, o + 2 * step);
+        x3.intoArray(c, o + 3 * step);
     }
 
     /**
@@ -450,10 +218,8 @@ final class FloatTileMath {
      * the weights are the same in every JIT state and match the ones the forward summed.
      */
     static void weights(float[] s, float[] dp, int off, int cols, int from, int to, float lse, float delta) {
-        for (int j = 0; j < from; j++) {
-            s[off + j] = 0;
-            dp[off + j] = 0;
-        }
+        Arrays.fill(s, off, off + from, 0);
+        Arrays.fill(dp, off, off + from, 0);
         int j = from;
         int vb = from + S.loopBound(Math.max(0, to - from));
         for (; j < vb; j += L) {
@@ -466,9 +232,150 @@ final class FloatTileMath {
             s[off + j] = p;
             dp[off + j] = p * (dp[off + j] - delta);
         }
-        for (j = Math.max(from, to); j < cols; j++) {
-            s[off + j] = 0;
-            dp[off + j] = 0;
+        j = Math.max(from, to);
+        Arrays.fill(s, off + j, off + Math.max(j, cols), 0);
+        Arrays.fill(dp, off + j, off + Math.max(j, cols), 0);
+    }
+
+    /**
+     * One thread's tiles for {@link BackwardWorker}: scores, weights and the three gradient products of a block
+     * of queries against the allowed keys of the last factor, in float32. T = dS K is summed in float32 over the
+     * key tiles of one block of queries, then added into the worker's float64 accumulator. G and R are summed in
+     * float32 over the query blocks of one outer tuple ({@link #begin}, {@link #finish}) and then flushed into
+     * float64, so the long sums over outer tuples stay in float64 in either dtype. Widths d and dv are padded
+     * to whole vectors (zero columns), so that the products over them run without scalar tails.
+     */
+    static final class Rows implements BackwardTiles {
+        private static final int COLS = BackwardWorker.TILE_COLS;
+
+        private final BackwardJob job;
+        private final Mask mask;
+        private final float[] q;
+        private final float[] dout;
+        private final float[] kT;
+        private final float[] vT;
+        private final int d;
+        private final int dv;
+        private final int nq;
+        private final int last;
+        private final int nLast;
+        private final float scale;
+        /** d and dv rounded up to whole vectors: the row strides of the tiles that are vectorised by column. */
+        private final int dp;
+        private final int dvp;
+        /** This key/value problem's last key factor with rows padded to dp (zeros past d). */
+        private final float[] kPadded;
+
+        private final float[] qm;
+        private final float[] qs;
+        private final float[] dom;
+        private final float[] dor;
+        private final float[] s;
+        private final float[] ds;
+        private final float[] tPart;
+        private final float[] gPart;
+        private final float[] rPart;
+
+        /** Queries, the last key factor, dout and the transposed key and value tiles, as the job lays them out. */
+        Rows(BackwardJob job, float[] q, float[] kLast, float[] dout, float[] kT, float[] vT) {
+            this.job = job;
+            this.q = q;
+            this.dout = dout;
+            this.kT = kT;
+            this.vT = vT;
+            mask = job.mask();
+            Geometry g = job.g();
+            d = g.d();
+            dv = g.dv();
+            nq = g.nq();
+            last = g.order() - 2;
+            nLast = g.nk()[last];
+            scale = (float) job.scale();
+            int rows = BackwardWorker.TILE_ROWS;
+            dp = paddedWidth(d);
+            dvp = paddedWidth(dv);
+            int padded = (nLast + COLS - 1) / COLS * COLS;
+            kPadded = new float[padded * dp];
+            for (int j = 0; j < nLast; j++) {
+                System.arraycopy(kLast, job.keyOffset(last) + j * d, kPadded, j * dp, d);
+            }
+            qm = new float[rows * d];
+            qs = new float[rows * dp];
+            dom = new float[rows * dv];
+            dor = new float[rows * dvp];
+            s = new float[rows * COLS];
+            ds = new float[rows * COLS];
+            tPart = new float[rows * dp];
+            gPart = new float[padded * dp];
+            rPart = new float[padded * dvp];
+        }
+
+        @Override
+        public void begin(int jLo, int jHi) {
+            Arrays.fill(gPart, jLo * dp, (jHi + 1) * dp, 0);
+            Arrays.fill(rPart, jLo * dvp, (jHi + 1) * dvp, 0);
+        }
+
+        @Override
+        public void finish(int jLo, int jHi, double[] gAcc, double[] rAcc) {
+            add(gPart, jLo, dp, gAcc, d, jHi + 1 - jLo);
+            add(rPart, jLo, dvp, rAcc, dv, jHi + 1 - jLo);
+        }
+
+        @Override
+        public void rows(int p, int a, int b, double[] kp, double[] vp, double[] tAcc, int innerLo, int innerHi) {
+            Geometry g = job.g();
+            int rows = b - a;
+            int qo = (int) g.qOffset(p);
+            int oo = (int) g.outOffset(p);
+            for (int r = 0; r < rows; r++) {
+                int qr = qo + (a + r) * d;
+                for (int l = 0; l < d; l++) {
+                    float x = scale * q[qr + l];
+                    qs[r * dp + l] = x;
+                    qm[r * d + l] = (float) (x * kp[l]);
+                }
+                int or = oo + (a + r) * dv;
+                for (int l = 0; l < dv; l++) {
+                    float x = dout[or + l];
+                    dor[r * dvp + l] = x;
+                    dom[r * dv + l] = (float) (x * vp[l]);
+                }
+            }
+            int jLo = Math.max(mask.lo(last, a), innerLo);
+            int jHi = Math.min(mask.hi(last, b - 1, nLast), innerHi);
+            int stats = p * nq;
+            Arrays.fill(tPart, 0, rows * dp, 0);
+            // Tiles are aligned to the transposed layout; columns before jLo are masked out like any other.
+            for (int jb = jLo - jLo % COLS; jb <= jHi; jb += COLS) {
+                int width = Math.min(COLS, jHi + 1 - jb);
+                // The transposed tiles are zero past nLast, so the scores run in whole vectors.
+                int wide = Math.min(COLS, paddedWidth(width));
+                int tile = jb / COLS;
+                mulAdd(false, qm, 0, d, 1, kT, tile * d * COLS, COLS, s, 0, COLS, rows, d, wide);
+                mulAdd(false, dom, 0, dv, 1, vT, tile * dv * COLS, COLS, ds, 0, COLS, rows, dv, wide);
+                for (int r = 0; r < rows; r++) {
+                    int i = a + r;
+                    int from = Math.clamp(Math.max(mask.lo(last, i), innerLo) - jb, 0, width);
+                    int to = Math.clamp(Math.min(mask.hi(last, i, nLast), innerHi) + 1L - jb, from, width);
+                    weights(s, ds, r * COLS, width, from, to, (float) job.lse()[stats + i],
+                            (float) job.delta()[stats + i]);
+                }
+                // T += dS K, G += dS^T (c Q), R += P^T dO.
+                mulAdd(true, ds, 0, COLS, 1, kPadded, jb * dp, dp, tPart, 0, dp, rows, width, dp);
+                mulAdd(true, ds, 0, 1, COLS, qs, 0, dp, gPart, jb * dp, dp, width, rows, dp);
+                mulAdd(true, s, 0, 1, COLS, dor, 0, dvp, rPart, jb * dvp, dvp, width, rows, dvp);
+            }
+            add(tPart, 0, dp, tAcc, d, rows);
+        }
+
+        /** acc[row, l] += part[row, l] for count rows from first and l < width; part has row stride ldp >= width. */
+        private static void add(float[] part, int first, int ldp, double[] acc, int width, int count) {
+            for (int row = first; row < first + count; row++) {
+                for (int l = 0; l < width; l++) {
+                    acc[row * width + l] += part[row * ldp + l];
+                }
+            }
         }
     }
 }
