@@ -118,10 +118,22 @@ final class FloatTileMath {
             s32 = b2.fma(x, s32);
             s33 = b3.fma(x, s33);
         }
-        store4(s00, s01, s02, s03, c, o);
-        store4(s10, s11, s12, s13, c, o1);
-        store4(s20, s21, s22, s23, c, o2);
-        store4(s30, s31, s32, s33, c, o3);
+        s00.intoArray(c, o);
+        s01.intoArray(c, o + L);
+        s02.intoArray(c, o + 2 * L);
+        s03.intoArray(c, o + 3 * L);
+        s10.intoArray(c, o1);
+        s11.intoArray(c, o1 + L);
+        s12.intoArray(c, o1 + 2 * L);
+        s13.intoArray(c, o1 + 3 * L);
+        s20.intoArray(c, o2);
+        s21.intoArray(c, o2 + L);
+        s22.intoArray(c, o2 + 2 * L);
+        s23.intoArray(c, o2 + 3 * L);
+        s30.intoArray(c, o3);
+        s31.intoArray(c, o3 + L);
+        s32.intoArray(c, o3 + 2 * L);
+        s33.intoArray(c, o3 + 3 * L);
     }
 
     private static void block4x2(boolean add, float[] a, int a0, int ax, int ay, float[] b, int bOff, int ldb,
@@ -182,8 +194,14 @@ final class FloatTileMath {
             s6 = bv.fma(FloatVector.broadcast(S, a[ar + 6 * ax]), s6);
             s7 = bv.fma(FloatVector.broadcast(S, a[ar + 7 * ax]), s7);
         }
-        store4(s0, s1, s2, s3, c, o, ldc);
-        store4(s4, s5, s6, s7, c, o + 4 * ldc, ldc);
+        s0.intoArray(c, o);
+        s1.intoArray(c, o + ldc);
+        s2.intoArray(c, o + 2 * ldc);
+        s3.intoArray(c, o + 3 * ldc);
+        s4.intoArray(c, o + 4 * ldc);
+        s5.intoArray(c, o + 5 * ldc);
+        s6.intoArray(c, o + 6 * ldc);
+        s7.intoArray(c, o + 7 * ldc);
     }
 
     private static void block1x1(boolean add, float[] a, int ar, int ay, float[] b, int bOff, int ldb,
@@ -199,17 +217,6 @@ final class FloatTileMath {
         return add ? FloatVector.fromArray(S, c, o) : FloatVector.zero(S);
     }
 
-    private static void store4(FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3, float[] c, int o) {
-        store4(x0, x1, x2, x3, c, o, L);
-    }
-
-    private static void store4(FloatVector x0, FloatVector x1, FloatVector x2, FloatVector x3, float[] c, int o,
-                               int step) {
-        x0.intoArray(c, o);
-        x1.intoArray(c, o + step);
-        x2.intoArray(c, o + 2 * step);
-        x3.intoArray(c, o + 3 * step);
-    }
 
     /**
      * The softmax weights and score gradients of one row: p[j] = exp(s[j] - lse) and
