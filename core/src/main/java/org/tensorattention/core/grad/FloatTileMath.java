@@ -266,7 +266,10 @@ final class FloatTileMath {
         private final int nq;
         private final int last;
         private final int nLast;
-        private final float scale;
+        /** The scale c in every lane, and the outer modulation kp and vp in this dtype. */
+        private final float[] scales;
+        private final float[] kpT;
+        private final float[] vpT;
         /** d and dv rounded up to whole vectors: the row strides of the tiles that are vectorised by column. */
         private final int dp;
         private final int dvp;
@@ -297,7 +300,10 @@ final class FloatTileMath {
             nq = g.nq();
             last = g.order() - 2;
             nLast = g.nk()[last];
-            scale = (float) job.scale();
+            scales = new float[d];
+            Arrays.fill(scales, (float) job.scale());
+            kpT = new float[d];
+            vpT = new float[dv];
             int rows = BackwardWorker.TILE_ROWS;
             dp = paddedWidth(d);
             dvp = paddedWidth(dv);
@@ -335,19 +341,18 @@ final class FloatTileMath {
             int rows = b - a;
             int qo = (int) g.qOffset(p);
             int oo = (int) g.outOffset(p);
+            for (int l = 0; l < d; l++) {
+                kpT[l] = (float) kp[l];
+            }
+            for (int l = 0; l < dv; l++) {
+                vpT[l] = (float) vp[l];
+            }
+            // The modulated rows: qs = c Q, qm = qs ∘ kp, dor = dO, dom = dor ∘ vp.
             for (int r = 0; r < rows; r++) {
-                int qr = qo + (a + r) * d;
-                for (int l = 0; l < d; l++) {
-                    float x = scale * q[qr + l];
-                    qs[r * dp + l] = x;
-                    qm[r * d + l] = (float) (x * kp[l]);
-                }
-                int or = oo + (a + r) * dv;
-                for (int l = 0; l < dv; l++) {
-                    float x = dout[or + l];
-                    dor[r * dvp + l] = x;
-                    dom[r * dv + l] = (float) (x * vp[l]);
-                }
+                times(q, qo + (a + r) * d, scales, qs, r * dp, d);
+                times(qs, r * dp, kpT, qm, r * d, d);
+                System.arraycopy(dout, oo + (a + r) * dv, dor, r * dvp, dv);
+                times(dor, r * dvp, vpT, dom, r * dv, dv);
             }
             int jLo = Math.max(mask.lo(last, a), innerLo);
             int jHi = Math.min(mask.hi(last, b - 1, nLast), innerHi);
@@ -374,6 +379,17 @@ final class FloatTileMath {
                 mulAdd(true, s, 0, 1, COLS, dor, 0, dvp, rPart, jb * dvp, dvp, width, rows, dvp);
             }
             add(tPart, 0, dp, tAcc, d, rows);
+        }
+
+        /** out[oo + l] = x[xo + l] * y[l] for l < n. */
+        private static void times(float[] x, int xo, float[] y, float[] out, int oo, int n) {
+            int l = 0;
+            for (int vb = S.loopBound(n); l < vb; l += L) {
+                FloatVector.fromArray(S, x, xo + l).mul(FloatVector.fromArray(S, y, l)).intoArray(out, oo + l);
+            }
+            for (; l < n; l++) {
+                out[oo + l] = x[xo + l] * y[l];
+            }
         }
 
         /** acc[row, l] += part[row, l] for count rows from first and l < width; part has row stride ldp >= width. */
