@@ -237,8 +237,11 @@ final class TileMath {
      * the weights are the same in every JIT state and match the ones the forward summed.
      */
     static void weights(double[] s, double[] dp, int off, int cols, int from, int to, double lse, double delta) {
-        Arrays.fill(s, off, off + from, 0);
-        Arrays.fill(dp, off, off + from, 0);
+        // Loops, not Arrays.fill: the ranges are almost always empty, and this runs once per row and tile.
+        for (int j = 0; j < from; j++) {
+            s[off + j] = 0;
+            dp[off + j] = 0;
+        }
         int j = from;
         int vb = from + S.loopBound(Math.max(0, to - from));
         for (; j < vb; j += L) {
@@ -251,9 +254,10 @@ final class TileMath {
             s[off + j] = p;
             dp[off + j] = p * (dp[off + j] - delta);
         }
-        j = Math.max(from, to);
-        Arrays.fill(s, off + j, off + Math.max(j, cols), 0);
-        Arrays.fill(dp, off + j, off + Math.max(j, cols), 0);
+        for (j = Math.max(from, to); j < cols; j++) {
+            s[off + j] = 0;
+            dp[off + j] = 0;
+        }
     }
 
     /**
