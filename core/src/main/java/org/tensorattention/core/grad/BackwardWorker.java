@@ -37,14 +37,8 @@ final class BackwardWorker {
     final double[][] dk;
     final double[][] dvs;
 
-    private final double[] qm;
-    private final double[] qs;
-    private final double[] dom;
-    private final double[] dor;
     private final double[] gAcc;
     private final double[] rAcc;
-    private final double[] s;
-    private final double[] ds;
     private final double[] tAcc;
     private final double[][] kProd;
     private final double[][] vProd;
@@ -53,7 +47,7 @@ final class BackwardWorker {
     private final double[] z;
     private final double[] leaveOut;
     private final double[] scaledKProd;
-    private final FloatRows floatRows;
+    private final BackwardTiles tiles;
     private final int band;
     /** Keys of the last factor the pair band allows with the current outer tuple. */
     int innerLo;
@@ -77,15 +71,9 @@ final class BackwardWorker {
             dk[t] = new double[g.nk()[t] * d];
             dvs[t] = new double[g.nk()[t] * dv];
         }
-        qm = new double[TILE_ROWS * d];
-        qs = new double[TILE_ROWS * d];
-        dom = new double[TILE_ROWS * dv];
-        dor = new double[TILE_ROWS * dv];
         // Order 2 has no outer factor: G and R go straight into dK and dV.
         gAcc = factors == 1 ? dk[0] : new double[nLast * d];
         rAcc = factors == 1 ? dvs[0] : new double[nLast * dv];
-        s = new double[TILE_ROWS * TILE_COLS];
-        ds = new double[TILE_ROWS * TILE_COLS];
         tAcc = new double[TILE_ROWS * d];
         kProd = new double[factors][d];
         vProd = new double[factors][dv];
@@ -97,7 +85,9 @@ final class BackwardWorker {
         leaveOut = new double[Math.max(d, dv)];
         scaledKProd = new double[d];
         band = mask.band();
-        floatRows = job.f32() == null ? null : new FloatRows(job);
+        BackwardJob.Float32 f = job.f32();
+        tiles = f == null ? new TileMath.Rows(job, job.q(), job.k()[last], job.dout(), job.kT(), job.vT())
+                : new FloatTileMath.Rows(job, f.q(), f.kLast(), f.dout(), f.kT(), f.vT());
     }
 
     /** Tasks per query problem: one per first-factor key (order >= 3) or per query tile (order 2). */
@@ -114,12 +104,10 @@ final class BackwardWorker {
             int b = Math.min(nq, a + TILE_ROWS);
             int jLo = mask.lo(last, a);
             int jHi = mask.hi(last, b - 1, nLast);
-            if (floatRows != null && jLo <= jHi) {
-                floatRows.begin(jLo, jHi);
+            if (jLo <= jHi) {
+                tiles.begin(jLo, jHi);
                 rows(member, a, b);
-                floatRows.finish(jLo, jHi, gAcc, rAcc);
-            } else {
-                rows(member, a, b);
+                tiles.finish(jLo, jHi, gAcc, rAcc);
             }
         } else {
             chooseOuter(member, 0, index, 0, nq - 1);
@@ -168,15 +156,11 @@ final class BackwardWorker {
         }
         Arrays.fill(gAcc, jLo * d, (jHi + 1) * d, 0);
         Arrays.fill(rAcc, jLo * dv, (jHi + 1) * dv, 0);
-        if (floatRows != null) {
-            floatRows.begin(jLo, jHi);
-        }
+        tiles.begin(jLo, jHi);
         for (int a = lo; a <= hi; a += TILE_ROWS) {
             rows(member, a, Math.min(hi + 1, a + TILE_ROWS));
         }
-        if (floatRows != null) {
-            floatRows.finish(jLo, jHi, gAcc, rAcc);
-        }
+        tiles.finish(jLo, jHi, gAcc, rAcc);
         lastFactorGradients(jLo, jHi);
         outerGradients();
     }
@@ -232,56 +216,9 @@ final class BackwardWorker {
 
     /** Queries [a, b) of group member against every allowed key of the last factor, tile by tile. */
     private void rows(int member, int a, int b) {
-        int p = job.group()[member];
         int rows = b - a;
-        if (floatRows != null) {
-            Arrays.fill(tAcc, 0, rows * d, 0);
-            floatRows.rows(p, a, b, kProd[last], vProd[last], tAcc, innerLo, innerHi);
-            addToDq(member, a, rows);
-            return;
-        }
-        double[] q = job.q();
-        double[] dout = job.dout();
-        double[] kp = kProd[last];
-        double[] vp = vProd[last];
-        int qo = (int) g.qOffset(p);
-        int oo = (int) g.outOffset(p);
-        for (int r = 0; r < rows; r++) {
-            int qr = qo + (a + r) * d;
-            for (int l = 0; l < d; l++) {
-                double x = scale * q[qr + l];
-                qs[r * d + l] = x;
-                qm[r * d + l] = x * kp[l];
-            }
-            int or = oo + (a + r) * dv;
-            for (int l = 0; l < dv; l++) {
-                double x = dout[or + l];
-                dor[r * dv + l] = x;
-                dom[r * dv + l] = x * vp[l];
-            }
-        }
         Arrays.fill(tAcc, 0, rows * d, 0);
-        double[] kL = job.k()[last];
-        int kOff = job.keyOffset(last);
-        int jLo = Math.max(mask.lo(last, a), innerLo);
-        int jHi = Math.min(mask.hi(last, b - 1, nLast), innerHi);
-        int stats = p * nq;
-        // Tiles are aligned to the transposed layout; columns before jLo are masked out like any other.
-        for (int jb = jLo - jLo % TILE_COLS; jb <= jHi; jb += TILE_COLS) {
-            int cols = Math.min(TILE_COLS, jHi + 1 - jb);
-            int tile = jb / TILE_COLS;
-            TileMath.productT(qm, 0, d, job.kT(), tile * d * TILE_COLS, TILE_COLS, s, TILE_COLS, rows, cols, d);
-            TileMath.productT(dom, 0, dv, job.vT(), tile * dv * TILE_COLS, TILE_COLS, ds, TILE_COLS, rows, cols, dv);
-            for (int r = 0; r < rows; r++) {
-                int i = a + r;
-                int from = Math.clamp(Math.max(mask.lo(last, i), innerLo) - jb, 0, cols);
-                int to = Math.clamp(Math.min(mask.hi(last, i, nLast), innerHi) + 1L - jb, from, cols);
-                TileMath.weights(s, ds, r * TILE_COLS, cols, from, to, job.lse()[stats + i], job.delta()[stats + i]);
-            }
-            TileMath.accumulate(ds, TILE_COLS, kL, kOff + jb * d, d, tAcc, d, rows, cols, d);
-            TileMath.transAccumulate(ds, TILE_COLS, qs, d, gAcc, jb * d, d, rows, cols, d);
-            TileMath.transAccumulate(s, TILE_COLS, dor, dv, rAcc, jb * dv, dv, rows, cols, dv);
-        }
+        tiles.rows(job.group()[member], a, b, kProd[last], vProd[last], tAcc, innerLo, innerHi);
         addToDq(member, a, rows);
     }
 
