@@ -200,12 +200,14 @@ class _Account:
     rank: Optional[int] = None
     radius: Optional[float] = None
     error_bound: Optional[float] = None
+    lse_error_bound: Optional[float] = None
     reason: str = ""
 
 
 @dataclass(kw_only=True)
 class AttentionResult(_Account):
-    """What forward returns: the output, the log-sum-exp (exact only) and an account of what ran."""
+    """What forward returns: the output, the log-sum-exp (natural log; for poly within lse_error_bound) and an
+    account of what ran."""
     output: np.ndarray = field(repr=False)
     lse: Optional[np.ndarray] = field(repr=False)
 
@@ -225,7 +227,8 @@ def _poly_fields(info):
     bound = float(info.errorBound())
     # The backward reports NaN: the forward's guarantee does not carry over to gradients.
     return dict(degree=int(info.degree()), rank=int(info.rank()), radius=float(info.radius()),
-                error_bound=None if math.isnan(bound) else bound)
+                error_bound=None if math.isnan(bound) else bound,
+                lse_error_bound=None if math.isnan(bound) else float(info.lseErrorBound()))
 
 
 def java_forward(jq, jkeys, jvalues, opts):

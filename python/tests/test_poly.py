@@ -13,12 +13,15 @@ def test_poly_error_stays_within_its_bound(order, mask):
     q, keys, values = problem(rng, order, (2,), (2,), 12, 4, 3, bound=0.5)
     eps = 1e-3
     r = ta.forward(q, keys, values, method="poly", epsilon=eps, **mask)
-    o, _ = ref_forward(q, keys, values, **mask)
+    o, lse = ref_forward(q, keys, values, **mask)
     vinf = np.prod([np.abs(v).max(axis=-2) for v in values], axis=0).max()
-    assert r.method == "poly" and r.lse is None
+    assert r.method == "poly" and r.lse.shape == lse.shape
     assert r.degree >= 1 and r.rank > 1 and r.radius > 0
     assert 0 < r.error_bound <= eps * vinf
     assert np.abs(r.output - o).max() <= r.error_bound
+    # The lse comes from the certified denominator: within -log(1 - delta) of the true one.
+    assert 0 < r.lse_error_bound < 1e-2
+    assert np.abs(r.lse - lse).max() <= r.lse_error_bound
 
 
 def test_poly_refuses_what_it_cannot_certify():

@@ -45,6 +45,11 @@ public record AttentionResult(Tensor output, Tensor logSumExp, Method method, do
         if (a.logSumExp() == null || b.logSumExp() == null) {
             throw new IllegalArgumentException("merging needs the lse of both parts (the exact method gives it)");
         }
+        if (a.method() != Method.EXACT || b.method() != Method.EXACT) {
+            // The merged result is labelled exact; a poly part's certificate covers its own call only.
+            throw new IllegalArgumentException("merging takes two exact parts, not " + a.method().name().toLowerCase(
+                    java.util.Locale.ROOT) + " and " + b.method().name().toLowerCase(java.util.Locale.ROOT));
+        }
         int[] shape = a.output().shape();
         if (!java.util.Arrays.equals(shape, b.output().shape())) {
             throw new IllegalArgumentException("the parts have outputs of shapes " + Tensor.shapeString(shape)

@@ -308,6 +308,19 @@ class MaskFeaturesTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void mergeRefusesAPolyPart() {
+        Problem pr = Problem.random(5, 8, same(3, 8), 4, 3);
+        AttentionOptions exact = AttentionOptions.defaults();
+        AttentionResult e = TensorAttention.forward(pr.qt(), pr.keys(), pr.values(), exact);
+        AttentionResult p = TensorAttention.forward(pr.qt(), pr.keys(), pr.values(),
+                exact.withMethod(Method.POLY).withEpsilon(1e-2));
+        assertEquals(Method.POLY, p.method());
+        IllegalArgumentException x = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                () -> AttentionResult.merge(e, p));
+        assertEquals("merging takes two exact parts, not exact and poly", x.getMessage());
+    }
+
     @ParameterizedTest(name = "order {0}")
     @MethodSource("orders")
     void decodingEqualsTheCausalRows(int order) {
