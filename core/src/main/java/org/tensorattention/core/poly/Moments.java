@@ -12,7 +12,7 @@ import jdk.incubator.vector.VectorSpecies;
  *   <li>{@link #contract}: num = U_Q M and den = U_Q z (query side),</li>
  *   <li>{@link #addRow} and {@link #outputRow}: the same one row at a time, for the masked scans.</li>
  * </ul>
- * Register blocking ({@link #tile}): eight feature columns (accumulate) or eight query rows (contract) share each vector load.
+ * Register blocking: four feature columns (accumulate) or eight query rows (contract) share each vector load.
  */
 final class Moments {
     static final VectorSpecies<Double> SPECIES = DoubleVector.SPECIES_PREFERRED;
@@ -21,17 +21,6 @@ final class Moments {
     static final int BLOCK = 64;
 
     private Moments() {
-    }
-
-    /** One output row of {@link #tile}: out[o + c] += sum_{y < ny} a[a0 + y * sy] bm[y * dvp + c]. */
-    private static void row(double[] a, int a0, int sy, double[] bm, int ny, int dvp, double[] out, int o) {
-        for (int c = 0; c < dvp; c += LANES) {
-            DoubleVector acc = DoubleVector.zero(SPECIES);
-            for (int y = 0; y < ny; y++) {
-                acc = fma(DoubleVector.fromArray(SPECIES, bm, y * dvp + c), a[a0 + y * sy], acc);
-            }
-            addInto(acc, out, o + c);
-        }
     }
 
     /** v * x + acc, fused. */
@@ -53,13 +42,51 @@ final class Moments {
      * Value rows past {@code rows} must be zero.
      */
     static void accumulate(double[] ut, double[] vb, int b, int rows, int rank, int dvp, double[] s, double[] z) {
-        // Output row L is feature column L (stride b in ut), summed over the block's rows j (stride 1).
         int L = 0;
+        // Eight feature columns at a time: eight independent FMA chains share each value-row load.
         for (; L + 8 <= rank; L += 8) {
-            tile(ut, L * b, b, 1, vb, b, dvp, s, L * dvp);
+            int o0 = L * b;
+            for (int c = 0; c < dvp; c += LANES) {
+                DoubleVector a0 = DoubleVector.zero(SPECIES);
+                DoubleVector a1 = a0;
+                DoubleVector a2 = a0;
+                DoubleVector a3 = a0;
+                DoubleVector a4 = a0;
+                DoubleVector a5 = a0;
+                DoubleVector a6 = a0;
+                DoubleVector a7 = a0;
+                for (int j = 0; j < b; j++) {
+                    DoubleVector v = DoubleVector.fromArray(SPECIES, vb, j * dvp + c);
+                    int u = o0 + j;
+                    a0 = fma(v, ut[u], a0);
+                    a1 = fma(v, ut[u + b], a1);
+                    a2 = fma(v, ut[u + 2 * b], a2);
+                    a3 = fma(v, ut[u + 3 * b], a3);
+                    a4 = fma(v, ut[u + 4 * b], a4);
+                    a5 = fma(v, ut[u + 5 * b], a5);
+                    a6 = fma(v, ut[u + 6 * b], a6);
+                    a7 = fma(v, ut[u + 7 * b], a7);
+                }
+                int s0 = L * dvp + c;
+                addInto(a0, s, s0);
+                addInto(a1, s, s0 + dvp);
+                addInto(a2, s, s0 + 2 * dvp);
+                addInto(a3, s, s0 + 3 * dvp);
+                addInto(a4, s, s0 + 4 * dvp);
+                addInto(a5, s, s0 + 5 * dvp);
+                addInto(a6, s, s0 + 6 * dvp);
+                addInto(a7, s, s0 + 7 * dvp);
+            }
         }
         for (; L < rank; L++) {
-            row(ut, L * b, 1, vb, b, dvp, s, L * dvp);
+            int o0 = L * b;
+            for (int c = 0; c < dvp; c += LANES) {
+                DoubleVector a0 = DoubleVector.zero(SPECIES);
+                for (int j = 0; j < b; j++) {
+                    a0 = fma(DoubleVector.fromArray(SPECIES, vb, j * dvp + c), ut[o0 + j], a0);
+                }
+                addInto(a0, s, L * dvp + c);
+            }
         }
         int whole = rows / LANES * LANES;
         for (L = 0; L < rank; L++) {
@@ -82,10 +109,38 @@ final class Moments {
      * i < b (b a multiple of 8).
      */
     static void contract(double[] uqt, int b, int rank, double[] m, double[] zz, int dvp, double[] num, double[] den) {
-        // Output row i is query row i (stride 1 in uqt), summed over the feature columns L (stride b).
-        java.util.Arrays.fill(num, 0, b * dvp, 0.0);
         for (int i0 = 0; i0 < b; i0 += 8) {
-            tile(uqt, i0, 1, b, m, rank, dvp, num, i0 * dvp);
+            for (int c = 0; c < dvp; c += LANES) {
+                DoubleVector a0 = DoubleVector.zero(SPECIES);
+                DoubleVector a1 = a0;
+                DoubleVector a2 = a0;
+                DoubleVector a3 = a0;
+                DoubleVector a4 = a0;
+                DoubleVector a5 = a0;
+                DoubleVector a6 = a0;
+                DoubleVector a7 = a0;
+                for (int L = 0; L < rank; L++) {
+                    DoubleVector mv = DoubleVector.fromArray(SPECIES, m, L * dvp + c);
+                    int u = L * b + i0;
+                    a0 = fma(mv, uqt[u], a0);
+                    a1 = fma(mv, uqt[u + 1], a1);
+                    a2 = fma(mv, uqt[u + 2], a2);
+                    a3 = fma(mv, uqt[u + 3], a3);
+                    a4 = fma(mv, uqt[u + 4], a4);
+                    a5 = fma(mv, uqt[u + 5], a5);
+                    a6 = fma(mv, uqt[u + 6], a6);
+                    a7 = fma(mv, uqt[u + 7], a7);
+                }
+                int o = i0 * dvp + c;
+                a0.intoArray(num, o);
+                a1.intoArray(num, o + dvp);
+                a2.intoArray(num, o + 2 * dvp);
+                a3.intoArray(num, o + 3 * dvp);
+                a4.intoArray(num, o + 4 * dvp);
+                a5.intoArray(num, o + 5 * dvp);
+                a6.intoArray(num, o + 6 * dvp);
+                a7.intoArray(num, o + 7 * dvp);
+            }
         }
         // den: vectors over the rows, b / LANES accumulators kept in den itself (b is a multiple of 8).
         java.util.Arrays.fill(den, 0, b, 0.0);
@@ -95,45 +150,6 @@ final class Moments {
                 acc = fma(DoubleVector.fromArray(SPECIES, uqt, L * b + i0), zz[L], acc);
             }
             acc.intoArray(den, i0);
-        }
-    }
-
-    /**
-     * The register tile both GEMM shapes share: for x < 8 and every c < dvp,
-     * out[o + x * dvp + c] += sum_{y < ny} a[a0 + x * sx + y * sy] bm[y * dvp + c]. Eight independent FMA
-     * chains share each load of bm. Kept small so that the JIT inlines it and the strides become constants.
-     */
-    private static void tile(double[] a, int a0, int sx, int sy, double[] bm, int ny, int dvp, double[] out, int o) {
-        for (int c = 0; c < dvp; c += LANES) {
-            DoubleVector a0v = DoubleVector.zero(SPECIES);
-            DoubleVector a1 = a0v;
-            DoubleVector a2 = a0v;
-            DoubleVector a3 = a0v;
-            DoubleVector a4 = a0v;
-            DoubleVector a5 = a0v;
-            DoubleVector a6 = a0v;
-            DoubleVector a7 = a0v;
-            for (int y = 0; y < ny; y++) {
-                DoubleVector v = DoubleVector.fromArray(SPECIES, bm, y * dvp + c);
-                int u = a0 + y * sy;
-                a0v = fma(v, a[u], a0v);
-                a1 = fma(v, a[u + sx], a1);
-                a2 = fma(v, a[u + 2 * sx], a2);
-                a3 = fma(v, a[u + 3 * sx], a3);
-                a4 = fma(v, a[u + 4 * sx], a4);
-                a5 = fma(v, a[u + 5 * sx], a5);
-                a6 = fma(v, a[u + 6 * sx], a6);
-                a7 = fma(v, a[u + 7 * sx], a7);
-            }
-            int s0 = o + c;
-            addInto(a0v, out, s0);
-            addInto(a1, out, s0 + dvp);
-            addInto(a2, out, s0 + 2 * dvp);
-            addInto(a3, out, s0 + 3 * dvp);
-            addInto(a4, out, s0 + 4 * dvp);
-            addInto(a5, out, s0 + 5 * dvp);
-            addInto(a6, out, s0 + 6 * dvp);
-            addInto(a7, out, s0 + 7 * dvp);
         }
     }
 
