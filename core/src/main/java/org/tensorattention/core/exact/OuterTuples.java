@@ -108,6 +108,11 @@ final class OuterTuples {
         double[] vd = v[t] instanceof double[] a ? a : null;
         float[] kf = k[t] instanceof float[] a ? a : null;
         float[] vf = v[t] instanceof float[] a ? a : null;
+        // Row j of factor t lies stride apart from row 0 in either layout.
+        long k0 = g.keyRow(p, t, 0);
+        long v0 = g.valueRow(p, t, 0);
+        int ks = g.keyStride();
+        int vs = g.valueStride();
         for (int j = lo; j <= hi; j++) {
             int f = first;
             int l = last;
@@ -123,8 +128,8 @@ final class OuterTuples {
                     l++;
                 }
             }
-            int kr = (int) g.keyRow(p, t, j);
-            int vr = (int) g.valueRow(p, t, j);
+            int kr = (int) (k0 + (long) j * ks);
+            int vr = (int) (v0 + (long) j * vs);
             if (kd != null) {
                 for (int c = 0; c < d; c++) {
                     kn[c] = kp[c] * kd[kr + c];
