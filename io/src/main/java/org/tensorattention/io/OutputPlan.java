@@ -88,14 +88,7 @@ public final class OutputPlan implements AutoCloseable {
         targets.add(t);
         Identity id = t.identity();
         if (id != null) {
-            Named out = new Named(option, name, id);
-            for (Named in : inputs) {
-                checkDistinct(out, in);
-            }
-            for (Named o : outputs) {
-                checkDistinct(out, o);
-            }
-            outputs.add(out);
+            reserve(new Named(option, name, id));
         }
         return t;
     }
@@ -109,7 +102,17 @@ public final class OutputPlan implements AutoCloseable {
             throw new NpzException(option + " " + e.getMessage(), e);
         }
         folders.add(f);
-        Named out = new Named(option, name, Identity.of(f.path()));
+        reserve(new Named(option, name, Identity.of(f.path())));
+        return f;
+    }
+
+    /** An output inside a folder the command owns, checked like the rest. */
+    public OutputTarget output(String option, Path file) throws NpzException {
+        return output(option, file.toString());
+    }
+
+    /** One more output, refused when it is the same file as an input or an output reserved before. */
+    private void reserve(Named out) throws NpzException {
         for (Named in : inputs) {
             checkDistinct(out, in);
         }
@@ -117,12 +120,6 @@ public final class OutputPlan implements AutoCloseable {
             checkDistinct(out, o);
         }
         outputs.add(out);
-        return f;
-    }
-
-    /** An output inside a folder the command owns, checked like the rest. */
-    public OutputTarget output(String option, Path file) throws NpzException {
-        return output(option, file.toString());
     }
 
     private static void checkDistinct(Named out, Named other) throws NpzException {
