@@ -420,8 +420,9 @@ public final class ExactDecoder {
         for (int t = 0; t < factors; t++) {
             if (keys.get(t).rank() != 2 || keys.get(t).dim(0) != m || keys.get(t).dim(1) != d
                     || values.get(t).rank() != 2 || values.get(t).dim(0) != m || values.get(t).dim(1) != dv) {
-                throw new IllegalArgumentException("token " + (t + 1) + "'s keys and values must be (" + m + ", "
-                        + d + ") and (" + m + ", " + dv + ")");
+                throw new IllegalArgumentException("k" + (t + 1) + " and v" + (t + 1) + " must be (" + m + ", "
+                        + d + ") and (" + m + ", " + dv + "), got " + Tensor.shapeString(keys.get(t).shape())
+                        + " and " + Tensor.shapeString(values.get(t).shape()));
             }
         }
         for (int t = 0; t < factors; t++) {
