@@ -133,7 +133,9 @@ public final class FeaturesBench {
     /**
      * d = dv = 64, causal, each dtype: tokens appended one by one to a decoder holding n - 1 (order 3) or 64 n - 1
      * (order 2) tokens, against the batch kernel's rate on a many-row call (order 3: 64 queries against 1024 x 1024
-     * key tuples; order 2: 64 queries against the 64 n keys; full mask), and a 16-token prefill (order 3). The
+     * key tuples; order 2: 1024 queries against 4 n keys; full mask), and a 16-token prefill (order 3). An order-2
+     * token is a matrix-vector product over the cache, so its rate is also given as the bytes of cache read per
+     * second. The
      * batch call and two tokens alternate over several rounds, so that each round's ratio sees the same load; the
      * median round is reported with the range.
      */
@@ -143,10 +145,15 @@ public final class FeaturesBench {
             for (DType dt : DType.values()) {
                 Decoding r = decoding(order, tokens, dt, threads);
                 System.out.printf(Locale.ROOT, "decode %s: order %d d=dv=64 causal, token %d: %.4f s, %.1f GFLOP/s, "
-                                + "%.2f of the batch kernel's %.1f GFLOP/s (64 x %s full, same rounds; rounds %.2f "
+                                + "%.2f of the batch kernel's %.1f GFLOP/s (%s full, same rounds; rounds %.2f "
                                 + "to %.2f), %.2f of the %d-thread float64 FMA peak", dt.numpyName(), order,
-                        tokens, r.seconds(), r.rate(), r.ratio(), r.batchRate(), order == 3 ? "1024^2" : tokens,
-                        r.lowest(), r.highest(), r.rate() / peak, threads);
+                        tokens, r.seconds(), r.rate(), r.ratio(), r.batchRate(),
+                        order == 3 ? "64 x 1024^2" : "1024 x " + 4 * n, r.lowest(), r.highest(), r.rate() / peak,
+                        threads);
+                if (order == 2) {
+                    System.out.printf(Locale.ROOT, "; the cache read at %.1f GB/s",
+                            (double) tokens * (64 + 64) * dt.bytes() / r.seconds() / 1e9);
+                }
                 if (order == 3) {
                     System.out.printf(Locale.ROOT, "; a 16-token prefill at %d: %.1f GFLOP/s (%.2f of the batch "
                             + "rate)", tokens - 16, r.prefillRate(), r.prefillRate() / r.batchRate());
@@ -165,9 +172,10 @@ public final class FeaturesBench {
         Random rnd = new Random(3);
         int d = 64;
         AttentionOptions o = AttentionOptions.defaults().causal().withThreads(threads);
-        Tensor bq = random(rnd, 64, d).to(dt);
+        // Order 2: enough queries that packing the keys, once per call, is small against the call's work.
+        Tensor bq = random(rnd, order == 3 ? 64 : 1024, d).to(dt);
         List<Tensor> bk = order == 3 ? List.of(random(rnd, 1024, d).to(dt), random(rnd, 1024, d).to(dt))
-                : List.of(random(rnd, n, d).to(dt));
+                : List.of(random(rnd, n / 16, d).to(dt));
         AttentionOptions full = AttentionOptions.defaults().withThreads(threads);
         double batchFlops = TensorAttention.forward(bq, bk, bk, full).flops();
         ExactDecoder dec = fresh(order, rnd, n - 1, d, dt, o);
