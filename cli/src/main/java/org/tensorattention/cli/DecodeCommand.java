@@ -90,7 +90,7 @@ final class DecodeCommand extends Base {
     record Decoded(Tensor output, Tensor lse, double seconds, double flops) {
     }
 
-    /** The prefill, then one token at a time; progress weighted by each token's work (n^{k-1} tuples). */
+    /** The prefill, then one token at a time; progress weighted by each token's work ((i + 1)^{k-1} tuples). */
     private Decoded decode(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
         DType dt = q.dtype();
         int n = q.dim(0);
@@ -104,7 +104,8 @@ final class DecodeCommand extends Base {
         for (int i = 0; i < n; i++) {
             total += Math.pow(i + 1, order - 1);
         }
-        Progress bar = new Progress("decode", Math.max(1, total), err);
+        // Shown in percent of the work: a token's cost grows as its position to the power k - 1.
+        Progress bar = new Progress("decode", 100, err);
         double[] qs = q.toDoubleArray();
         double[][] ks = widened(keys);
         double[][] vs = widened(values);
@@ -122,7 +123,7 @@ final class DecodeCommand extends Base {
                 work += Math.pow(x + 1, order - 1);
             }
             i += m;
-            bar.advance(work, "token " + i + " of " + n);
+            bar.advance(100 * work / total, "token " + i + " of " + n);
         }
         bar.finish("token " + n + " of " + n);
         return new Decoded(Tensor.of(o, n, dv).to(dt), Tensor.of(lse, n), seconds, flops);
