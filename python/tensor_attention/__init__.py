@@ -3,18 +3,20 @@
     import numpy as np, tensor_attention as ta
     r = ta.forward(q, [k1, k2], [v1, v2], causal=True)      # order 3
     r.output, r.lse, r.method, r.seconds
+    dec = ta.ExactDecoder(3, d, dv)                          # exact decoding with a cache
+    o, lse = dec.append(q[0], [k1[0], k2[0]], [v1[0], v2[0]])
 
 tensor_attention.torch has the same as a torch.autograd.Function and an nn.Module. The JVM starts on import and
 warms the kernels up in the background on a tiny problem; TENSOR_ATTENTION_WARMUP=0 turns that off.
 """
 
-from ._api import AttentionResult, GradientResult, backward, forward, loss_gradient
+from ._api import AttentionResult, ExactDecoder, GradientResult, backward, forward, loss_gradient
 from ._warmup import start as _start_warmup, warm_up
 
 _start_warmup()
 
-__all__ = ["forward", "backward", "loss_gradient", "AttentionResult", "GradientResult", "vector_path",
-           "warm_up"]
+__all__ = ["forward", "backward", "loss_gradient", "ExactDecoder", "AttentionResult", "GradientResult",
+           "vector_path", "warm_up"]
 
 
 def vector_path():

@@ -30,6 +30,7 @@ class _Java:
         self.Layout = J("org.tensorattention.core.AttentionOptions$Layout")
         self.Method = J("org.tensorattention.core.Method")
         self.LossGradient = J("org.tensorattention.core.loss.LossGradient")
+        self.ExactDecoder = J("org.tensorattention.core.decode.ExactDecoder")
         self.Arrays = J("java.util.Arrays")
         self.native = J("java.nio.ByteOrder").nativeOrder()
         self.IllegalArgument = J("java.lang.IllegalArgumentException")
@@ -307,6 +308,64 @@ def backward(q, keys, values, dout, *, causal=False, window=None, scale=None, me
     if cu is None:
         return gradient_result(java_backward(jq, jk, jv, to_java(dout), None, opts))
     return gradient_result(java_packed_backward(jq, jk, jv, to_java(dout), cu, opts))
+
+
+class ExactDecoder:
+    """Exact decoding with a key/value cache (SPEC.md 4.1): each appended token attends to itself and every
+    earlier token, exactly as its row of forward(..., causal=True) on the whole sequence, in O(n^{k-1} (d + dv))
+    for n cached tokens. window (one width per key factor, or an int for all) and band narrow what a token sees;
+    scale is a number, 'sqrt' for 1/sqrt(d), or None for 1/d. Inputs are cast to dtype; outputs are in dtype,
+    lse in float64 (natural log).
+
+        dec = ta.ExactDecoder(3, d, dv)
+        o, lse = dec.prefill(q[:m], [k1[:m], k2[:m]], [v1[:m], v2[:m]])   # (m, dv), (m,)
+        o, lse = dec.append(q[m], [k1[m], k2[m]], [v1[m], v2[m]])        # (dv,), float
+    """
+
+    def __init__(self, order, d, dv, *, dtype=np.float32, window=None, band=None, scale=None, threads=0):
+        for name, x, least in (("order", order, 2), ("d", d, 1), ("dv", dv, 1)):
+            if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < least:
+                raise ValueError(f"{name} must be an int of at least {least}, got {x!r}")
+        try:
+            self.dtype = np.dtype(dtype)
+        except TypeError:
+            raise ValueError(f"dtype must be float32 or float64, got {dtype!r}") from None
+        if self.dtype not in _DTYPES:
+            raise ValueError(f"dtype must be float32 or float64, got {self.dtype}")
+        self.order, self.d, self.dv = int(order), int(d), int(dv)
+        _warmup.settle()
+        j = java()
+        opts = options(True, _window_widths(window, self.order - 1), scale, "exact", 1e-4, threads, self.d, band)
+        with call():
+            dt = j.DType.FLOAT32 if self.dtype == np.float32 else j.DType.FLOAT64
+            self._decoder = j.ExactDecoder(self.order, self.d, self.dv, dt, opts)
+
+    def __len__(self):
+        """Tokens in the cache."""
+        return int(self._decoder.length())
+
+    def prefill(self, q, keys, values):
+        """Appends m tokens, q (m, d), keys [(m, d), ..], values [(m, dv), ..]; returns o (m, dv) and lse (m,).
+        Query i of the chunk sits at position len(self) + i."""
+        q = _array("q", q, self.dtype)
+        keys = [_array(f"k{t + 1}", k, self.dtype) for t, k in enumerate(_sequence("keys", keys))]
+        values = [_array(f"v{t + 1}", v, self.dtype) for t, v in enumerate(_sequence("values", values))]
+        if q.ndim != 2:
+            raise ValueError(f"q must be (m, {self.d}) for prefill, got shape {q.shape}")
+        with call():
+            r = self._decoder.prefill(to_java(q), _java_list([to_java(k) for k in keys]),
+                                      _java_list([to_java(v) for v in values]))
+        return from_java(r.output()), from_java(r.logSumExp())
+
+    def append(self, q, keys, values):
+        """Appends one token, q (d,), keys [(d,), ..], values [(dv,), ..]; returns o (dv,) and lse (a float)."""
+        q = _array("q", q, self.dtype)
+        if q.ndim != 1:
+            raise ValueError(f"q must be ({self.d},) for append (prefill takes several tokens), got shape {q.shape}")
+        keys = [_array(f"k{t + 1}", k, self.dtype)[None] for t, k in enumerate(_sequence("keys", keys))]
+        values = [_array(f"v{t + 1}", v, self.dtype)[None] for t, v in enumerate(_sequence("values", values))]
+        o, lse = self.prefill(q[None], keys, values)
+        return o[0], float(lse[0])
 
 
 def loss_gradient(a1, a2, a3, a4, a5, x, y, e, *, scale=None, method="exact", epsilon=1e-4, threads=0):

@@ -228,12 +228,22 @@ public final class PerfTable {
         }
     }
 
-    /** One token decoded exactly at n = 4096 (order 3, d = dv = 64), against the batch kernel in the same run. */
+    /**
+     * One token decoded exactly at n = 4096 (order 3, d = dv = 64) and at n = 2^18 (order 2), against the batch
+     * kernel in the same run.
+     */
     private static void decoding(int threads) {
-        FeaturesBench.Decoding r = FeaturesBench.decoding(4096, DType.FLOAT32, threads);
+        FeaturesBench.Decoding r = FeaturesBench.decoding(3, 4096, DType.FLOAT32, threads);
         row("exact decoding", "float32 order 3 n=4096 d=dv=64 causal, one token's rate / the batch kernel's",
-                String.format(Locale.ROOT, "%.2f (%.3f s, %.1f vs %.1f GFLOP/s)", r.rate() / r.batchRate(), r.seconds(),
+                String.format(Locale.ROOT, "%.2f (%.3f s, %.1f vs %.1f GFLOP/s)", r.ratio(), r.seconds(),
                         r.rate(), r.batchRate()), "close to 1", null);
+        // Order 2: a token is a matrix-vector product over the cache, bound by the memory rather than the FMAs.
+        int n2 = 4096 * 64;
+        FeaturesBench.Decoding r2 = FeaturesBench.decoding(2, n2, DType.FLOAT32, threads);
+        row("exact decoding", "float32 order 2 n=" + n2 + " d=dv=64 causal, one token: cache read per second; "
+                        + "rate / the batch kernel's", String.format(Locale.ROOT, "%.1f GB/s (%.4f s); %.2f (%.1f vs %.1f "
+                        + "GFLOP/s)", (double) n2 * 128 * 4 / r2.seconds() / 1e9, r2.seconds(), r2.ratio(), r2.rate(),
+                        r2.batchRate()), "memory-bound", null);
     }
 
     private static void backward(int n, int threads) {

@@ -40,9 +40,8 @@ final class AttentionFlags {
     @Mixin
     MethodFlags method;
 
-    @Option(names = "--scale", paramLabel = "C|sqrt",
-            description = "score scale c, or sqrt for 1/sqrt(d) (default: 1/d)")
-    String scale;
+    @Mixin
+    Flags.Scale scale;
 
     @Option(names = "--layout", paramLabel = "bhsd|bshd", defaultValue = "bhsd",
             description = "array layout: (..., heads, seq, dim) or (batch, seq, heads, dim) (default: ${DEFAULT-VALUE})")
@@ -57,18 +56,7 @@ final class AttentionFlags {
     String spark;
 
     AttentionOptions options() {
-        AttentionOptions o = method.options().withMask(masks.mask()).withLayout(layout());
-        if (scale == null) {
-            return o;
-        }
-        if (scale.equals("sqrt")) {
-            return o.withSqrtScale();
-        }
-        try {
-            return o.withScale(new Flags.Finite().convert(scale));
-        } catch (picocli.CommandLine.TypeConversionException e) {
-            throw new UsageException("--scale expects a finite number or sqrt, got '" + scale + "'");
-        }
+        return scale.apply(method.options().withMask(masks.mask()).withLayout(layout()));
     }
 
     AttentionOptions.Layout layout() {

@@ -1,5 +1,6 @@
 package org.tensorattention.cli;
 
+import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.DType;
 import org.tensorattention.core.Mask;
 import org.tensorattention.io.Progress;
@@ -60,6 +61,27 @@ final class Flags {
         /** The number to use: all processors for 0. */
         int resolved() {
             return count() == 0 ? Runtime.getRuntime().availableProcessors() : threads;
+        }
+    }
+
+    /** --scale: a number, or sqrt for 1/sqrt(d). */
+    static final class Scale {
+        @Option(names = "--scale", paramLabel = "C|sqrt",
+                description = "score scale c, or sqrt for 1/sqrt(d) (default: 1/d)")
+        String scale;
+
+        AttentionOptions apply(AttentionOptions o) {
+            if (scale == null) {
+                return o;
+            }
+            if (scale.equals("sqrt")) {
+                return o.withSqrtScale();
+            }
+            try {
+                return o.withScale(new Finite().convert(scale));
+            } catch (TypeConversionException e) {
+                throw new UsageException("--scale expects a finite number or sqrt, got '" + scale + "'");
+            }
         }
     }
 

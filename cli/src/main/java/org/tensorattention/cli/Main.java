@@ -24,9 +24,9 @@ import picocli.CommandLine.Model.OptionSpec;
         header = "tensor-attention: higher-order softmax attention",
         synopsisSubcommandLabel = "COMMAND",
         footer = "%nSee tensor-attention COMMAND --help (or tensor-attention help COMMAND) for a command's options.",
-        subcommands = {HelpCommand.class, DemoCommand.class, ForwardCommand.class, BackwardCommand.class,
-            LossGradientCommand.class, TrainCommand.class, EvaluateCommand.class, BenchCommand.class,
-            ExperimentCommand.class})
+        subcommands = {HelpCommand.class, DemoCommand.class, ForwardCommand.class, DecodeCommand.class,
+            BackwardCommand.class, LossGradientCommand.class, TrainCommand.class, EvaluateCommand.class,
+            BenchCommand.class, ExperimentCommand.class})
 public final class Main extends Base {
     /** The pom's version, filtered into a resource at build time. */
     static final class Version implements CommandLine.IVersionProvider {

@@ -13,6 +13,7 @@ import org.tensorattention.core.Tensor;
 import org.tensorattention.core.Validation;
 import org.tensorattention.core.cpu.CpuBackend;
 import org.tensorattention.core.exact.ExactForward;
+import org.tensorattention.core.exact.PackedFactor;
 
 /**
  * Exact incremental decoding with a key/value cache, beside the polynomial decoder: each appended token (its q,
@@ -25,8 +26,10 @@ import org.tensorattention.core.exact.ExactForward;
  * c q ∘ prod_t K_t[j_t] against the last factor's keys, which the blocked kernel runs at its many-row rate on all
  * threads; the rows' outputs o(J') and log-sum-exps l(J') are then merged in J' order (deterministic):
  * O = sum_J' e^{l(J') - L} prod_t V_t[j_t] ∘ o(J'), L = log sum_J' e^{l(J')}. The cache grows by doubling in the
- * compute dtype, so a call converts nothing; only the kernel's packing of the last factor, O(n (d + dv)), is
- * repeated per call, against O(n^{k-1} (d + dv)) of work.
+ * compute dtype, so a call converts nothing, and the last factor is also kept in the kernel's packed layout
+ * ({@link PackedFactor}), so a call packs only its new tokens: at order 2 repacking the whole factor per token
+ * would cost as much as the token's work. A window on the last factor (its first key past 0) still copies the
+ * window's keys per call, O(w (d + dv)) against O(w^{k-1} (d + dv)).
  */
 public final class ExactDecoder {
     /** Outer tuples per kernel call: bounds the modulated rows' memory (about 8k rows of d values). */
@@ -51,6 +54,8 @@ public final class ExactDecoder {
     /** Column maxima of |K_t| and |V_t|: the range check that lets a call skip the rebalancing. */
     private final double[][] kMax;
     private final double[][] vMax;
+    /** The last factor's keys and values as the blocked kernel reads them, grown with the cache. */
+    private final PackedFactor last;
     private int n;
 
     /**
@@ -95,6 +100,7 @@ public final class ExactDecoder {
         }
         kMax = new double[factors][d];
         vMax = new double[factors][dv];
+        last = new PackedFactor(dtype, d, dv);
     }
 
     /** Tokens in the cache. */
@@ -165,11 +171,11 @@ public final class ExactDecoder {
         double[] lse = new double[m];
         if (dtype == DType.FLOAT32) {
             float[] out = new float[m * dv];
-            ExactForward.forward(g, scale, aligned, toFloats(q), kf, vf, out, lse, threads);
+            ExactForward.forward(g, scale, aligned, toFloats(q), kf, vf, last, out, lse, threads);
             return result(Tensor.of(out, m, dv), lse);
         }
         double[] out = new double[m * dv];
-        ExactForward.forward(g, scale, aligned, q, k, v, out, lse, threads);
+        ExactForward.forward(g, scale, aligned, q, k, v, last, out, lse, threads);
         return result(Tensor.of(out, m, dv), lse);
     }
 
@@ -218,6 +224,8 @@ public final class ExactDecoder {
         }
         Object kIn = innerRows(dtype == DType.FLOAT32 ? kf[inner] : k[inner], a, keys, d);
         Object vIn = innerRows(dtype == DType.FLOAT32 ? vf[inner] : v[inner], a, keys, dv);
+        // From key 0 the packed cache serves; a window's later start would shift the kernel's blocks.
+        PackedFactor packed = a == 0 ? last : null;
         Merge merge = new Merge(dv);
         int[] j = lo.clone();
         for (long done = 0; done < rows; ) {
@@ -236,15 +244,25 @@ public final class ExactDecoder {
             double[] lse = new double[c];
             if (dtype == DType.FLOAT32) {
                 float[] o = new float[c * dv];
-                ExactForward.forward(g, 1, rowMask, toFloats(qm), new float[][] {(float[]) kIn},
-                        new float[][] {(float[]) vIn}, o, lse, threads);
+                float[][] kr = {(float[]) kIn};
+                float[][] vr = {(float[]) vIn};
+                if (packed != null) {
+                    ExactForward.forward(g, 1, rowMask, toFloats(qm), kr, vr, packed, o, lse, threads);
+                } else {
+                    ExactForward.forward(g, 1, rowMask, toFloats(qm), kr, vr, o, lse, threads);
+                }
                 for (int r = 0; r < c; r++) {
                     merge.add(lse[r], vm, o, r * dv);
                 }
             } else {
                 double[] o = new double[c * dv];
-                ExactForward.forward(g, 1, rowMask, qm, new double[][] {(double[]) kIn},
-                        new double[][] {(double[]) vIn}, o, lse, threads);
+                double[][] kr = {(double[]) kIn};
+                double[][] vr = {(double[]) vIn};
+                if (packed != null) {
+                    ExactForward.forward(g, 1, rowMask, qm, kr, vr, packed, o, lse, threads);
+                } else {
+                    ExactForward.forward(g, 1, rowMask, qm, kr, vr, o, lse, threads);
+                }
                 for (int r = 0; r < c; r++) {
                     merge.add(lse[r], vm, o, r * dv);
                 }
@@ -299,12 +317,12 @@ public final class ExactDecoder {
         double[] lse = new double[1];
         if (dtype == DType.FLOAT32) {
             float[] o = new float[dv];
-            ExactForward.forward(g, scale, mask.aligned(1, nk), toFloats(q), kf, vf, o, lse, threads);
+            ExactForward.forward(g, scale, mask.aligned(1, nk), toFloats(q), kf, vf, last, o, lse, threads);
             for (int l = 0; l < dv; l++) {
                 out[l] = o[l];
             }
         } else {
-            ExactForward.forward(g, scale, mask.aligned(1, nk), q, k, v, out, lse, threads);
+            ExactForward.forward(g, scale, mask.aligned(1, nk), q, k, v, last, out, lse, threads);
         }
         return lse[0];
     }
@@ -402,8 +420,9 @@ public final class ExactDecoder {
         for (int t = 0; t < factors; t++) {
             if (keys.get(t).rank() != 2 || keys.get(t).dim(0) != m || keys.get(t).dim(1) != d
                     || values.get(t).rank() != 2 || values.get(t).dim(0) != m || values.get(t).dim(1) != dv) {
-                throw new IllegalArgumentException("token " + (t + 1) + "'s keys and values must be (" + m + ", "
-                        + d + ") and (" + m + ", " + dv + ")");
+                throw new IllegalArgumentException("k" + (t + 1) + " and v" + (t + 1) + " must be (" + m + ", "
+                        + d + ") and (" + m + ", " + dv + "), got " + Tensor.shapeString(keys.get(t).shape())
+                        + " and " + Tensor.shapeString(values.get(t).shape()));
             }
         }
         for (int t = 0; t < factors; t++) {
@@ -435,6 +454,13 @@ public final class ExactDecoder {
             }
             System.arraycopy(kt, 0, k[t], n * d, m * d);
             System.arraycopy(vt, 0, v[t], n * dv, m * dv);
+            if (t == factors - 1) {
+                if (kf != null) {
+                    last.append(kf[t], n * d, vf[t], n * dv, m);
+                } else {
+                    last.append(k[t], n * d, v[t], n * dv, m);
+                }
+            }
             for (int x = 0; x < kt.length; x++) {
                 kMax[t][x % d] = Math.max(kMax[t][x % d], Math.abs(kt[x]));
             }

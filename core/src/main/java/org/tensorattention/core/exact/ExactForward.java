@@ -84,4 +84,37 @@ public final class ExactForward {
                                float[] out, double[] lse, int threads) {
         kernel(defaultPath()).forward(g, scale, mask, q, k, v, out, lse, threads);
     }
+
+    /**
+     * float64 with the last key factor's rows 0..nk-1 also in last, already packed: the kernel reads last instead
+     * of packing k[inner] and v[inner] again (the scalar path reads those). One key/value problem, bhsd rows.
+     */
+    public static void forward(Geometry g, double scale, Mask mask, double[] q, double[][] k, double[][] v,
+                               PackedFactor last, double[] out, double[] lse, int threads) {
+        if (usePacked(g, last, DType.FLOAT64)) {
+            VectorForward.forward(g, scale, mask, q, k, v, last, out, lse, threads);
+        } else {
+            forward(g, scale, mask, q, k, v, out, lse, threads);
+        }
+    }
+
+    /** float32 with the last factor already packed. */
+    public static void forward(Geometry g, double scale, Mask mask, float[] q, float[][] k, float[][] v,
+                               PackedFactor last, float[] out, double[] lse, int threads) {
+        if (usePacked(g, last, DType.FLOAT32)) {
+            VectorForward.forward(g, scale, mask, q, k, v, last, out, lse, threads);
+        } else {
+            forward(g, scale, mask, q, k, v, out, lse, threads);
+        }
+    }
+
+    private static boolean usePacked(Geometry g, PackedFactor last, DType dtype) {
+        int nk = g.nk()[g.nk().length - 1];
+        if (last.dtype() != dtype || g.kvProblems() != 1 || g.keyStride() != g.d() || last.rows() < nk) {
+            throw new IllegalArgumentException("the packed factor (" + last.rows() + " rows of "
+                    + last.dtype().numpyName() + ") does not fit a call with " + g.kvProblems()
+                    + " key/value problems and " + nk + " keys of " + dtype.numpyName());
+        }
+        return last.packed() && defaultPath() == Path.VECTOR;
+    }
 }

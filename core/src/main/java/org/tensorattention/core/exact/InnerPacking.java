@@ -24,13 +24,19 @@ public final class InnerPacking {
     /** Rows stride apart from offset (bshd interleaves the heads' rows). */
     public static float[] keys(float[] k, int offset, int stride, int nk, int d, int bk) {
         float[] packed = new float[blocks(nk, bk) * bk * d];
-        for (int j = 0; j < nk; j++) {
+        keysInto(k, offset, stride, nk, d, bk, packed, 0);
+        return packed;
+    }
+
+    /** Rows stride apart from offset, packed as rows first.. of packed (a cache that grows keeps its earlier rows). */
+    static void keysInto(float[] k, int offset, int stride, int count, int d, int bk, float[] packed, int first) {
+        for (int x = 0; x < count; x++) {
+            int j = first + x;
             int base = (j / bk) * d * bk + j % bk;
             for (int l = 0; l < d; l++) {
-                packed[base + l * bk] = k[offset + j * stride + l];
+                packed[base + l * bk] = k[offset + x * stride + l];
             }
         }
-        return packed;
     }
 
     public static double[] keys(double[] k, int offset, int nk, int d, int bk) {
@@ -40,22 +46,33 @@ public final class InnerPacking {
     /** Rows stride apart from offset (bshd interleaves the heads' rows). */
     public static double[] keys(double[] k, int offset, int stride, int nk, int d, int bk) {
         double[] packed = new double[blocks(nk, bk) * bk * d];
-        for (int j = 0; j < nk; j++) {
+        keysInto(k, offset, stride, nk, d, bk, packed, 0);
+        return packed;
+    }
+
+    /** Rows stride apart from offset, packed as rows first.. of packed (a cache that grows keeps its earlier rows). */
+    static void keysInto(double[] k, int offset, int stride, int count, int d, int bk, double[] packed, int first) {
+        for (int x = 0; x < count; x++) {
+            int j = first + x;
             int base = (j / bk) * d * bk + j % bk;
             for (int l = 0; l < d; l++) {
-                packed[base + l * bk] = k[offset + j * stride + l];
+                packed[base + l * bk] = k[offset + x * stride + l];
             }
         }
-        return packed;
     }
 
     /** V (nk x dv rows, stride apart from offset) with each row padded to dvp columns, in V's dtype. */
     static <A> A values(A v, int offset, int stride, int nk, int dv, int dvp, int bk) {
         A packed = like(v, blocks(nk, bk) * bk * dvp);
-        for (int j = 0; j < nk; j++) {
-            System.arraycopy(v, offset + j * stride, packed, j * dvp, dv);
-        }
+        valuesInto(v, offset, stride, nk, dv, dvp, packed, 0);
         return packed;
+    }
+
+    /** V's rows stride apart from offset, as rows first.. of packed. */
+    static void valuesInto(Object v, int offset, int stride, int count, int dv, int dvp, Object packed, int first) {
+        for (int x = 0; x < count; x++) {
+            System.arraycopy(v, offset + x * stride, packed, (first + x) * dvp, dv);
+        }
     }
 
     /** A zero array of a's primitive type (float or double) and the given length. */

@@ -117,6 +117,55 @@ class ExactDecoderTest {
         assertArrayEquals(rows.get(0), rows.get(2));
     }
 
+    /**
+     * Order 2, many appends with the cache growing past several doublings: each token is, bit for bit, the causal
+     * batch call's row (the same kernel on the same packed keys and values; a token's row sees its own keys, the
+     * later rows held in the packed cache are masked out exactly as the batch call's zero padding is).
+     */
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("dtypes")
+    void manyOrder2AppendsEqualTheBatchRowsBitForBit(DType dt) {
+        int n = 700;
+        int d = 24;
+        int dv = 20;
+        Random rnd = new Random(40 + dt.ordinal());
+        double[][] q = BruteForce.randomScaled(rnd, n, d, 0);
+        double[][][] k = {BruteForce.randomScaled(rnd, n, d, 1)};
+        double[][][] v = {BruteForce.randomScaled(rnd, n, dv, 0)};
+        for (Mask mask : new Mask[] {Mask.CAUSAL, Mask.window(37)}) {
+            AttentionOptions o = AttentionOptions.defaults().withMask(mask).withThreads(2).withMethod(Method.EXACT);
+            AttentionResult batch = TensorAttention.forward(BruteForce.tensor(q).to(dt), BruteForce.tensors(k, dt),
+                    BruteForce.tensors(v, dt), o);
+            ExactDecoder dec = new ExactDecoder(2, d, dv, dt, o);
+            int i = 0;
+            for (int m : new int[] {3, 1, 1, 64, 1, 130}) {
+                AttentionResult r = dec.prefill(BruteForce.tensor(slice(q, i, m)).to(dt),
+                        BruteForce.tensors(slice(k, i, m), dt), BruteForce.tensors(slice(v, i, m), dt));
+                for (int x = 0; x < m; x++) {
+                    assertRowBits(batch, r, i + x, x, dv, mask + " prefill row " + (i + x));
+                }
+                i += m;
+            }
+            for (; i < n; i++) {
+                double[] row = dec.append(q[i], column(k, i), column(v, i));
+                for (int l = 0; l < dv; l++) {
+                    assertEquals(batch.output().get(i * dv + l), row[l], 0, mask + " token " + i);
+                }
+            }
+        }
+    }
+
+    static Stream<DType> dtypes() {
+        return Stream.of(DType.values());
+    }
+
+    private static void assertRowBits(AttentionResult batch, AttentionResult r, int i, int x, int dv, String where) {
+        for (int l = 0; l < dv; l++) {
+            assertEquals(batch.output().get(i * dv + l), r.output().get(x * dv + l), 0, where);
+        }
+        assertEquals(batch.logSumExp().get(i), r.logSumExp().get(x), 0, where);
+    }
+
     @Test
     void keysNearTheFloatRangeStillDecodeExactly() {
         // c q ∘ K_1 passes a quarter of float32's largest value: the rows go through the rebalanced batch path.
