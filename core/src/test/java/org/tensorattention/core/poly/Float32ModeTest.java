@@ -197,6 +197,13 @@ class Float32ModeTest {
             double err = ScalingTest.forwardError(c, r.output(), o.scaleFor(3), mask);
             assertTrue(err <= r.poly().errorBound() + ScalingTest.referenceSlack(c), mask + ": error " + err);
         }
+        // Causal with nq < nk (bottom-right aligned): float64 too, within its bound.
+        ScalingTest.Case tall = new ScalingTest.Case(Float32Bound.round(BruteForce.random(rnd, 20, 3, 1.0)), c.k(),
+                c.v());
+        AttentionResult rt = tall.problem(DType.FLOAT32).run(o.withMask(Mask.CAUSAL));
+        assertTrue(rt.reason().endsWith("; float64: the float32 mode runs the full mask only"), rt.reason());
+        double errTall = ScalingTest.forwardError(tall, rt.output(), o.scaleFor(3), Mask.CAUSAL);
+        assertTrue(errTall <= rt.poly().errorBound() + ScalingTest.referenceSlack(tall), "nq < nk: error " + errTall);
         // Float64 inputs: the float64 path, and a reason without any arithmetic note.
         AttentionResult r = c.problem(DType.FLOAT64).run(o);
         assertFalse(r.reason().contains("float32") || r.reason().contains("; float64"), r.reason());
