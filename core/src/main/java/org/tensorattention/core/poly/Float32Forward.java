@@ -76,6 +76,7 @@ final class Float32Forward {
             float[] ut = new float[rank * bk];
             float[] vt = new float[cols * bk];
             double[] part = new double[rank * cols * Float32Tiles.LANES];
+            float[] chain = new float[part.length];
             int b1 = (int) ((long) blocks * (task + 1) / tasks);
             for (int blk = (int) ((long) blocks * task / tasks); blk < b1; blk++) {
                 int r0 = blk * bk;
@@ -93,7 +94,7 @@ final class Float32Forward {
                     vt[dv * bk + j] = j < n ? 1f : 0f;
                 }
                 Float32Tiles.monomials(fm.sets, xt, bk, ut, rank);
-                Float32Tiles.accumulate(ut, vt, rank, cols, part);
+                Float32Tiles.accumulate(ut, vt, rank, cols, chain, part);
             }
             parts[task] = part;
         });
@@ -108,12 +109,14 @@ final class Float32Forward {
     private static final class Scratch {
         final float[] xt;
         final float[] uq;
+        final float[] chunk;
         final double[] num;
 
         Scratch(FeatureMap fm, int cols) {
             int b = Moments.BLOCK;
             xt = new float[fm.d * b];
             uq = new float[fm.rank * b];
+            chunk = new float[cols * b];
             num = new double[cols * b];
         }
     }
@@ -136,7 +139,7 @@ final class Float32Forward {
             int rank = fm.levelRank[lev];
             Float32Tiles.monomials(fm.sets, w.xt, b, w.uq, rank);
             Float32Tiles.scaleRows(w.uq, b, coefficient[lev], rank);
-            Float32Tiles.contract(w.uq, b, rank, m32, cols, w.num);
+            Float32Tiles.contract(w.uq, b, rank, m32, cols, w.chunk, w.num);
             for (int i = 0; i < n; i++) {
                 double den = w.num[dv * b + i];
                 double inv = 1 / den;

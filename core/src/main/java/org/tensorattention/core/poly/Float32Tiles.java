@@ -1,8 +1,6 @@
 package org.tensorattention.core.poly;
 
-import jdk.incubator.vector.DoubleVector;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -20,9 +18,6 @@ import jdk.incubator.vector.VectorSpecies;
 final class Float32Tiles {
     static final VectorSpecies<Float> SPECIES = FloatVector.SPECIES_PREFERRED;
     static final int LANES = SPECIES.length();
-    /** Doubles of the same vector size: a float vector converts into two of them. */
-    static final VectorSpecies<Double> WIDE = SPECIES.withLanes(double.class);
-    static final int HALF = WIDE.length();
     /** Keys per key block; a multiple of every LANES (up to 64). */
     static final int KEY_BLOCK = 256;
     /** Float32 FMAs in one lane's chain of the key moments. */
@@ -60,19 +55,28 @@ final class Float32Tiles {
         }
     }
 
-    /** a (float32) added lane by lane into part[o .. o + LANES) (float64). */
-    private static void flush(FloatVector a, double[] part, int o) {
-        DoubleVector lo = (DoubleVector) a.convertShape(VectorOperators.F2D, WIDE, 0);
-        DoubleVector hi = (DoubleVector) a.convertShape(VectorOperators.F2D, WIDE, 1);
-        lo.add(DoubleVector.fromArray(WIDE, part, o)).intoArray(part, o);
-        hi.add(DoubleVector.fromArray(WIDE, part, o + HALF)).intoArray(part, o + HALF);
+    /**
+     * wide[i] += narrow[i] for i < n: float32 chain results into float64 sums. A plain loop (C2 vectorises the
+     * conversion) rather than vector conversions in the tiles, which C2 did not compile into them.
+     */
+    static void widen(float[] narrow, double[] wide, int n) {
+        for (int i = 0; i < n; i++) {
+            wide[i] += narrow[i];
+        }
     }
 
     /**
      * part[(L * cols + c) * LANES + lane] += sum over keys j = lane (mod LANES) of ut[L * b + j] vt[c * b + j], for
-     * L < rank, c < cols, b = {@link #KEY_BLOCK}: each lane's sum is one float32 chain of KEY_CHAIN FMAs.
+     * L < rank, c < cols, b = {@link #KEY_BLOCK}: each lane's sum is one float32 chain of KEY_CHAIN FMAs, stored in
+     * chain (float32, the same layout) and then added into part (float64).
      */
-    static void accumulate(float[] ut, float[] vt, int rank, int cols, double[] part) {
+    static void accumulate(float[] ut, float[] vt, int rank, int cols, float[] chain, double[] part) {
+        chains(ut, vt, rank, cols, chain);
+        widen(chain, part, rank * cols * LANES);
+    }
+
+    /** The float32 chains of {@link #accumulate}: chain[(L * cols + c) * LANES + lane]. */
+    static void chains(float[] ut, float[] vt, int rank, int cols, float[] part) {
         int b = KEY_BLOCK;
         int L = 0;
         for (; L + 4 <= rank; L += 4) {
@@ -125,22 +129,22 @@ final class Float32Tiles {
                 int p1 = p0 + cols * LANES;
                 int p2 = p1 + cols * LANES;
                 int p3 = p2 + cols * LANES;
-                flush(a00, part, p0);
-                flush(a01, part, p0 + LANES);
-                flush(a02, part, p0 + 2 * LANES);
-                flush(a03, part, p0 + 3 * LANES);
-                flush(a10, part, p1);
-                flush(a11, part, p1 + LANES);
-                flush(a12, part, p1 + 2 * LANES);
-                flush(a13, part, p1 + 3 * LANES);
-                flush(a20, part, p2);
-                flush(a21, part, p2 + LANES);
-                flush(a22, part, p2 + 2 * LANES);
-                flush(a23, part, p2 + 3 * LANES);
-                flush(a30, part, p3);
-                flush(a31, part, p3 + LANES);
-                flush(a32, part, p3 + 2 * LANES);
-                flush(a33, part, p3 + 3 * LANES);
+                a00.intoArray(part, p0);
+                a01.intoArray(part, p0 + LANES);
+                a02.intoArray(part, p0 + 2 * LANES);
+                a03.intoArray(part, p0 + 3 * LANES);
+                a10.intoArray(part, p1);
+                a11.intoArray(part, p1 + LANES);
+                a12.intoArray(part, p1 + 2 * LANES);
+                a13.intoArray(part, p1 + 3 * LANES);
+                a20.intoArray(part, p2);
+                a21.intoArray(part, p2 + LANES);
+                a22.intoArray(part, p2 + 2 * LANES);
+                a23.intoArray(part, p2 + 3 * LANES);
+                a30.intoArray(part, p3);
+                a31.intoArray(part, p3 + LANES);
+                a32.intoArray(part, p3 + 2 * LANES);
+                a33.intoArray(part, p3 + 3 * LANES);
             }
             for (; c < cols; c++) {
                 FloatVector a0 = FloatVector.zero(SPECIES);
@@ -154,10 +158,10 @@ final class Float32Tiles {
                     a2 = FloatVector.fromArray(SPECIES, ut, (L + 2) * b + j).fma(v, a2);
                     a3 = FloatVector.fromArray(SPECIES, ut, (L + 3) * b + j).fma(v, a3);
                 }
-                flush(a0, part, (L * cols + c) * LANES);
-                flush(a1, part, ((L + 1) * cols + c) * LANES);
-                flush(a2, part, ((L + 2) * cols + c) * LANES);
-                flush(a3, part, ((L + 3) * cols + c) * LANES);
+                a0.intoArray(part, (L * cols + c) * LANES);
+                a1.intoArray(part, ((L + 1) * cols + c) * LANES);
+                a2.intoArray(part, ((L + 2) * cols + c) * LANES);
+                a3.intoArray(part, ((L + 3) * cols + c) * LANES);
             }
         }
         for (; L < rank; L++) {
@@ -166,7 +170,7 @@ final class Float32Tiles {
                 for (int j = 0; j < b; j += LANES) {
                     a = FloatVector.fromArray(SPECIES, ut, L * b + j).fma(FloatVector.fromArray(SPECIES, vt, c * b + j), a);
                 }
-                flush(a, part, (L * cols + c) * LANES);
+                a.intoArray(part, (L * cols + c) * LANES);
             }
         }
     }
@@ -184,65 +188,67 @@ final class Float32Tiles {
 
     /**
      * num[c * b + i] = sum_L uq[L * b + i] m[L * cols + c] for i < b (a multiple of 2 LANES), c < cols, L < rank:
-     * float32 chains of CHUNK features, each added into num (float64).
+     * float32 chains over chunks of CHUNK features (into chunk, cols x b floats), each added into num (float64).
      */
-    static void contract(float[] uq, int b, int rank, float[] m, int cols, double[] num) {
+    static void contract(float[] uq, int b, int rank, float[] m, int cols, float[] chunk, double[] num) {
         java.util.Arrays.fill(num, 0, cols * b, 0.0);
+        for (int l0 = 0; l0 < rank; l0 += CHUNK) {
+            contractChunk(uq, b, l0, Math.min(rank, l0 + CHUNK), m, cols, chunk);
+            widen(chunk, num, cols * b);
+        }
+    }
+
+    /** chunk[c * b + i] = sum_{l0 <= L < l1} uq[L * b + i] m[L * cols + c], one float32 chain per entry. */
+    static void contractChunk(float[] uq, int b, int l0, int l1, float[] m, int cols, float[] chunk) {
         for (int i0 = 0; i0 < b; i0 += 2 * LANES) {
             int c = 0;
             // 2 row vectors x 4 columns: eight chains share two feature loads and four broadcasts of M.
             for (; c + 4 <= cols; c += 4) {
-                for (int l0 = 0; l0 < rank; l0 += CHUNK) {
-                    int l1 = Math.min(rank, l0 + CHUNK);
-                    FloatVector a00 = FloatVector.zero(SPECIES);
-                    FloatVector a01 = a00;
-                    FloatVector a02 = a00;
-                    FloatVector a03 = a00;
-                    FloatVector a10 = a00;
-                    FloatVector a11 = a00;
-                    FloatVector a12 = a00;
-                    FloatVector a13 = a00;
-                    for (int L = l0; L < l1; L++) {
-                        FloatVector x0 = FloatVector.fromArray(SPECIES, uq, L * b + i0);
-                        FloatVector x1 = FloatVector.fromArray(SPECIES, uq, L * b + i0 + LANES);
-                        int mo = L * cols + c;
-                        FloatVector m0 = FloatVector.broadcast(SPECIES, m[mo]);
-                        FloatVector m1 = FloatVector.broadcast(SPECIES, m[mo + 1]);
-                        FloatVector m2 = FloatVector.broadcast(SPECIES, m[mo + 2]);
-                        FloatVector m3 = FloatVector.broadcast(SPECIES, m[mo + 3]);
-                        a00 = x0.fma(m0, a00);
-                        a01 = x0.fma(m1, a01);
-                        a02 = x0.fma(m2, a02);
-                        a03 = x0.fma(m3, a03);
-                        a10 = x1.fma(m0, a10);
-                        a11 = x1.fma(m1, a11);
-                        a12 = x1.fma(m2, a12);
-                        a13 = x1.fma(m3, a13);
-                    }
-                    int o = c * b + i0;
-                    flush(a00, num, o);
-                    flush(a01, num, o + b);
-                    flush(a02, num, o + 2 * b);
-                    flush(a03, num, o + 3 * b);
-                    flush(a10, num, o + LANES);
-                    flush(a11, num, o + b + LANES);
-                    flush(a12, num, o + 2 * b + LANES);
-                    flush(a13, num, o + 3 * b + LANES);
+                FloatVector a00 = FloatVector.zero(SPECIES);
+                FloatVector a01 = a00;
+                FloatVector a02 = a00;
+                FloatVector a03 = a00;
+                FloatVector a10 = a00;
+                FloatVector a11 = a00;
+                FloatVector a12 = a00;
+                FloatVector a13 = a00;
+                for (int L = l0; L < l1; L++) {
+                    FloatVector x0 = FloatVector.fromArray(SPECIES, uq, L * b + i0);
+                    FloatVector x1 = FloatVector.fromArray(SPECIES, uq, L * b + i0 + LANES);
+                    int mo = L * cols + c;
+                    FloatVector m0 = FloatVector.broadcast(SPECIES, m[mo]);
+                    FloatVector m1 = FloatVector.broadcast(SPECIES, m[mo + 1]);
+                    FloatVector m2 = FloatVector.broadcast(SPECIES, m[mo + 2]);
+                    FloatVector m3 = FloatVector.broadcast(SPECIES, m[mo + 3]);
+                    a00 = x0.fma(m0, a00);
+                    a01 = x0.fma(m1, a01);
+                    a02 = x0.fma(m2, a02);
+                    a03 = x0.fma(m3, a03);
+                    a10 = x1.fma(m0, a10);
+                    a11 = x1.fma(m1, a11);
+                    a12 = x1.fma(m2, a12);
+                    a13 = x1.fma(m3, a13);
                 }
+                int o = c * b + i0;
+                a00.intoArray(chunk, o);
+                a01.intoArray(chunk, o + b);
+                a02.intoArray(chunk, o + 2 * b);
+                a03.intoArray(chunk, o + 3 * b);
+                a10.intoArray(chunk, o + LANES);
+                a11.intoArray(chunk, o + b + LANES);
+                a12.intoArray(chunk, o + 2 * b + LANES);
+                a13.intoArray(chunk, o + 3 * b + LANES);
             }
             for (; c < cols; c++) {
-                for (int l0 = 0; l0 < rank; l0 += CHUNK) {
-                    int l1 = Math.min(rank, l0 + CHUNK);
-                    FloatVector a0 = FloatVector.zero(SPECIES);
-                    FloatVector a1 = a0;
-                    for (int L = l0; L < l1; L++) {
-                        FloatVector mc = FloatVector.broadcast(SPECIES, m[L * cols + c]);
-                        a0 = FloatVector.fromArray(SPECIES, uq, L * b + i0).fma(mc, a0);
-                        a1 = FloatVector.fromArray(SPECIES, uq, L * b + i0 + LANES).fma(mc, a1);
-                    }
-                    flush(a0, num, c * b + i0);
-                    flush(a1, num, c * b + i0 + LANES);
+                FloatVector a0 = FloatVector.zero(SPECIES);
+                FloatVector a1 = a0;
+                for (int L = l0; L < l1; L++) {
+                    FloatVector mc = FloatVector.broadcast(SPECIES, m[L * cols + c]);
+                    a0 = FloatVector.fromArray(SPECIES, uq, L * b + i0).fma(mc, a0);
+                    a1 = FloatVector.fromArray(SPECIES, uq, L * b + i0 + LANES).fma(mc, a1);
                 }
+                a0.intoArray(chunk, c * b + i0);
+                a1.intoArray(chunk, c * b + i0 + LANES);
             }
         }
     }

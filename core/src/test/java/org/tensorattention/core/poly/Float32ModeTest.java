@@ -52,8 +52,9 @@ class Float32ModeTest {
             float[] ut = randomFloats(rnd, rank * b);
             float[] vt = randomFloats(rnd, cols * b);
             double[] part = new double[rank * cols * Float32Tiles.LANES];
-            Float32Tiles.accumulate(ut, vt, rank, cols, part);
-            Float32Tiles.accumulate(ut, vt, rank, cols, part); // a second block of the same keys
+            float[] chain = new float[part.length];
+            Float32Tiles.accumulate(ut, vt, rank, cols, chain, part);
+            Float32Tiles.accumulate(ut, vt, rank, cols, chain, part); // a second block of the same keys
             double[] s = new double[rank * cols];
             Float32Tiles.reduceLanes(part, rank * cols, s);
             for (int L = 0; L < rank; L++) {
@@ -83,7 +84,7 @@ class Float32ModeTest {
             float[] uq = randomFloats(rnd, rank * b);
             float[] m = randomFloats(rnd, rank * cols);
             double[] num = new double[cols * b];
-            Float32Tiles.contract(uq, b, rank, m, cols, num);
+            Float32Tiles.contract(uq, b, rank, m, cols, new float[cols * b], num);
             for (int i = 0; i < b; i++) {
                 for (int c = 0; c < cols; c++) {
                     double exact = 0;
