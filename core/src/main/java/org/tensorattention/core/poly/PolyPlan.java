@@ -257,7 +257,8 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
             return memory(g, rank, threads);
         }
         double dv1 = g.dv() + 1.0;
-        return 8.0 * rank * dv1 * (3 + Float32Tiles.LANES * threads)
+        // States and M; per thread the float64 lane sums and their float32 chains, and the float32 blocks.
+        return 8.0 * rank * dv1 * 3 + 12.0 * rank * dv1 * Float32Tiles.LANES * threads
                 + 4.0 * rank * (Float32Tiles.KEY_BLOCK + Moments.BLOCK + dv1) * threads + 20.0 * rank;
     }
 
