@@ -28,6 +28,11 @@ class Float32ModeTest {
     private static final double U32 = 0x1p-24;
     private static final double U64 = 0x1p-53;
 
+    /** The case with every entry rounded to float32: float32 inputs whose values the float64 reference sees exactly. */
+    private static ScalingTest.Case float32(ScalingTest.Case c) {
+        return new ScalingTest.Case(Float32Bound.round(c.q()), Float32Bound.round(c.k()), Float32Bound.round(c.v()));
+    }
+
     private static double gamma(double n, double u) {
         return n * u / (1 - n * u);
     }
@@ -144,8 +149,7 @@ class Float32ModeTest {
         int[] lengths = new int[order - 1];
         java.util.Arrays.fill(lengths, nk);
         ScalingTest.Case wide = ScalingTest.random(rnd, order, nq, lengths, d, dv, bound);
-        ScalingTest.Case c = new ScalingTest.Case(Float32Bound.round(wide.q()), Float32Bound.round(wide.k()),
-                Float32Bound.round(wide.v()));
+        ScalingTest.Case c = float32(wide);
         AttentionOptions o = AttentionOptions.defaults().withMethod(Method.POLY).withEpsilon(eps);
         AttentionResult r = c.problem(DType.FLOAT32).run(o);
         assertEquals(Method.POLY, r.method());
@@ -170,8 +174,7 @@ class Float32ModeTest {
         // eps = 2e-6: float32 rounding of sums alone (about 1e-5 here) passes it; float64 still certifies.
         Random rnd = new Random(9);
         ScalingTest.Case wide = ScalingTest.random(rnd, 3, 80, new int[] {80, 80}, 3, 2, 1.0);
-        ScalingTest.Case c = new ScalingTest.Case(Float32Bound.round(wide.q()), Float32Bound.round(wide.k()),
-                Float32Bound.round(wide.v()));
+        ScalingTest.Case c = float32(wide);
         AttentionOptions o = AttentionOptions.defaults().withMethod(Method.POLY).withEpsilon(2e-6);
         PolyPlan plan = PolyAttention.plan(c.problem(DType.FLOAT32).q(), c.problem(DType.FLOAT32).keys(),
                 c.problem(DType.FLOAT32).values(), o);
@@ -189,8 +192,7 @@ class Float32ModeTest {
     void maskedScansAndFloat64InputsRunFloat64() {
         Random rnd = new Random(10);
         ScalingTest.Case wide = ScalingTest.random(rnd, 3, 50, new int[] {50, 50}, 3, 2, 1.0);
-        ScalingTest.Case c = new ScalingTest.Case(Float32Bound.round(wide.q()), Float32Bound.round(wide.k()),
-                Float32Bound.round(wide.v()));
+        ScalingTest.Case c = float32(wide);
         AttentionOptions o = AttentionOptions.defaults().withMethod(Method.POLY).withEpsilon(1e-3);
         for (Mask mask : List.of(Mask.CAUSAL, Mask.window(new int[] {5, 7}))) {
             AttentionResult r = c.problem(DType.FLOAT32).run(o.withMask(mask));
@@ -217,8 +219,7 @@ class Float32ModeTest {
         // The same data in float32 and float64: the float32 plan's delta holds the larger float32 rounding term.
         Random rnd = new Random(11);
         ScalingTest.Case wide = ScalingTest.random(rnd, 3, 500, new int[] {500, 500}, 8, 8, 1.0);
-        ScalingTest.Case c = new ScalingTest.Case(Float32Bound.round(wide.q()), Float32Bound.round(wide.k()),
-                Float32Bound.round(wide.v()));
+        ScalingTest.Case c = float32(wide);
         AttentionOptions o = AttentionOptions.defaults().withMethod(Method.POLY).withEpsilon(1e-3);
         Tensor q32 = c.problem(DType.FLOAT32).q();
         PolyPlan p32 = PolyAttention.plan(q32, c.problem(DType.FLOAT32).keys(), c.problem(DType.FLOAT32).values(), o);
