@@ -170,6 +170,28 @@ class Float32ModeTest {
     }
 
     @Test
+    void groupedHeadsBroadcastBatchAndSeveralKeyTasksStayWithinTheBound() {
+        // 2 x 3 query heads over 3 key heads, a broadcast batch, 1100 keys: five key blocks over four tasks.
+        Random rnd = new Random(12);
+        PolyForwardTest.Problem wide = PolyForwardTest.Problem.random(rnd, 3, new int[] {2, 3}, new int[] {3}, 1100, 4,
+                3, 1);
+        List<Tensor> k32 = wide.keys().stream().map(t -> t.to(DType.FLOAT32)).toList();
+        List<Tensor> v32 = wide.values().stream().map(t -> t.to(DType.FLOAT32)).toList();
+        Tensor q32 = wide.q().to(DType.FLOAT32);
+        AttentionOptions o = AttentionOptions.defaults().withEpsilon(1e-3).withThreads(4);
+        AttentionResult poly = org.tensorattention.core.TensorAttention.forward(q32, k32, v32, o.withMethod(Method.POLY));
+        assertTrue(poly.reason().endsWith("; " + PolyPlan.FLOAT32), poly.reason());
+        // The exact kernel in float64 on the same float32 values: its own error is about 1e-12 Vinf here.
+        List<Tensor> k64 = k32.stream().map(t -> t.to(DType.FLOAT64)).toList();
+        List<Tensor> v64 = v32.stream().map(t -> t.to(DType.FLOAT64)).toList();
+        Tensor exact = org.tensorattention.core.TensorAttention.forward(q32.to(DType.FLOAT64), k64, v64,
+                o.withMethod(Method.EXACT)).output();
+        double vinf = new PolyForwardTest.Problem(q32, k32, v32).vinf();
+        double err = PolyForwardTest.maxDiff(poly.output(), exact);
+        assertTrue(err <= poly.poly().errorBound() + 1e-9 * vinf, "error " + err + " > " + poly.poly().errorBound());
+    }
+
+    @Test
     void float32CertificateThatCannotReachEpsilonFallsBackToFloat64AndSaysSo() {
         // eps = 2e-6: float32 rounding of sums alone (about 1e-5 here) passes it; float64 still certifies.
         Random rnd = new Random(9);
