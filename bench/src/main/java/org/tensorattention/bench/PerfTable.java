@@ -32,7 +32,7 @@ import org.tensorattention.evidence.FmaPeak;
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -Xmx6g -cp bench/target/benchmarks.jar org.tensorattention.bench.PerfTable
- *     [sizes=512,1024] [poly=20] [first=512,1024,2048] [threads=2] [only=first]
+ *     [sizes=512,1024] [poly=20] [first=512,1024,2048] [threads=2] [only=first|poly]
  * </pre>
  */
 public final class PerfTable {
@@ -51,6 +51,7 @@ public final class PerfTable {
         int[] first = {512, 1024, 2048};
         int threads = 2;
         boolean onlyFirst = false;
+        boolean onlyPoly = false;
         for (String a : args) {
             String[] kv = a.split("=", 2);
             switch (kv[0]) {
@@ -58,7 +59,10 @@ public final class PerfTable {
                 case "poly" -> polyLog = Integer.parseInt(kv[1]);
                 case "first" -> first = ints(kv[1]);
                 case "threads" -> threads = Integer.parseInt(kv[1]);
-                case "only" -> onlyFirst = kv[1].equals("first");
+                case "only" -> {
+                    onlyFirst = kv[1].equals("first");
+                    onlyPoly = kv[1].equals("poly");
+                }
                 default -> throw new IllegalArgumentException("unknown argument " + a);
             }
         }
@@ -76,14 +80,16 @@ public final class PerfTable {
             System.out.printf(Locale.ROOT, "FMA peak at start, %d threads: float %.1f, double %.1f GFLOP/s%n%n",
                     threads, peakF, peakD);
 
-            exactForward(sizes, threads);
-            exps();
-            masks(threads);
-            decoding(threads);
-            backward(sizes[0], threads);
+            if (!onlyPoly) {
+                exactForward(sizes, threads);
+                exps();
+                masks(threads);
+                decoding(threads);
+                backward(sizes[0], threads);
+            }
             poly(polyLog, threads);
         }
-        for (int n : first) {
+        for (int n : onlyPoly ? new int[0] : first) {
             firstCall(n, 64, "float32");
         }
 
@@ -311,7 +317,17 @@ public final class PerfTable {
         }
         row("poly backward", String.format(Locale.ROOT, "n=2^%d d=8 backward / forward", Integer.numberOfTrailingZeros(n)),
                 String.format(Locale.ROOT, "%.2f (%.3f s / %.3f s)", b / f, b, f), "<= 3", b / f <= 3);
-        row("poly float32", "float32 inputs", "computed in float64 (no float32 mode)", "float32 where certified", false);
+        // Float32 inputs at 2^maxLog: the float32 mode against the float64 path on the same values, interleaved.
+        PolyScaling.Pair pair = PolyScaling.Pair.of(PolyScaling.Problem.random(maxLog, 3, 1 << maxLog, 8, 8, 1), o, 3);
+        String how = pair.narrow().reason().substring(pair.narrow().reason().lastIndexOf("; ") + 2);
+        row("poly float32", String.format(Locale.ROOT, "n=2^%d d=8 eps=1e-3 float32 inputs, %d threads: float32 mode vs "
+                        + "float64 path (same values)", maxLog, threads),
+                String.format(Locale.ROOT, "%.3f s vs %.3f s (%.2fx), bound %.2e vs %.2e Vinf; %s",
+                        pair.narrow().seconds(), pair.wide().seconds(), pair.wide().seconds() / pair.narrow().seconds(),
+                        pair.narrow().poly().errorBound(), pair.wide().poly().errorBound(), how),
+                maxLog == 20 ? "<= 1 s, float32 where certified" : "float32 where certified",
+                how.equals(org.tensorattention.core.poly.PolyPlan.FLOAT32)
+                        && (maxLog != 20 || pair.narrow().seconds() <= 1));
     }
 
     /** The launcher's JIT options (tensor-attention at the repository root): see its comment. */

@@ -20,7 +20,7 @@ import org.tensorattention.core.poly.PolyPlan;
 
 /**
  * Benchmarks of the polynomial method (docs/POLY.md). Sections, chosen by the first argument:
- * scaling, crossover, rank, backward, graderr, all. Times are the best of a few repeats after a warm-up.
+ * scaling, float32, crossover, rank, backward, graderr, all. Times are the best of a few repeats after a warm-up.
  *
  * <pre>
  * java --add-modules jdk.incubator.vector -Xmx6g -cp bench/target/benchmarks.jar \
@@ -42,6 +42,9 @@ public final class PolyScaling {
         warmUp();
         if (what.equals("scaling") || what.equals("all")) {
             scaling(maxLog);
+        }
+        if (what.equals("float32") || what.equals("all")) {
+            float32(16, maxLog);
         }
         if (what.equals("crossover") || what.equals("all")) {
             crossover();
@@ -154,6 +157,86 @@ public final class PolyScaling {
         System.out.printf(Locale.ROOT, "overall log-log slope 2^12..2^%d: %.3f; at the last rank (%d), from n = %d: %.3f%n%n",
                 maxLog, Math.log(prevT / firstT) / Math.log((double) prevN / firstN), firstRank, sameRankN,
                 prevN == sameRankN ? Double.NaN : Math.log(prevT / sameRankT) / Math.log((double) prevN / sameRankN));
+    }
+
+    /** The problem's values rounded to float32, as float32 tensors (float32 true) or widened back to float64. */
+    static Problem rounded(Problem p, boolean float32) {
+        java.util.function.Function<Tensor, Tensor> f = t -> float32 ? t.to(DType.FLOAT32)
+                : t.to(DType.FLOAT32).to(DType.FLOAT64);
+        return new Problem(f.apply(p.q), p.keys.stream().map(f).toList(), p.values.stream().map(f).toList());
+    }
+
+    /** Best seconds and its result for float32 inputs (the float32 mode where certified) and the same values in float64. */
+    record Pair(AttentionResult narrow, AttentionResult wide, double cpuNarrow, double cpuWide) {
+        static Pair of(Problem p, AttentionOptions o, int repeats) {
+            Problem f32 = rounded(p, true);
+            Problem f64 = rounded(p, false);
+            AttentionResult narrow = null;
+            AttentionResult wide = null;
+            double cpuNarrow = Double.MAX_VALUE;
+            double cpuWide = Double.MAX_VALUE;
+            // Interleaved, so both see the same load; process CPU seconds as well, which the load moves less.
+            for (int r = 0; r < repeats; r++) {
+                AttentionResult a = best(f32, o, 1);
+                cpuNarrow = Math.min(cpuNarrow, lastCpuSeconds);
+                AttentionResult b = best(f64, o, 1);
+                cpuWide = Math.min(cpuWide, lastCpuSeconds);
+                narrow = narrow == null || a.seconds() < narrow.seconds() ? a : narrow;
+                wide = wide == null || b.seconds() < wide.seconds() ? b : wide;
+            }
+            return new Pair(narrow, wide, cpuNarrow, cpuWide);
+        }
+    }
+
+    static String load() {
+        try {
+            return java.nio.file.Files.readString(java.nio.file.Path.of("/proc/loadavg")).trim();
+        } catch (java.io.IOException e) {
+            return "unknown";
+        }
+    }
+
+    /** The float32 mode against the float64 path on the same float32 values, over n = 2^minLog .. 2^maxLog. */
+    static void float32(int minLog, int maxLog) {
+        System.out.printf(Locale.ROOT, "## float32 mode vs float64 path: order 3, d = 8, dv = 8, B = 1, eps = 1e-3, full "
+                + "mask, 2 threads; preferred float vector %d bits; load %s%n",
+                jdk.incubator.vector.FloatVector.SPECIES_PREFERRED.vectorBitSize(), load());
+        AttentionOptions o = AttentionOptions.defaults().withMethod(Method.POLY).withEpsilon(1e-3);
+        for (int round = 0; round < 3; round++) {
+            Pair.of(Problem.random(round, 3, 1 << 14, 8, 8, 1), o, 2);
+        }
+        System.out.println("| n | degree | rank | float32 mode s | float64 path s | float64 / float32 | CPU s float32 / "
+                + "float64 (whole call) | float32 slope | float64 slope | float32 bound / Vinf | float64 bound / Vinf | "
+                + "arithmetic |");
+        System.out.println("|---|---|---|---|---|---|---|---|---|---|---|---|");
+        double prev32 = 0;
+        double prev64 = 0;
+        double first32 = 0;
+        double first64 = 0;
+        for (int log = minLog; log <= maxLog; log++) {
+            Pair r = Pair.of(Problem.random(log, 3, 1 << log, 8, 8, 1), o, 3);
+            double t32 = r.narrow().seconds();
+            double t64 = r.wide().seconds();
+            String reason = r.narrow().reason();
+            System.out.printf(Locale.ROOT, "| 2^%d | %d | %d | %.4f | %.4f | %.2f | %.3f / %.3f | %.2f | %.2f | %.2e | %.2e "
+                            + "| %s |%n", log,
+                    r.narrow().poly().degree(), r.narrow().poly().rank(), t32, t64, t64 / t32, r.cpuNarrow(), r.cpuWide(),
+                    prev32 == 0 ? Double.NaN : Math.log(t32 / prev32) / Math.log(2),
+                    prev64 == 0 ? Double.NaN : Math.log(t64 / prev64) / Math.log(2),
+                    r.narrow().poly().errorBound(), r.wide().poly().errorBound(),
+                    reason.substring(reason.lastIndexOf("; ") + 2));
+            System.out.flush();
+            if (first32 == 0) {
+                first32 = t32;
+                first64 = t64;
+            }
+            prev32 = t32;
+            prev64 = t64;
+        }
+        double span = maxLog - minLog;
+        System.out.printf(Locale.ROOT, "log-log slope 2^%d..2^%d: float32 mode %.3f, float64 path %.3f; load at the end %s%n%n",
+                minLog, maxLog, Math.log(prev32 / first32) / Math.log(2) / span,
+                Math.log(prev64 / first64) / Math.log(2) / span, load());
     }
 
     static void crossover() {

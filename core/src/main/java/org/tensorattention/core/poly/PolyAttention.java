@@ -161,7 +161,7 @@ public final class PolyAttention {
                                        String reason) {
         long start = System.nanoTime();
         double[] lse = new double[g.problems() * g.nq()];
-        double[] out = compute(in, g, options, RowLevels.forCall(plan, g, in.balance.magnitude), lse);
+        double[] out = compute(in, g, options, RowLevels.forCall(plan, g, in.balance.magnitude), lse, plan.float32());
         double seconds = (System.nanoTime() - start) * 1e-9;
         double vinf = in.vinf;
         double weightError = 2 * plan.delta() / (1 - plan.delta());
@@ -169,20 +169,29 @@ public final class PolyAttention {
         AttentionResult.PolyInfo info = new AttentionResult.PolyInfo(plan.degree(), plan.rank(), plan.radius(),
                 plan.delta(), (weightError + castError) * vinf);
         Tensor lseT = Tensor.of(lse, Geometry.concat(in.lead, g.nq()));
-        return new AttentionResult(in.output(out, g), lseT, Method.POLY, seconds, plan.predictedFlops(), info,
-                reason);
+        // Float32 inputs: the reason says which arithmetic ran (float64 inputs keep theirs unchanged).
+        String said = in.dtype == DType.FLOAT32 && reason != null ? reason + "; " + plan.arithmetic() : reason;
+        return new AttentionResult(in.output(out, g), lseT, Method.POLY, seconds, plan.predictedFlops(), info, said);
     }
 
     /** The poly forward in float64 with a given polynomial (certified on [-R, R] for this call's R), in the caller's scale. */
     static double[] compute(Inputs in, Geometry g, AttentionOptions options, ExpPolynomial p) {
-        return compute(in, g, options, RowLevels.single(p), null);
+        return compute(in, g, options, RowLevels.single(p), null, false);
     }
 
-    /** The same with a level per query row ({@link RowLevels}), filling lse (problems x nq) unless it is null. */
-    static double[] compute(Inputs in, Geometry g, AttentionOptions options, RowLevels levels, double[] lse) {
+    /**
+     * The same with a level per query row ({@link RowLevels}), filling lse (problems x nq) unless it is null; in
+     * the float32 mode ({@link Float32Forward}, full mask) when float32 is true.
+     */
+    static double[] compute(Inputs in, Geometry g, AttentionOptions options, RowLevels levels, double[] lse,
+                            boolean float32) {
         FeatureMap fm = new FeatureMap(levels, g.d(), in.scale);
         double[] out = new double[g.problems() * g.nq() * g.dv()];
-        PolyForward.run(g, in.scale, options.mask(), fm, in.q, in.k, in.v, out, lse, options.threadCount());
+        if (float32) {
+            Float32Forward.run(g, fm, in.q, in.k, in.v, out, lse, options.threadCount());
+        } else {
+            PolyForward.run(g, in.scale, options.mask(), fm, in.q, in.k, in.v, out, lse, options.threadCount());
+        }
         in.balance.restoreOutput(out);
         return out;
     }

@@ -21,10 +21,20 @@ import org.tensorattention.core.Mask;
  * @param memoryBytes    working memory the poly kernel would allocate beyond inputs and output
  * @param refusal        null when poly can run; else a one-line reason it cannot (or would be slower)
  * @param polynomial     the certified polynomial (null without a degree)
+ * @param arithmetic     how the forward computes: {@link #FLOAT64}, {@link #FLOAT32} (float32 features and tiles,
+ *                       float64 sums across blocks; float32 inputs on the full mask only) or "float64: " and why
+ *                       the float32 mode was not certified
  */
 public record PolyPlan(int degree, long rank, double radius, double delta, double epsilon, String basis,
                        double predictedFlops, double exactFlops, double memoryBytes, String refusal,
-                       ExpPolynomial polynomial) {
+                       ExpPolynomial polynomial, String arithmetic) {
+    public static final String FLOAT64 = "float64";
+    public static final String FLOAT32 = "float32 tiles, float64 sums";
+
+    /** True when the forward runs the float32 mode ({@link Float32Forward}). */
+    public boolean float32() {
+        return FLOAT32.equals(arithmetic);
+    }
 
     /** Below this many flops poly runs when asked, even where exact would be cheaper: the gap is noise. */
     public static final double SMALL_FLOPS = 1e8;
@@ -85,9 +95,47 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
         return of(radius, g, mask, epsilon, dtype, threads, memoryCap, compareCost, magnitude, 1);
     }
 
-    /** As {@link #of}, with values below 2^valueBits in absolute value. */
+    /**
+     * As {@link #of}, with values below 2^valueBits in absolute value. For float32 inputs on the full mask the
+     * float32 mode's certificate ({@link #rounding32}) is tried as well; it runs when it certifies epsilon at a
+     * degree no higher than the float64 one, else the plan says why not in {@link #arithmetic}.
+     */
     static PolyPlan of(double radius, Geometry g, Mask mask, double epsilon, DType dtype, int threads,
                        double memoryCap, boolean compareCost, double magnitude, int valueBits) {
+        PolyPlan wide = certified(radius, g, mask, epsilon, dtype, threads, memoryCap, compareCost, magnitude,
+                valueBits, false);
+        if (dtype != DType.FLOAT32 || !wide.feasible()) {
+            return wide;
+        }
+        if (!(mask instanceof Mask.Full)) {
+            return wide.withArithmetic("float64: the float32 mode runs the full mask only");
+        }
+        if (java.util.Arrays.stream(g.nk()).anyMatch(n -> n == 0)) {
+            return wide.withArithmetic("float64: a factor has no keys");
+        }
+        PolyPlan narrow = certified(radius, g, mask, epsilon, dtype, threads, memoryCap, compareCost, magnitude,
+                valueBits, true);
+        if (!narrow.feasible()) {
+            // e.g. "float64: float32 cannot certify epsilon 1e-06 at R = 0.9: float32 rounding of sums ... passes it"
+            return wide.withArithmetic("float64: " + narrow.refusal().replace("poly cannot certify", "float32 cannot certify")
+                    .replace("; use the exact method", ""));
+        }
+        if (narrow.degree() > wide.degree()) {
+            return wide.withArithmetic(String.format(Locale.ROOT,
+                    "float64: float32 rounding would need degree %d, float64 needs %d", narrow.degree(), wide.degree()));
+        }
+        return narrow;
+    }
+
+    private PolyPlan withArithmetic(String how) {
+        return new PolyPlan(degree, rank, radius, delta, epsilon, basis, predictedFlops, exactFlops, memoryBytes,
+                refusal, polynomial, how);
+    }
+
+    /** The plan with float64 arithmetic, or (f32) the float32 mode's, whose refusal then says why it cannot run. */
+    private static PolyPlan certified(double radius, Geometry g, Mask mask, double epsilon, DType dtype, int threads,
+                                      double memoryCap, boolean compareCost, double magnitude, int valueBits,
+                                      boolean f32) {
         int k = g.order();
         int d = g.d();
         double exact = g.exactFlops(mask);
@@ -111,17 +159,18 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
         ExpPolynomial ideal = ExpPolynomial.certify(radius, target, ExpPolynomial.MAX_DEGREE);
         if (ideal != null) {
             String tooCostly = costRefusal(ideal, g, mask, epsilon, radius, compareCost ? exact : Double.POSITIVE_INFINITY,
-                    threads, memoryCap);
+                    threads, memoryCap, f32);
             if (tooCostly != null) {
                 long rank = Multisets.rank(d, ideal.degree());
                 return new PolyPlan(ideal.degree(), rank, radius, ideal.delta(), epsilon, ideal.basis(),
                         flops(g, mask, Multisets.rankAsDouble(d, ideal.degree())), exact,
-                        memory(g, Multisets.rankAsDouble(d, ideal.degree()), threads), tooCostly, ideal);
+                        memory(g, Multisets.rankAsDouble(d, ideal.degree()), threads, f32), tooCostly, ideal,
+                        arithmetic(f32));
             }
         }
         int rows = Math.max(g.nq(), max(g.nk()));
         double eR = Math.exp(radius);
-        double roundingGuess = rounding(rows, 1, 0, d, k, eR * 1.01, eR);
+        double roundingGuess = rounding(f32, rows, 1, 0, d, k, eR * 1.01, eR);
         ExpPolynomial p = null;
         double eta = 0;
         // Without a degree, rounding is still the cause when the coefficients' own rounding (about
@@ -137,14 +186,14 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
                 break;
             }
             double r = Multisets.rankAsDouble(d, p.degree());
-            if (log2Range(p, magnitude, rows, k, valueBits) > MAX_LOG2_RANGE) {
+            double range = log2Range(p, magnitude, rows, k, valueBits);
+            if (range > MAX_LOG2_RANGE || f32 && !fitsFloat32(p, range)) {
                 return refused(radius, epsilon, exact, String.format(Locale.ROOT,
                         "poly cannot certify epsilon %.3g at R = %.3g: its degree-%d features would pass 2^%d, "
-                                + "out of float64 range; use the exact method", epsilon, radius, p.degree(),
-                        MAX_LOG2_RANGE));
+                                + "out of %s range; use the exact method", epsilon, radius, p.degree(),
+                        f32 ? MAX_LOG2_RANGE_32 : MAX_LOG2_RANGE, f32 ? "float32" : "float64"));
             }
-            eta = rounding(rows, r, p.degree(), d, k, p.absoluteSum(), eR)
-                    + underflow(log2Range(p, magnitude, rows, k, valueBits), r, p.degree(), k, eR);
+            eta = eta(f32, p, range, rows, r, d, k, eR);
             if (p.delta() + eta <= target) {
                 break;
             }
@@ -153,7 +202,7 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
         }
         if (p == null) {
             String why = roundingBound
-                    ? "float64 rounding of sums as large as e^R relative to e^{-R} alone passes it"
+                    ? (f32 ? "float32" : "float64") + " rounding of sums as large as e^R relative to e^{-R} alone passes it"
                     : "no degree up to " + ExpPolynomial.MAX_DEGREE + " reaches it";
             return refused(radius, epsilon, exact, String.format(Locale.ROOT,
                     "poly cannot certify epsilon %.3g at R = %.3g: %s; use the exact method", epsilon, radius, why));
@@ -161,20 +210,25 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
         long rank = Multisets.rank(d, p.degree());
         double rankD = Multisets.rankAsDouble(d, p.degree());
         double flops = flops(g, mask, rankD);
-        double memory = memory(g, rankD, threads);
+        double memory = memory(g, rankD, threads, f32);
         double delta = p.delta() + eta;
         String refusal = costRefusal(p, g, mask, epsilon, radius, compareCost ? exact : Double.POSITIVE_INFINITY,
-                threads, memoryCap);
-        return new PolyPlan(p.degree(), rank, radius, delta, epsilon, p.basis(), flops, exact, memory, refusal, p);
+                threads, memoryCap, f32);
+        return new PolyPlan(p.degree(), rank, radius, delta, epsilon, p.basis(), flops, exact, memory, refusal, p,
+                arithmetic(f32));
+    }
+
+    private static String arithmetic(boolean f32) {
+        return f32 ? FLOAT32 : FLOAT64;
     }
 
     /** Why a polynomial of this degree should not run (too slow or too large), or null. */
     private static String costRefusal(ExpPolynomial p, Geometry g, Mask mask, double epsilon, double radius,
-                                      double exact, int threads, double memoryCap) {
+                                      double exact, int threads, double memoryCap, boolean f32) {
         long rank = Multisets.rank(g.d(), p.degree());
         double rankD = Multisets.rankAsDouble(g.d(), p.degree());
         double flops = flops(g, mask, rankD);
-        double memory = memory(g, rankD, threads);
+        double memory = memory(g, rankD, threads, f32);
         if (memory > memoryCap || rank > Integer.MAX_VALUE - 8) {
             return String.format(Locale.ROOT,
                     "poly needs degree %d and rank %s for epsilon %.3g at R = %.3g: its working memory %.3g GB "
@@ -197,8 +251,20 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
         return 8.0 * rank * ((k - 1) * (dvp + 1.0) * (2 * threads + 2) + 2.0 * Moments.BLOCK * threads) + 20.0 * rank;
     }
 
+    /** The same for the float32 mode when f32: float32 blocks, float64 lane sums per thread ({@link Float32Tiles}). */
+    static double memory(Geometry g, double rank, int threads, boolean f32) {
+        if (!f32) {
+            return memory(g, rank, threads);
+        }
+        double dv1 = g.dv() + 1.0;
+        // States and M; per thread the float64 lane sums and their float32 chains, and the float32 blocks.
+        return 8.0 * rank * dv1 * 3 + 12.0 * rank * dv1 * Float32Tiles.LANES * threads
+                + 4.0 * rank * (Float32Tiles.KEY_BLOCK + Moments.BLOCK + dv1) * threads + 20.0 * rank;
+    }
+
     private static PolyPlan refused(double radius, double epsilon, double exact, String why) {
-        return new PolyPlan(-1, -1, radius, Double.NaN, epsilon, "none", Double.POSITIVE_INFINITY, exact, 0, why, null);
+        return new PolyPlan(-1, -1, radius, Double.NaN, epsilon, "none", Double.POSITIVE_INFINITY, exact, 0, why, null,
+                FLOAT64);
     }
 
     private static String rankString(long rank, double rankD) {
@@ -215,6 +281,74 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
     static double rounding(int rows, double rank, int degree, int d, int k, double absSum, double eR) {
         double n = 3.0 * rows + rank + 2.0 * degree + 2.0 * d + 4.0 * k + 2.0 * Moments.BLOCK;
         return UNIT_ROUNDOFF * n * Math.pow(2, k - 1) * absSum * eR;
+    }
+
+    /**
+     * The float32 mode's relative perturbation of numerators and denominators ({@link Float32Forward}), on the
+     * same footing as {@link #rounding}: every term of a numerator or denominator is a product whose float32
+     * roundings number at most m32 and whose float64 roundings number at most m64, so each computed sum is off
+     * by at most ((1 + gamma32(m32)) (1 + gamma64(m64)) - 1) times the sum of its terms' absolute values, at most
+     * A = sum_j |a_j| R^j per tuple against a true denominator of at least e^{-R} per tuple.
+     * <ul>
+     *   <li>float32 (u = 2^-24): the query feature (g - 1 multiplies of the monomial, its coefficient's
+     *       rounding, one multiply), each of the k - 1 key features (g - 1), each factor's key block chain
+     *       (KEY_BLOCK / LANES FMAs per lane), M rounded to float32 (1), the contraction chain (CHUNK FMAs);</li>
+     *   <li>float64 (u = 2^-53): per factor the lane sums across blocks and tasks, the lane reduction and the
+     *       Hadamard product (at most rows + 66), then the contraction's chunks (at most rank) and the division.</li>
+     * </ul>
+     * The float64 model of the same polynomial is a floor (the backward and the masked scans evaluate it in
+     * float64); inputs are float32 values, so converting them is exact (underflow aside: {@link #underflow32}).
+     */
+    static double rounding32(int rows, double rank, int degree, int d, int k, double absSum, double eR) {
+        double m32 = (degree + 1.0) + (k - 1.0) * (Math.max(0, degree - 1) + Float32Tiles.KEY_CHAIN) + 1
+                + Float32Tiles.CHUNK;
+        double m64 = (k - 1.0) * (rows + 66.0) + rank + 8;
+        double narrow = (1 + gamma(m32, FLOAT32_UNIT)) * (1 + gamma(m64, UNIT_ROUNDOFF)) - 1;
+        return Math.max(narrow * absSum * eR, rounding(rows, rank, degree, d, k, absSum, eR));
+    }
+
+    /** {@link #rounding32} when f32, else {@link #rounding}. */
+    static double rounding(boolean f32, int rows, double rank, int degree, int d, int k, double absSum, double eR) {
+        return f32 ? rounding32(rows, rank, degree, d, k, absSum, eR) : rounding(rows, rank, degree, d, k, absSum, eR);
+    }
+
+    /** Rounding plus underflow of polynomial p on [-R, R] (eR = e^R) whose intermediates reach 2^range. */
+    static double eta(boolean f32, ExpPolynomial p, double range, int rows, double rank, int d, int k, double eR) {
+        return rounding(f32, rows, rank, p.degree(), d, k, p.absoluteSum(), eR)
+                + (f32 ? underflow32(range, rank, p.degree(), k, eR) : underflow(range, rank, p.degree(), k, eR));
+    }
+
+    private static final double FLOAT32_UNIT = 0x1p-24;
+
+    private static double gamma(double count, double unit) {
+        double nu = count * unit;
+        return nu < 1 ? nu / (1 - nu) : Double.POSITIVE_INFINITY;
+    }
+
+    /**
+     * {@link #underflow} for the float32 mode: an input, multiply or FMA whose float32 result is subnormal loses up
+     * to 2^-150 absolutely; per term at most 2 k g + 2 k + 8 of them plus the two chains; plus the float64 term.
+     */
+    static double underflow32(double log2Range, double rank, int degree, int k, double eR) {
+        double count = 2.0 * k * degree + 2.0 * k + 8 + (k - 1.0) * Float32Tiles.KEY_CHAIN + Float32Tiles.CHUNK;
+        return Math.scalb(rank * count, -149 + 2 + (int) Math.ceil(log2Range)) * eR
+                + underflow(log2Range, rank, degree, k, eR);
+    }
+
+    /** Largest binary exponent the float32 mode's intermediates (features, M, the contraction) may reach. */
+    static final int MAX_LOG2_RANGE_32 = 120;
+
+    /** True when the polynomial's float32 intermediates stay in range: log2Range and every nonzero coefficient. */
+    static boolean fitsFloat32(ExpPolynomial p, double log2Range) {
+        if (log2Range > MAX_LOG2_RANGE_32) {
+            return false;
+        }
+        for (double a : p.coefficients()) {
+            if (a != 0 && Math.abs(a) < 0x1p-100) {
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Largest binary exponent the kernel's intermediate values may reach and still be certified. */

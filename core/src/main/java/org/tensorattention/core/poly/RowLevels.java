@@ -16,7 +16,7 @@ import org.tensorattention.core.Geometry;
  * and the output its bound 2 delta / (1 - delta) Vinf. Only the query side gets cheaper; the key side is the
  * same for every row.
  *
- * <p>The rounding term of a level is the plan's model ({@link PolyPlan#rounding}) with that level's
+ * <p>The rounding term of a level is the plan's model ({@link PolyPlan#eta}, float32 or float64 as the plan) with that level's
  * coefficients on [-rho_m, rho_m] and a true denominator of at least e^{-rho_m} per tuple, which holds for every
  * row it serves (R_i &lt;= rho_m); the rank in the sum counts stays the plan's (a larger count is sound).
  *
@@ -57,7 +57,8 @@ record RowLevels(double[] radius, ExpPolynomial[] polynomial) {
             int below = found.get(found.size() - 1).degree();
             ExpPolynomial p = null;
             // The plan's rounding at this radius as a first guess, then the level's own.
-            double guess = PolyPlan.rounding(rows, rank, below, g.d(), k, Math.exp(rho) * 1.01, Math.exp(rho));
+            boolean f32 = plan.float32();
+            double guess = PolyPlan.rounding(f32, rows, rank, below, g.d(), k, Math.exp(rho) * 1.01, Math.exp(rho));
             for (int attempt = 0; attempt < 3 && guess < plan.delta(); attempt++) {
                 // Series only: a minimax fit per level costs more than the rows it would save at these sizes.
                 ExpPolynomial c = ExpPolynomial.certify(rho, plan.delta() - guess, below - 1, false);
@@ -66,9 +67,9 @@ record RowLevels(double[] radius, ExpPolynomial[] polynomial) {
                 }
                 double eR = Math.exp(rho);
                 double range = PolyPlan.log2Range(c, magnitude, rows, k, 1);
-                double eta = PolyPlan.rounding(rows, rank, c.degree(), g.d(), k, c.absoluteSum(), eR)
-                        + PolyPlan.underflow(range, rank, c.degree(), k, eR);
-                if (range <= PolyPlan.MAX_LOG2_RANGE && c.delta() + eta <= plan.delta()) {
+                double eta = PolyPlan.eta(f32, c, range, rows, rank, g.d(), k, eR);
+                boolean inRange = range <= PolyPlan.MAX_LOG2_RANGE && (!f32 || PolyPlan.fitsFloat32(c, range));
+                if (inRange && c.delta() + eta <= plan.delta()) {
                     p = c;
                     break;
                 }

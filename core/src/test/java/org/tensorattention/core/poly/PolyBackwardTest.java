@@ -47,7 +47,7 @@ class PolyBackwardTest {
     static double loss(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o, RowLevels p) {
         Geometry g = Validation.geometry(pr.q(), pr.keys(), pr.values());
         double[] out = PolyAttention.compute(PolyAttention.Inputs.of(pr.q(), pr.keys(), pr.values(), g, o), g, o, p,
-                null);
+                null, false);
         double s = 0;
         for (int i = 0; i < out.length; i++) {
             s += out[i] * dout.get(i);

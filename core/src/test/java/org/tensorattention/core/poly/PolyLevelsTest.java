@@ -104,7 +104,7 @@ class PolyLevelsTest {
         PolyPlan plan = call.plan();
         // Levels forced (a call this small runs at one degree: RowLevels.forCall).
         RowLevels levels = RowLevels.of(plan, g, call.in.balance().magnitude);
-        double[] out = PolyAttention.compute(call.in, g, aligned, levels, null);
+        double[] out = PolyAttention.compute(call.in, g, aligned, levels, null, false);
         double err = ScalingTest.forwardError(c, Tensor.of(out, n, 2), 1.0 / d, aligned.mask());
         double bound = 2 * plan.delta() / (1 - plan.delta()) * c.vinf();
         assertTrue(err <= bound + ScalingTest.referenceSlack(c), "error " + err + " > certified " + bound);
