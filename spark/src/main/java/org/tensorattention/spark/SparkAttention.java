@@ -5,10 +5,15 @@ import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.tensorattention.core.AttentionOptions;
+import org.tensorattention.core.AttentionOptions.Layout;
 import org.tensorattention.core.AttentionResult;
+import org.tensorattention.core.Backend;
+import org.tensorattention.core.Estimate;
 import org.tensorattention.core.GradientResult;
+import org.tensorattention.core.Layouts;
 import org.tensorattention.core.Mask;
 import org.tensorattention.core.Method;
+import org.tensorattention.core.Packed;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.TensorAttention;
@@ -42,6 +47,15 @@ public final class SparkAttention {
     /** O (and for exact the log-sum-exp), as {@link TensorAttention#forward}. */
     public static Result forward(JavaSparkContext sc, Tensor q, List<Tensor> keys, List<Tensor> values,
                                  AttentionOptions options, Settings settings) {
+        if (options.layout() == Layout.BSHD) {
+            // Relabelled: the tasks cut bhsd rows; an O(n d) copy each way against the kernels' O(n^k d).
+            Result r = forward(sc, Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys), Layouts.toBhsd("v", values),
+                    options.withLayout(Layout.BHSD), settings);
+            AttentionResult a = r.result();
+            return new Result(new AttentionResult(Layouts.toBshd(a.output()),
+                    a.logSumExp() == null ? null : Layouts.lseToBshd(a.logSumExp()), a.method(), a.seconds(),
+                    a.flops(), a.poly(), a.reason()), r.report());
+        }
         Call c = new Call(q, keys, values, options);
         try (Run run = new Run(sc)) {
             return forward(run, c, options, settings);
@@ -86,6 +100,19 @@ public final class SparkAttention {
     public static Gradients backward(JavaSparkContext sc, Tensor q, List<Tensor> keys, List<Tensor> values,
                                      Tensor dout, AttentionResult forward, AttentionOptions options,
                                      Settings settings) {
+        if (options.layout() == Layout.BSHD) {
+            AttentionResult f = forward == null ? null : new AttentionResult(Layouts.toBhsd("o", forward.output()),
+                    forward.logSumExp() == null ? null
+                            : Layouts.swapAdjacent(forward.logSumExp(), forward.logSumExp().rank() - 2),
+                    forward.method(), forward.seconds(), forward.flops(), forward.poly(), forward.reason());
+            Gradients r = backward(sc, Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys),
+                    Layouts.toBhsd("v", values), Layouts.toBhsd("dout", dout), f, options.withLayout(Layout.BHSD),
+                    settings);
+            GradientResult g = r.result();
+            return new Gradients(new GradientResult(Layouts.toBshd(g.output()), Layouts.toBshd(g.dq()),
+                    Layouts.toBshd(g.dk()), Layouts.toBshd(g.dv()), g.method(), g.seconds(), g.flops(), g.poly(),
+                    g.reason()), r.report());
+        }
         Call c = new Call(q, keys, values, options);
         int[] expected = c.outputShape();
         if (!java.util.Arrays.equals(dout.shape(), expected)) {
@@ -139,6 +166,81 @@ public final class SparkAttention {
                 Method.EXACT, report.seconds(), ExactBackward.flops(c.g, c.mask), null, reason), report);
     }
 
+    /**
+     * Packed sequences ({@link Packed}): rows cuQ[b] .. cuQ[b+1] - 1 of q attend to rows cuK[b] .. cuK[b+1] - 1
+     * of the keys; each sequence runs as its own distributed call, and the report sums them.
+     */
+    public static Result forwardPacked(JavaSparkContext sc, Tensor q, List<Tensor> keys, List<Tensor> values,
+                                       int[] cuQ, int[] cuK, AttentionOptions options, Settings settings) {
+        Sequences each = new Sequences(sc, settings);
+        AttentionResult r = Packed.forward(each, q, keys, values, cuQ, cuK, options);
+        return new Result(r, each.report());
+    }
+
+    /** The backward of packed sequences, as {@link #forwardPacked}. */
+    public static Gradients backwardPacked(JavaSparkContext sc, Tensor q, List<Tensor> keys, List<Tensor> values,
+                                           Tensor dout, int[] cuQ, int[] cuK, AttentionOptions options,
+                                           Settings settings) {
+        Sequences each = new Sequences(sc, settings);
+        GradientResult r = Packed.backward(each, q, keys, values, dout, cuQ, cuK, options);
+        return new Gradients(r, each.report());
+    }
+
+    /** Runs each sequence of a packed batch on Spark and sums what the runs did. */
+    private static final class Sequences implements Backend {
+        private final JavaSparkContext sc;
+        private final Settings settings;
+        private final List<Report> reports = new ArrayList<>();
+
+        Sequences(JavaSparkContext sc, Settings settings) {
+            this.sc = sc;
+            this.settings = settings;
+        }
+
+        @Override
+        public boolean supports(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
+            return true;
+        }
+
+        @Override
+        public Estimate estimate(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
+            return TensorAttention.estimate(q, keys, values, options);
+        }
+
+        @Override
+        public AttentionResult forward(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
+            Result r = SparkAttention.forward(sc, q, keys, values, options, settings);
+            reports.add(r.report());
+            return r.result();
+        }
+
+        @Override
+        public GradientResult backward(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
+                                       AttentionResult forward, AttentionOptions options) {
+            Gradients r = SparkAttention.backward(sc, q, keys, values, dout, forward, options, settings);
+            reports.add(r.report());
+            return r.result();
+        }
+
+        Report report() {
+            long tasks = 0;
+            long failed = 0;
+            int executors = 0;
+            double seconds = 0;
+            double kernel = 0;
+            double outside = 0;
+            for (Report r : reports) {
+                tasks += r.tasks();
+                failed += r.failedTasks();
+                executors = Math.max(executors, r.executors());
+                seconds += r.seconds();
+                kernel += r.kernelSeconds();
+                outside += r.outsideKernels();
+            }
+            return new Report(tasks, failed, executors, seconds, kernel, outside);
+        }
+    }
+
     private static GradientResult gradients(Call c, List<Tensor> keys, List<Tensor> values, Tensor out, double[] dq,
                                             double[][] dk, double[][] dv, Method method, double seconds, double flops,
                                             AttentionResult.PolyInfo info, String reason) {
@@ -169,18 +271,19 @@ public final class SparkAttention {
             JavaRDD<PolySpark.Chunk> keys = null;
             JavaRDD<PolySpark.Chunk> queries;
             JavaRDD<PolySpark.Chunk> scans = null;
-            if (c.mask instanceof Mask.Full) {
+            if (c.mask instanceof Mask.Full || c.mask.band() != Mask.UNBOUNDED) {
+                // A band gets here only for its bound: the plan refuses it as on one machine.
                 List<PolySpark.Chunk> kc = PolySpark.keyChunks(c, kBounds);
                 keys = run.sc.parallelize(kc, kc.size());
                 List<PolySpark.Chunk> qc = PolySpark.queryChunks(c, qBounds, false, 0, dout);
                 queries = run.sc.parallelize(qc, qc.size());
+            } else if (c.mask.isShifted()) {
+                // Bottom-right (nq != nk): one chunk per problem with all its rows.
+                List<PolySpark.Chunk> pc = PolySpark.problemChunks(c, null);
+                scans = run.sc.parallelize(pc, pc.size());
+                keys = scans;
+                queries = scans;
             } else {
-                for (int nk : c.g.nk()) {
-                    if (nk != c.g.nq()) {
-                        throw new IllegalArgumentException("on Spark the polynomial method's causal and window masks "
-                                + "need keys as long as the queries (" + nk + " keys, " + c.g.nq() + " queries)");
-                    }
-                }
                 int halo = 0;
                 for (int w : ((Mask.Window) c.mask).widths()) {
                     halo = Math.max(halo, w - 1);
