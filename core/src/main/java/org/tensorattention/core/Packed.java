@@ -127,6 +127,16 @@ public final class Packed {
         return new GradientResult(out, dq, dk, dvs, s.method(), s.seconds, s.flops, s.poly, s.reason(cuQ.length - 1));
     }
 
+    /** The checks forward and backward make before any work, for arrays in the given layout. */
+    public static void check(Tensor q, List<Tensor> keys, List<Tensor> values, int[] cuQ, int[] cuK,
+                             AttentionOptions.Layout layout) {
+        if (layout == AttentionOptions.Layout.BSHD) {
+            check(Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys), Layouts.toBhsd("v", values), cuQ, cuK);
+        } else {
+            check(q, keys, values, cuQ, cuK);
+        }
+    }
+
     private static void check(Tensor q, List<Tensor> keys, List<Tensor> values, int[] cuQ, int[] cuK) {
         // Validates shapes (and finiteness) once for the whole batch.
         Validation.geometry(q, keys, values);
