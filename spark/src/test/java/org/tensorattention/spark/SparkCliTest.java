@@ -133,6 +133,16 @@ class SparkCliTest {
         Problems.close("dq", one.dq(), got.get("dq"), 1e-12);
         Problems.close("dk2", one.dk().get(1), got.get("dk2"), 1e-12);
         Problems.close("dv1", one.dv().get(0), got.get("dv1"), 1e-12);
+
+        // forward into token rows: o, and the lse as a column of width 1.
+        Path fwd = tmp.resolve("fwd.parquet");
+        assertEquals(0, run("forward", List.of("--causal", "--allow-extra"), in, fwd, null, err), err.toString());
+        got = TokenRows.arrays(TokenRows.read(LocalSpark.session(), fwd.toString()), "fwd");
+        var oneF = org.tensorattention.core.TensorAttention.forward(c.q(), c.k(), c.v(), o);
+        Problems.close("forward o", oneF.output(), got.get("o"), 1e-12);
+        Tensor lse = got.get("lse");
+        assertEquals(List.of(2, 20, 1), java.util.Arrays.stream(lse.shape()).boxed().toList());
+        Problems.closeLse("forward lse", oneF.logSumExp(), Tensor.of(lse.doubles(), 2, 20), 1e-12);
     }
 
     /** Bad input: one line naming the problem, exit status 2, nothing written. */
