@@ -42,9 +42,13 @@ class FeatureFlagsTest {
 
     /** OutputsTest's order-3 arrays (5 rows) plus int32 offsets written as numpy writes them. */
     private Path withOffsets(String name, int... cu) throws Exception {
+        return withOffsets(OutputsTest.order3(), name, cu);
+    }
+
+    private Path withOffsets(Map<String, Tensor> arrays, String name, int... cu) throws Exception {
         Path file = tmp.resolve("packed.npz");
         try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {
-            for (Map.Entry<String, Tensor> e : OutputsTest.order3().entrySet()) {
+            for (Map.Entry<String, Tensor> e : arrays.entrySet()) {
                 zip.putNextEntry(new ZipEntry(e.getKey() + ".npy"));
                 Npy.write(zip, e.getValue());
                 zip.closeEntry();
@@ -66,15 +70,31 @@ class FeatureFlagsTest {
     }
 
     private void refused(Path in, String expected, String... flags) {
+        refused("forward", in, expected, flags);
+    }
+
+    private void refused(String command, Path in, String expected, String... flags) {
         Path out = tmp.resolve("o.npz");
-        List<String> argv = new java.util.ArrayList<>(List.of("forward", "--input", in.toString(), "--output",
+        List<String> argv = new java.util.ArrayList<>(List.of(command, "--input", in.toString(), "--output",
                 out.toString()));
         argv.addAll(List.of(flags));
         Run r = run(argv.toArray(String[]::new));
         assertEquals(2, r.status(), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
-        assertEquals("tensor-attention forward: " + expected, r.err().strip());
+        assertEquals("tensor-attention " + command + ": " + expected, r.err().strip());
         assertFalse(Files.exists(out));
+    }
+
+    /** A packed backward checks dout against the output's shape before any sequence runs. */
+    @Test
+    void packedBackwardRefusesADoutOfAnotherShape() throws Exception {
+        Map<String, Tensor> a = new LinkedHashMap<>(OutputsTest.order3());
+        a.put("dout", Tensor.of(new double[4 * 4], 4, 4));
+        refused("backward", withOffsets(a, "cu_seqlens", 0, 2, 5),
+                "dout has shape (4, 4) but the output has shape (5, 4)");
+        a.put("dout", Tensor.of(new double[5 * 3], 5, 3));
+        refused("backward", withOffsets(a, "cu_seqlens", 0, 2, 5), "dout has shape (5, 3) but the output has shape (5, 4)",
+                "--causal");
     }
 
     @Test

@@ -59,6 +59,21 @@ public final class AttentionFiles {
     }
 
     /**
+     * Checks that dout has the output's shape, q's with its last dimension dv (in either layout, packed or not),
+     * before any work: a packed call slices dout per sequence and would otherwise read past it.
+     *
+     * @throws IllegalArgumentException naming dout and both shapes
+     */
+    public static void requireDoutShape(Tensor q, Tensor value, Tensor dout) {
+        int[] expected = q.shape().clone();
+        expected[expected.length - 1] = value.dim(-1);
+        if (!java.util.Arrays.equals(dout.shape(), expected)) {
+            throw new IllegalArgumentException("dout has shape " + Tensor.shapeString(dout.shape())
+                    + " but the output has shape " + Tensor.shapeString(expected));
+        }
+    }
+
+    /**
      * An int array of offsets, when present: one dimension of integers (the reader hands them over widened to
      * float64, exactly).
      */

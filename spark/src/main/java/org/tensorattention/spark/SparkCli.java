@@ -195,6 +195,9 @@ public final class SparkCli {
         if (command.equals("backward") && !arrays.containsKey("dout")) {
             throw new IllegalArgumentException(input + " has no array 'dout'");
         }
+        if (command.equals("backward")) {
+            AttentionFiles.requireDoutShape(arrays.get("q"), kv.get(1).get(0), arrays.get("dout"));
+        }
         Set<String> used = new HashSet<>(List.of("q"));
         if (cu != null) {
             // The offsets against the rows, before Spark starts (the packed call checks them again).

@@ -345,5 +345,14 @@ class SparkCliTest {
             assertTrue(text.startsWith("tensor-attention forward: ") && text.contains(bad.says()), text);
             assertFalse(Files.exists(out), "no output left");
         }
+        Map<String, Tensor> shortDout = arrays(p);
+        shortDout.put("dout", Tensor.of(new double[8 * 2], 8, 2));
+        Path out = tmp.resolve("bad.npz");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(2, run("backward", List.of(), npz(tmp.resolve("dout.npz"), shortDout, "cu_seqlens", cu), out,
+                null, err), err.toString());
+        assertEquals("tensor-attention backward: dout has shape (8, 2) but the output has shape (9, 2)",
+                err.toString().strip());
+        assertFalse(Files.exists(out), "no output left");
     }
 }
