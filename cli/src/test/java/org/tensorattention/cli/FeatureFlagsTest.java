@@ -103,6 +103,8 @@ class FeatureFlagsTest {
         refused(withOffsets("cu_seqlens", 1, 5), "cu_seqlens starts at 1, not 0");
         refused(withOffsets("cu_seqlens", 0, 2, 4), "cu_seqlens ends at 4 but q has 5 rows");
         refused(withOffsets("cu_seqlens_q", 0, 5), withOffsetsName() + " has cu_seqlens_q without cu_seqlens_k");
+        refused(withOffsets("cu_seqlens", 0, -5), "cu_seqlens decreases at index 1 (0 then -5): offsets must not decrease");
+        refused(withOffsets("cu_seqlens", 0), "cu_seqlens ends at 0 but q has 5 rows");
     }
 
     private String withOffsetsName() {
@@ -117,6 +119,8 @@ class FeatureFlagsTest {
         refused(in, "--layout expects bhsd or bshd, got 'bsdh'", "--layout", "bsdh");
         refused(in, "--scale expects a finite number or sqrt, got 'root'", "--scale", "root");
         refused(in, "--scale expects a finite number or sqrt, got 'NaN'", "--scale", "NaN");
+        refused(in, "--band: '2147483648' is not a whole number from -2147483648 to 2147483647", "--band",
+                "2147483648");
     }
 
     @Test

@@ -95,7 +95,10 @@ public final class AttentionFiles {
         for (int b = 0; b < cu.length; b++) {
             double x = t.get(b);
             if (x != Math.rint(x) || Math.abs(x) > Integer.MAX_VALUE) {
-                throw new IllegalArgumentException(input + ": " + name + "[" + b + "] = " + x + " is not an int");
+                // Integers from the file arrive exactly up to 2^53: name them as integers, not as 1.0E12.
+                String value = x == Math.rint(x) && Math.abs(x) < 0x1p53 ? Long.toString((long) x) : Double.toString(x);
+                throw new IllegalArgumentException(input + ": " + name + "[" + b + "] = " + value
+                        + " does not fit an int offset (at most 2147483647)");
             }
             cu[b] = (int) x;
         }
