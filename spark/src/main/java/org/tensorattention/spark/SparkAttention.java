@@ -8,6 +8,7 @@ import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionOptions.Layout;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.Backend;
+import org.tensorattention.core.DType;
 import org.tensorattention.core.Estimate;
 import org.tensorattention.core.GradientResult;
 import org.tensorattention.core.Layouts;
@@ -168,11 +169,14 @@ public final class SparkAttention {
 
     /**
      * Packed sequences ({@link Packed}): rows cuQ[b] .. cuQ[b+1] - 1 of q attend to rows cuK[b] .. cuK[b+1] - 1
-     * of the keys; each sequence runs as its own distributed call, and the report sums them.
+     * of the keys; each sequence is its own distributed call, several of them submitted at once, and the report
+     * sums them.
      */
     public static Result forwardPacked(JavaSparkContext sc, Tensor q, List<Tensor> keys, List<Tensor> values,
                                        int[] cuQ, int[] cuK, AttentionOptions options, Settings settings) {
         Sequences each = new Sequences(sc, settings);
+        Packed.forward(each, q, keys, values, cuQ, cuK, options);
+        each.runAll();
         AttentionResult r = Packed.forward(each, q, keys, values, cuQ, cuK, options);
         return new Result(r, each.report());
     }
@@ -184,15 +188,27 @@ public final class SparkAttention {
         // Each sequence gets its rows of dout: its shape is checked first.
         org.tensorattention.io.AttentionFiles.requireDoutShape(q, values.get(0), dout);
         Sequences each = new Sequences(sc, settings);
+        Packed.backward(each, q, keys, values, dout, cuQ, cuK, options);
+        each.runAll();
         GradientResult r = Packed.backward(each, q, keys, values, dout, cuQ, cuK, options);
         return new Gradients(r, each.report());
     }
 
-    /** Runs each sequence of a packed batch on Spark and sums what the runs did. */
+    /**
+     * The sequences of a packed batch as Spark calls, several in flight at once: one Spark job per sequence
+     * costs tens of milliseconds of scheduling, which concurrent jobs overlap. Packed walks the batch twice:
+     * the first walk records each sequence's call and gets zeros of the right shapes back; once the recorded
+     * calls have run, the second walk gets their results in the same order.
+     */
     private static final class Sequences implements Backend {
         private final JavaSparkContext sc;
         private final Settings settings;
+        private final List<java.util.concurrent.Callable<Object>> calls = new ArrayList<>();
+        private final List<Object> results = new ArrayList<>();
         private final List<Report> reports = new ArrayList<>();
+        private final long start = System.nanoTime();
+        private boolean recorded;
+        private int next;
 
         Sequences(JavaSparkContext sc, Settings settings) {
             this.sc = sc;
@@ -211,35 +227,69 @@ public final class SparkAttention {
 
         @Override
         public AttentionResult forward(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
-            Result r = SparkAttention.forward(sc, q, keys, values, options, settings);
-            reports.add(r.report());
-            return r.result();
+            if (!recorded) {
+                calls.add(() -> SparkAttention.forward(sc, q, keys, values, options, settings));
+                int[] lead = Geometry.leading(q);
+                return new AttentionResult(Tensor.zeros(q.dtype(), Geometry.concat(lead, q.dim(-2),
+                        values.get(0).dim(-1))), Tensor.zeros(DType.FLOAT64, Geometry.concat(lead, q.dim(-2))),
+                        Method.EXACT, 0, 0, null, "");
+            }
+            return ((Result) results.get(next++)).result();
         }
 
         @Override
         public GradientResult backward(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
                                        AttentionResult forward, AttentionOptions options) {
-            Gradients r = SparkAttention.backward(sc, q, keys, values, dout, forward, options, settings);
-            reports.add(r.report());
-            return r.result();
+            if (!recorded) {
+                calls.add(() -> SparkAttention.backward(sc, q, keys, values, dout, forward, options, settings));
+                return new GradientResult(Tensor.zeros(dout.dtype(), dout.shape()), Tensor.zeros(q.dtype(), q.shape()),
+                        keys.stream().map(k -> Tensor.zeros(k.dtype(), k.shape())).toList(),
+                        values.stream().map(v -> Tensor.zeros(v.dtype(), v.shape())).toList(), Method.EXACT, 0, 0,
+                        null, "");
+            }
+            return ((Gradients) results.get(next++)).result();
         }
 
+        /** Runs the recorded calls, settings.sequenceCalls() at a time; the first failure is thrown as it was. */
+        void runAll() {
+            recorded = true;
+            if (calls.isEmpty()) {
+                return;
+            }
+            int inFlight = settings.sequenceCalls() > 0 ? settings.sequenceCalls() : 2 * sc.defaultParallelism();
+            int threads = Math.max(1, Math.min(calls.size(), inFlight));
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+            try {
+                for (java.util.concurrent.Future<Object> f : pool.invokeAll(calls)) {
+                    Object r = f.get();
+                    results.add(r);
+                    reports.add(r instanceof Result a ? a.report() : ((Gradients) r).report());
+                }
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while the sequences ran", e);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+
+        /** What the calls did together: tasks summed, wall time that of the whole batch on the driver. */
         Report report() {
             long tasks = 0;
             long failed = 0;
             int executors = 0;
-            double seconds = 0;
             double kernel = 0;
-            double outside = 0;
             for (Report r : reports) {
                 tasks += r.tasks();
                 failed += r.failedTasks();
                 executors = Math.max(executors, r.executors());
-                seconds += r.seconds();
                 kernel += r.kernelSeconds();
-                outside += r.outsideKernels();
             }
-            return new Report(tasks, failed, executors, seconds, kernel, outside);
+            double wall = (System.nanoTime() - start) * 1e-9;
+            return new Report(tasks, failed, executors, wall, kernel,
+                    Math.max(0, wall - kernel / Math.max(1, sc.defaultParallelism())));
         }
     }
 

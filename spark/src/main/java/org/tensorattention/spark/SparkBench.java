@@ -21,7 +21,7 @@ import org.tensorattention.core.TensorAttention;
  * <p>{@code SparkBench MASTER exact|poly N [REPEATS]}: order 3, d = dv = 8, float32, full mask, entries in
  * [-1, 1] (the demo's problem); poly with epsilon 1e-3. {@code SparkBench MASTER packed B [REPEATS]}: B causal
  * sequences of 16..256 rows packed along the rows (cu_seqlens), exact, through {@link Packed} and
- * {@link SparkAttention#forwardPacked}.
+ * {@link SparkAttention#forwardPacked}, also one sequence at a time for comparison.
  */
 public final class SparkBench {
     private SparkBench() {
@@ -66,6 +66,18 @@ public final class SparkBench {
         for (int r = 0; r <= repeats; r++) {
             runs.add(packed ? SparkAttention.forwardPacked(sc, q, k, v, cu, cu, o, Settings.defaults())
                     : SparkAttention.forward(sc, q, k, v, o, Settings.defaults()));
+        }
+        // The same batch one sequence at a time, in the same JVM, alternated with the default.
+        List<SparkAttention.Result> serial = new ArrayList<>();
+        for (int r = 0; packed && r <= repeats; r++) {
+            serial.add(SparkAttention.forwardPacked(sc, q, k, v, cu, cu, o, Settings.defaults().withSequenceCalls(1)));
+            runs.add(SparkAttention.forwardPacked(sc, q, k, v, cu, cu, o, Settings.defaults()));
+        }
+        if (packed) {
+            Report s = serial.subList(1, serial.size()).stream()
+                    .min((a, b) -> Double.compare(a.report().seconds(), b.report().seconds())).orElseThrow().report();
+            System.out.printf(Locale.ROOT, "one sequence at a time: %.3f s, outside kernels %.3f s%n", s.seconds(),
+                    s.outsideKernels());
         }
         spark.stop();
         SparkAttention.Result best = runs.subList(1, runs.size()).stream()
