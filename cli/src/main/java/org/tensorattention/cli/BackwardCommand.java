@@ -7,6 +7,7 @@ import org.tensorattention.core.GradientResult;
 import org.tensorattention.core.Packed;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.TensorAttention;
+import org.tensorattention.io.AttentionFiles;
 import org.tensorattention.io.Progress;
 import picocli.CommandLine.Command;
 
@@ -23,6 +24,7 @@ final class BackwardCommand extends AttentionCommand {
         try (Inputs.Job job = Inputs.open(name(), files, in, out)) {
             Inputs.Attention a = Inputs.attention(job, options);
             Tensor dout = job.require("dout");
+            AttentionFiles.requireDoutShape(a.q(), a.values().get(0), dout);
             job.finish("q", err);
             // The library checks o before any work; the gradients come on top of it.
             Map<String, Long> sizes = new LinkedHashMap<>();

@@ -4,7 +4,6 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -15,10 +14,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipFile;
 import org.tensorattention.core.DType;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Tensor;
@@ -46,7 +41,6 @@ import picocli.CommandLine.Option;
  * </ul>
  */
 final class Inputs {
-    private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([<>|=]?)([a-zA-Z])(\\d+)'");
 
     private Inputs() {
     }
@@ -103,32 +97,18 @@ final class Inputs {
             return use(name, t);
         }
 
-        /**
-         * An int array of offsets (cu_seqlens), when present: one dimension of integers (the reader hands them
-         * over widened to float64, exactly).
-         */
-        int[] offsets(String name) {
-            Tensor t = arrays.get(name);
-            if (t == null) {
-                return null;
+        /** The packed offsets (cu_seqlens, or cu_seqlens_q and cu_seqlens_k) as {cuQ, cuK}, or null. */
+        int[][] offsets() {
+            int[][] cu;
+            try {
+                cu = AttentionFiles.packedOffsets(arrays, fileDtypes, input);
+            } catch (IllegalArgumentException e) {
+                throw new UsageException(e.getMessage());
             }
-            String dtype = fileDtypes.get(name);
-            if (dtype == null || !(dtype.startsWith("int") || dtype.startsWith("uint"))) {
-                throw new UsageException(input + ": array '" + name + "' is " + dtype
-                        + "; it must hold integer offsets (numpy: np.asarray(cu, dtype=np.int32))");
-            }
-            if (t.rank() != 1) {
-                throw new UsageException(input + ": array '" + name + "' has shape " + Tensor.shapeString(t.shape())
-                        + "; it must be one dimension of batch + 1 offsets");
-            }
-            used.add(name);
-            int[] cu = new int[t.size()];
-            for (int b = 0; b < cu.length; b++) {
-                double x = t.get(b);
-                if (x != Math.rint(x) || Math.abs(x) > Integer.MAX_VALUE) {
-                    throw new UsageException(input + ": " + name + "[" + b + "] = " + x + " is not an int");
+            for (String name : AttentionFiles.OFFSETS) {
+                if (cu != null && arrays.containsKey(name)) {
+                    used.add(name);
                 }
-                cu[b] = (int) x;
             }
             return cu;
         }
@@ -250,40 +230,8 @@ final class Inputs {
         }
     }
 
-    /**
-     * The numpy dtype each array has in the file (the reader widens float16 and integers, so the tensors do not
-     * tell). Best effort: a file the reader will refuse anyway gives an empty map.
-     */
     static Map<String, String> fileDtypes(Path file) {
-        Map<String, String> m = new LinkedHashMap<>();
-        try (ZipFile zip = new ZipFile(file.toFile())) {
-            var entries = zip.entries();
-            while (entries.hasMoreElements()) {
-                ZipEntry e = entries.nextElement();
-                String name = e.getName().endsWith(".npy") ? e.getName().substring(0, e.getName().length() - 4) : e.getName();
-                try (InputStream s = zip.getInputStream(e)) {
-                    String head = new String(s.readNBytes(4096), StandardCharsets.ISO_8859_1);
-                    Matcher d = DESCR.matcher(head);
-                    if (d.find()) {
-                        m.put(name, dtypeName(d.group(2).charAt(0), Integer.parseInt(d.group(3))));
-                    }
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            return Map.of();
-        }
-        return m;
-    }
-
-    private static String dtypeName(char kind, int size) {
-        return switch (kind) {
-            case 'f' -> "float" + 8 * size;
-            case 'i' -> "int" + 8 * size;
-            case 'u' -> "uint" + 8 * size;
-            case 'b' -> "bool";
-            case 'c' -> "complex" + 8L * size;
-            default -> "'" + kind + size + "'";
-        };
+        return AttentionFiles.fileDtypes(file);
     }
 
     /** q, k1.., v1.. of the job, validated against each other and against the mask. */
@@ -299,17 +247,8 @@ final class Inputs {
                     + " (order " + (factors + 1) + "): give one width per factor");
         }
         Geometry g = Validation.geometry(q, kv.get(0), kv.get(1), options.layout());
-        int[] cu = job.offsets("cu_seqlens");
-        int[] cuQ = job.offsets("cu_seqlens_q");
-        int[] cuK = job.offsets("cu_seqlens_k");
-        if (cu != null && (cuQ != null || cuK != null)) {
-            throw new UsageException(job.input + " has cu_seqlens and cu_seqlens_q/_k: give one or the other");
-        }
-        if ((cuQ == null) != (cuK == null)) {
-            throw new UsageException(job.input + " has " + (cuQ == null ? "cu_seqlens_k without cu_seqlens_q"
-                    : "cu_seqlens_q without cu_seqlens_k"));
-        }
-        return new Attention(q, kv.get(0), kv.get(1), g, cu != null ? cu : cuQ, cu != null ? cu : cuK);
+        int[][] cu = job.offsets();
+        return new Attention(q, kv.get(0), kv.get(1), g, cu == null ? null : cu[0], cu == null ? null : cu[1]);
     }
 
     /** The key and value factors k1..km, v1..vm; each k needs its v and no index may be skipped. */

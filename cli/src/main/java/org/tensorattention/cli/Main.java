@@ -183,7 +183,7 @@ public final class Main extends Base {
         }
         String m = ex.getMessage();
         // "Invalid value for option '--n': 'x' is not an int" -> "--n: 'x' is not a whole number"
-        m = m.replaceAll("^Invalid value for option '([^']+)': ", "$1: ").replace(" is not an int", " is not a whole number")
+        m = m.replaceAll("^Invalid value for option '([^']+)': ", "$1: ").replace(" is not an int", " is not a whole number from -2147483648 to 2147483647")
                 .replace(" is not a long", " is not a whole number").replace(" is not a double", " is not a number");
         return m.isEmpty() ? m : m.substring(0, 1).toLowerCase(Locale.ROOT) + m.substring(1);
     }

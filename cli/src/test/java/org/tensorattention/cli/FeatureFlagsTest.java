@@ -42,9 +42,13 @@ class FeatureFlagsTest {
 
     /** OutputsTest's order-3 arrays (5 rows) plus int32 offsets written as numpy writes them. */
     private Path withOffsets(String name, int... cu) throws Exception {
+        return withOffsets(OutputsTest.order3(), name, cu);
+    }
+
+    private Path withOffsets(Map<String, Tensor> arrays, String name, int... cu) throws Exception {
         Path file = tmp.resolve("packed.npz");
         try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(file))) {
-            for (Map.Entry<String, Tensor> e : OutputsTest.order3().entrySet()) {
+            for (Map.Entry<String, Tensor> e : arrays.entrySet()) {
                 zip.putNextEntry(new ZipEntry(e.getKey() + ".npy"));
                 Npy.write(zip, e.getValue());
                 zip.closeEntry();
@@ -66,15 +70,31 @@ class FeatureFlagsTest {
     }
 
     private void refused(Path in, String expected, String... flags) {
+        refused("forward", in, expected, flags);
+    }
+
+    private void refused(String command, Path in, String expected, String... flags) {
         Path out = tmp.resolve("o.npz");
-        List<String> argv = new java.util.ArrayList<>(List.of("forward", "--input", in.toString(), "--output",
+        List<String> argv = new java.util.ArrayList<>(List.of(command, "--input", in.toString(), "--output",
                 out.toString()));
         argv.addAll(List.of(flags));
         Run r = run(argv.toArray(String[]::new));
         assertEquals(2, r.status(), r.err());
         assertEquals(1, r.err().strip().lines().count(), r.err());
-        assertEquals("tensor-attention forward: " + expected, r.err().strip());
+        assertEquals("tensor-attention " + command + ": " + expected, r.err().strip());
         assertFalse(Files.exists(out));
+    }
+
+    /** A packed backward checks dout against the output's shape before any sequence runs. */
+    @Test
+    void packedBackwardRefusesADoutOfAnotherShape() throws Exception {
+        Map<String, Tensor> a = new LinkedHashMap<>(OutputsTest.order3());
+        a.put("dout", Tensor.of(new double[4 * 4], 4, 4));
+        refused("backward", withOffsets(a, "cu_seqlens", 0, 2, 5),
+                "dout has shape (4, 4) but the output has shape (5, 4)");
+        a.put("dout", Tensor.of(new double[5 * 3], 5, 3));
+        refused("backward", withOffsets(a, "cu_seqlens", 0, 2, 5), "dout has shape (5, 3) but the output has shape (5, 4)",
+                "--causal");
     }
 
     @Test
@@ -83,6 +103,8 @@ class FeatureFlagsTest {
         refused(withOffsets("cu_seqlens", 1, 5), "cu_seqlens starts at 1, not 0");
         refused(withOffsets("cu_seqlens", 0, 2, 4), "cu_seqlens ends at 4 but q has 5 rows");
         refused(withOffsets("cu_seqlens_q", 0, 5), withOffsetsName() + " has cu_seqlens_q without cu_seqlens_k");
+        refused(withOffsets("cu_seqlens", 0, -5), "cu_seqlens decreases at index 1 (0 then -5): offsets must not decrease");
+        refused(withOffsets("cu_seqlens", 0), "cu_seqlens ends at 0 but q has 5 rows");
     }
 
     private String withOffsetsName() {
@@ -97,6 +119,8 @@ class FeatureFlagsTest {
         refused(in, "--layout expects bhsd or bshd, got 'bsdh'", "--layout", "bsdh");
         refused(in, "--scale expects a finite number or sqrt, got 'root'", "--scale", "root");
         refused(in, "--scale expects a finite number or sqrt, got 'NaN'", "--scale", "NaN");
+        refused(in, "--band: '2147483648' is not a whole number from -2147483648 to 2147483647", "--band",
+                "2147483648");
     }
 
     @Test

@@ -38,8 +38,14 @@ public final class Packed {
     /** The forward of every sequence; o and lse as for one call over all rows. */
     public static AttentionResult forward(Tensor q, List<Tensor> keys, List<Tensor> values, int[] cuQ, int[] cuK,
                                           AttentionOptions options) {
+        return forward(TensorAttention.backend(), q, keys, values, cuQ, cuK, options);
+    }
+
+    /** As {@link #forward(Tensor, List, List, int[], int[], AttentionOptions)}, each sequence run by backend. */
+    public static AttentionResult forward(Backend backend, Tensor q, List<Tensor> keys, List<Tensor> values,
+                                          int[] cuQ, int[] cuK, AttentionOptions options) {
         if (options.layout() == AttentionOptions.Layout.BSHD) {
-            AttentionResult r = forward(Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys),
+            AttentionResult r = forward(backend, Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys),
                     Layouts.toBhsd("v", values), cuQ, cuK, options.withLayout(AttentionOptions.Layout.BHSD));
             return new AttentionResult(Layouts.toBshd(r.output()),
                     r.logSumExp() == null ? null : Layouts.lseToBshd(r.logSumExp()), r.method(),
@@ -59,7 +65,7 @@ public final class Packed {
             if (q1 == q0 || cuK[b + 1] == cuK[b]) {
                 continue; // no queries, or no keys: zeros and -inf
             }
-            AttentionResult r = TensorAttention.forward(Rows.slice(q, q0, q1), slices(keys, cuK, b),
+            AttentionResult r = backend.forward(Rows.slice(q, q0, q1), slices(keys, cuK, b),
                     slices(values, cuK, b), options);
             Rows.place(out, r.output(), q0);
             if (r.logSumExp() != null) {
@@ -77,8 +83,14 @@ public final class Packed {
     /** The backward of every sequence; gradients shaped as the packed inputs. */
     public static GradientResult backward(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout, int[] cuQ,
                                           int[] cuK, AttentionOptions options) {
+        return backward(TensorAttention.backend(), q, keys, values, dout, cuQ, cuK, options);
+    }
+
+    /** As {@link #backward(Tensor, List, List, Tensor, int[], int[], AttentionOptions)}, each sequence by backend. */
+    public static GradientResult backward(Backend backend, Tensor q, List<Tensor> keys, List<Tensor> values,
+                                          Tensor dout, int[] cuQ, int[] cuK, AttentionOptions options) {
         if (options.layout() == AttentionOptions.Layout.BSHD) {
-            GradientResult r = backward(Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys),
+            GradientResult r = backward(backend, Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys),
                     Layouts.toBhsd("v", values), Layouts.toBhsd("dout", dout), cuQ, cuK,
                     options.withLayout(AttentionOptions.Layout.BHSD));
             return new GradientResult(Layouts.toBshd(r.output()), Layouts.toBshd(r.dq()), Layouts.toBshd(r.dk()),
@@ -102,7 +114,7 @@ public final class Packed {
             if (cuQ[b + 1] == q0 || cuK[b + 1] == cuK[b]) {
                 continue; // nothing attends: every gradient of the sequence is 0
             }
-            GradientResult r = TensorAttention.backward(Rows.slice(q, q0, cuQ[b + 1]), slices(keys, cuK, b),
+            GradientResult r = backend.backward(Rows.slice(q, q0, cuQ[b + 1]), slices(keys, cuK, b),
                     slices(values, cuK, b), Rows.slice(dout, q0, cuQ[b + 1]), null, options);
             Rows.place(out, r.output(), q0);
             Rows.place(dq, r.dq(), q0);
@@ -113,6 +125,16 @@ public final class Packed {
             s.add(r.method(), r.seconds(), r.flops(), r.poly(), r.reason());
         }
         return new GradientResult(out, dq, dk, dvs, s.method(), s.seconds, s.flops, s.poly, s.reason(cuQ.length - 1));
+    }
+
+    /** The checks forward and backward make before any work, for arrays in the given layout. */
+    public static void check(Tensor q, List<Tensor> keys, List<Tensor> values, int[] cuQ, int[] cuK,
+                             AttentionOptions.Layout layout) {
+        if (layout == AttentionOptions.Layout.BSHD) {
+            check(Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys), Layouts.toBhsd("v", values), cuQ, cuK);
+        } else {
+            check(q, keys, values, cuQ, cuK);
+        }
     }
 
     private static void check(Tensor q, List<Tensor> keys, List<Tensor> values, int[] cuQ, int[] cuK) {

@@ -1,5 +1,9 @@
 package org.tensorattention.io;
 
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -7,6 +11,8 @@ import java.util.Map;
 import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.zip.ZipEntry;
+import java.util.zip.ZipFile;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.Geometry;
@@ -21,6 +27,118 @@ public final class AttentionFiles {
     private static final Pattern FACTOR = Pattern.compile("([kv])(\\d+)");
 
     private AttentionFiles() {
+    }
+
+    /** The names of packed offsets: one array for queries and keys, or one each. */
+    public static final List<String> OFFSETS = List.of("cu_seqlens", "cu_seqlens_q", "cu_seqlens_k");
+
+    private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([<>|=]?)([a-zA-Z])(\\d+)'");
+
+    /**
+     * The packed offsets of an input as {cuQ, cuK}: cu_seqlens for both, or cu_seqlens_q and cu_seqlens_k; null
+     * when it has none. Their values are checked against the rows by {@link org.tensorattention.core.Packed}.
+     *
+     * @param dtypes the numpy dtype of each array in the file ({@link #fileDtypes})
+     * @throws IllegalArgumentException when they are not integers, not one dimension, or do not pair up
+     */
+    public static int[][] packedOffsets(Map<String, Tensor> arrays, Map<String, String> dtypes, String input) {
+        int[] cu = offsets(arrays, dtypes, "cu_seqlens", input);
+        int[] cuQ = offsets(arrays, dtypes, "cu_seqlens_q", input);
+        int[] cuK = offsets(arrays, dtypes, "cu_seqlens_k", input);
+        if (cu != null && (cuQ != null || cuK != null)) {
+            throw new IllegalArgumentException(input + " has cu_seqlens and cu_seqlens_q/_k: give one or the other");
+        }
+        if ((cuQ == null) != (cuK == null)) {
+            throw new IllegalArgumentException(input + " has " + (cuQ == null ? "cu_seqlens_k without cu_seqlens_q"
+                    : "cu_seqlens_q without cu_seqlens_k"));
+        }
+        if (cu != null) {
+            return new int[][] {cu, cu};
+        }
+        return cuQ == null ? null : new int[][] {cuQ, cuK};
+    }
+
+    /**
+     * Checks that dout has the output's shape, q's with its last dimension dv (in either layout, packed or not),
+     * before any work: a packed call slices dout per sequence and would otherwise read past it.
+     *
+     * @throws IllegalArgumentException naming dout and both shapes
+     */
+    public static void requireDoutShape(Tensor q, Tensor value, Tensor dout) {
+        int[] expected = q.shape().clone();
+        expected[expected.length - 1] = value.dim(-1);
+        if (!java.util.Arrays.equals(dout.shape(), expected)) {
+            throw new IllegalArgumentException("dout has shape " + Tensor.shapeString(dout.shape())
+                    + " but the output has shape " + Tensor.shapeString(expected));
+        }
+    }
+
+    /**
+     * An int array of offsets, when present: one dimension of integers (the reader hands them over widened to
+     * float64, exactly).
+     */
+    static int[] offsets(Map<String, Tensor> arrays, Map<String, String> dtypes, String name, String input) {
+        Tensor t = arrays.get(name);
+        if (t == null) {
+            return null;
+        }
+        String dtype = dtypes.get(name);
+        if (dtype == null || !(dtype.startsWith("int") || dtype.startsWith("uint"))) {
+            throw new IllegalArgumentException(input + ": array '" + name + "' is " + dtype
+                    + "; it must hold integer offsets (numpy: np.asarray(cu, dtype=np.int32))");
+        }
+        if (t.rank() != 1) {
+            throw new IllegalArgumentException(input + ": array '" + name + "' has shape "
+                    + Tensor.shapeString(t.shape()) + "; it must be one dimension of batch + 1 offsets");
+        }
+        int[] cu = new int[t.size()];
+        for (int b = 0; b < cu.length; b++) {
+            double x = t.get(b);
+            if (x != Math.rint(x) || Math.abs(x) > Integer.MAX_VALUE) {
+                // Integers from the file arrive exactly up to 2^53: name them as integers, not as 1.0E12.
+                String value = x == Math.rint(x) && Math.abs(x) < 0x1p53 ? Long.toString((long) x) : Double.toString(x);
+                throw new IllegalArgumentException(input + ": " + name + "[" + b + "] = " + value
+                        + " does not fit an int offset (at most 2147483647)");
+            }
+            cu[b] = (int) x;
+        }
+        return cu;
+    }
+
+    /**
+     * The numpy dtype each array has in an .npz file (the reader widens float16 and integers, so the tensors do
+     * not tell). Best effort: a file the reader will refuse anyway gives an empty map.
+     */
+    public static Map<String, String> fileDtypes(Path file) {
+        Map<String, String> m = new LinkedHashMap<>();
+        try (ZipFile zip = new ZipFile(file.toFile())) {
+            var entries = zip.entries();
+            while (entries.hasMoreElements()) {
+                ZipEntry e = entries.nextElement();
+                String name = e.getName().endsWith(".npy") ? e.getName().substring(0, e.getName().length() - 4) : e.getName();
+                try (InputStream s = zip.getInputStream(e)) {
+                    String head = new String(s.readNBytes(4096), StandardCharsets.ISO_8859_1);
+                    Matcher d = DESCR.matcher(head);
+                    if (d.find()) {
+                        m.put(name, dtypeName(d.group(2).charAt(0), Integer.parseInt(d.group(3))));
+                    }
+                }
+            }
+        } catch (IOException | RuntimeException e) {
+            return Map.of();
+        }
+        return m;
+    }
+
+    private static String dtypeName(char kind, int size) {
+        return switch (kind) {
+            case 'f' -> "float" + 8 * size;
+            case 'i' -> "int" + 8 * size;
+            case 'u' -> "uint" + 8 * size;
+            case 'b' -> "bool";
+            case 'c' -> "complex" + 8L * size;
+            default -> "'" + kind + size + "'";
+        };
     }
 
     /**

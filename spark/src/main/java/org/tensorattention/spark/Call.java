@@ -23,11 +23,12 @@ final class Call {
     final Rows[] k;
     final Rows[] v;
 
+    /** A call in the bhsd layout (SparkAttention relabels bshd before it gets here). */
     Call(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
         this.g = Validation.geometry(q, keys, values);
-        requireSupported(g, options);
         this.scale = options.scaleFor(g.d());
-        this.mask = options.mask();
+        // Bottom-right as on one machine: query i at nk_t - nq + i; the tasks shift it again for their slices.
+        this.mask = Validation.align(g, options).mask();
         this.dtype = q.dtype();
         this.lead = Geometry.leading(q);
         this.q = Rows.of(q);
@@ -39,25 +40,6 @@ final class Call {
             // As given: the exact kernel converts key slices to q's dtype, poly everything to float64.
             k[t] = Rows.of(keys.get(t));
             v[t] = Rows.of(values.get(t));
-        }
-    }
-
-    /**
-     * What the tasks cut: the BHSD layout, and full, causal and window masks with query i at key position i
-     * (the tasks place their slices with shifted masks of their own). Bottom-right alignment (fewer queries than
-     * keys), explicitly shifted masks and pair bands run on one machine.
-     */
-    static void requireSupported(Geometry g, AttentionOptions options) {
-        if (options.layout() != AttentionOptions.Layout.BHSD) {
-            throw new UnsupportedOperationException("--spark takes the bhsd layout only (q as (..., heads, n, d))");
-        }
-        Mask placed = Validation.align(g, options).mask();
-        if (placed.band() != Mask.UNBOUNDED) {
-            throw new UnsupportedOperationException("--spark does not run a pair band; run it without --spark");
-        }
-        if (placed.isShifted()) {
-            throw new UnsupportedOperationException("--spark runs causal and window masks with as many queries as "
-                    + "keys in every factor (no bottom-right alignment or shifted mask); run it without --spark");
         }
     }
 

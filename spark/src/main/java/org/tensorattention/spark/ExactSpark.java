@@ -67,6 +67,9 @@ final class ExactSpark {
         Mask mask = c.mask;
         int[] bounds = Blocks.cut(mask, g.nq(), g.nk(), Blocks.perProblem(s, g.problems(), cores));
         boolean broadcast = c.keyBytes() <= s.broadcastLimit();
+        // Key blocks of different factors start at different rows, which a band cannot compare: with a band,
+        // each task carries its query block's whole key range instead.
+        boolean banded = mask.band() != Mask.UNBOUNDED;
         // Without the broadcast, each task's key blocks together stay under the limit.
         long rowBytes = (long) (g.d() + g.dv()) * c.dtype.bytes() * c.factors();
         int keyRows = (int) Math.max(1, Math.min(Integer.MAX_VALUE, s.broadcastLimit() / rowBytes));
@@ -79,9 +82,23 @@ final class ExactSpark {
                 int[] hi = new int[c.factors()];
                 for (int t = 0; t < c.factors(); t++) {
                     lo[t] = Blocks.firstKey(mask, t, i0);
-                    hi[t] = Math.max(lo[t], Blocks.endKey(mask, t, i1, g.nk()[t]));
+                    hi[t] = Blocks.endKey(mask, t, i1, g.nk()[t]);
                 }
-                if (broadcast) {
+                if (banded) {
+                    // The kernel compares the factors' indices in the slice's own numbering: one origin for all.
+                    int origin = Integer.MAX_VALUE;
+                    for (int x : lo) {
+                        origin = Math.min(origin, x);
+                    }
+                    java.util.Arrays.fill(lo, origin);
+                }
+                for (int t = 0; t < c.factors(); t++) {
+                    hi[t] = Math.max(lo[t], hi[t]);
+                }
+                if (broadcast || banded) {
+                    if (!broadcast && !Blocks.visible(mask, i0, i1, lo, hi, g.nk())) {
+                        continue;
+                    }
                     tasks.add(new Task(tasks.size(), p, b, i0, i1, lo, hi));
                     continue;
                 }
@@ -154,7 +171,9 @@ final class ExactSpark {
             }
             Geometry g = c.g;
             int blocks = plan.bounds().length - 1;
+            // Query blocks that no task covers see nothing: o = 0, lse = -inf.
             double[] lse = new double[g.problems() * g.nq()];
+            java.util.Arrays.fill(lse, Double.NEGATIVE_INFINITY);
             double[] outD = c.shape.float32() ? null : new double[g.problems() * g.nq() * g.dv()];
             float[] outF = c.shape.float32() ? new float[g.problems() * g.nq() * g.dv()] : null;
             for (Tuple2<Integer, Partial> part : parts) {
@@ -196,12 +215,23 @@ final class ExactSpark {
         return Geometry.simple(1, t.i1() - t.i0(), nk, s.d(), s.dv());
     }
 
+    /** The call's mask placed for a task: its row i stands at i0 + i + offset_t, its key row j at j0_t + j. */
     private static Mask sliceMask(Shape s, Task t) {
         int[] offsets = new int[s.factors()];
         for (int f = 0; f < offsets.length; f++) {
-            offsets[f] = t.i0() - t.j0()[f];
+            offsets[f] = t.i0() + s.offset(f) - t.j0()[f];
         }
         return s.mask().shifted(offsets);
+    }
+
+    /** Whether some factor gives the task no key row: then its rows see nothing and the kernel is not called. */
+    private static boolean noKeys(Task t) {
+        for (int f = 0; f < t.j0().length; f++) {
+            if (t.j1()[f] == t.j0()[f]) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** The task's key and value slices: its own, or cut from the broadcast arrays. */
@@ -229,7 +259,10 @@ final class ExactSpark {
         double[] lse = new double[rows];
         long start = System.nanoTime();
         Rows out;
-        if (s.float32()) {
+        if (noKeys(t)) {
+            java.util.Arrays.fill(lse, Double.NEGATIVE_INFINITY);
+            out = s.float32() ? Rows.of(new float[rows * s.dv()]) : Rows.of(new double[rows * s.dv()]);
+        } else if (s.float32()) {
             float[] o = new float[rows * s.dv()];
             ExactForward.forward(g, s.scale(), mask, it.q().f, floats(keys[0]), floats(keys[1]), o, lse, 1);
             out = Rows.of(o);
@@ -354,7 +387,9 @@ final class ExactSpark {
             dv[f] = new double[g.nk()[f] * s.dv()];
         }
         long start = System.nanoTime();
-        if (s.float32()) {
+        if (noKeys(t)) {
+            // Nothing seen, nothing to differentiate: every gradient of the task stays 0.
+        } else if (s.float32()) {
             ExactBackward.gradients(g, s.scale(), mask, it.q().f, floats(keys[0]), floats(keys[1]), it.dout().f,
                     it.out(), it.lse(), dq, dk, dv, 1);
         } else {

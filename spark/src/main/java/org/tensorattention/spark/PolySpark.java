@@ -144,6 +144,25 @@ final class PolySpark {
         return out;
     }
 
+    /** One chunk per problem: all its query rows, every key row of each factor, dout when given. */
+    static List<Chunk> problemChunks(Call c, Rows dout) {
+        List<Chunk> out = new ArrayList<>();
+        Geometry g = c.g;
+        for (int p = 0; p < g.problems(); p++) {
+            int kp = g.kvProblem()[p];
+            double[][] k = new double[c.factors()][];
+            double[][] v = new double[c.factors()][];
+            for (int t = 0; t < c.factors(); t++) {
+                k[t] = c.keyRows(t, kp, 0, g.nk()[t]).f64();
+                v[t] = c.valueRows(t, kp, 0, g.nk()[t]).f64();
+            }
+            double[] q = c.queryRows(c.q, p, 0, g.nq(), g.d()).f64();
+            double[] dO = dout == null ? null : c.queryRows(dout, p, 0, g.nq(), g.dv()).f64();
+            out.add(new Chunk(out.size(), p, kp, 0, 0, g.nq(), 0, q, k, v, dO));
+        }
+        return out;
+    }
+
     /** Equal chunks of rows: every row costs the same here. */
     static int[] bounds(int n, int chunks) {
         int m = Math.max(1, Math.min(chunks, n));
@@ -287,6 +306,16 @@ final class PolySpark {
                 return new Tuple2<>(strip(ch), new Tuple2<>(o, System.nanoTime() - start));
             }).collect();
             stats.destroy();
+        } else if (c.mask.isShifted()) {
+            // Bottom-right (nq != nk): one task per problem runs the single machine's scan with the offsets.
+            rows = scans.map(raw -> {
+                long start = System.nanoTime();
+                Chunk ch = poly.balanced(raw, shape);
+                double[] o = new double[shape.nq() * shape.dv()];
+                poly.blocks(shape).forward(Geometry.simple(1, shape.nq(), shape.nk(), shape.d(), shape.dv()),
+                        shape.mask(), ch.q(), ch.k(), ch.v(), o);
+                return new Tuple2<>(strip(ch), new Tuple2<>(o, System.nanoTime() - start));
+            }).collect();
         } else if (c.mask instanceof Mask.Window cw && cw.causal()) {
             rows = causal(run, c, poly, scans);
         } else {
@@ -515,7 +544,7 @@ final class PolySpark {
         Shape shape = c.shape;
         Geometry g = c.g;
         int factors = c.factors();
-        List<Chunk> problems = queryChunks(c, new int[] {0, g.nq()}, true, 0, dout);
+        List<Chunk> problems = problemChunks(c, dout);
         JavaRDD<Chunk> tasks = run.sc.parallelize(problems, Math.max(1, problems.size()));
         int[][] seeds = seeds(tasks, c, poly.shifts());
         int[] seed = seeds[0];

@@ -9,28 +9,34 @@ import java.io.Serializable;
  *                       the key blocks it needs, of at most this many bytes
  * @param queryBlocks    query blocks per problem; 0 picks about two tasks per executor core
  * @param reduceRows     rows per key block when key gradients are summed
+ * @param sequenceCalls  sequences of a packed batch in flight at once; 0 picks two per executor core
  */
-public record Settings(long broadcastLimit, int queryBlocks, int reduceRows) implements Serializable {
+public record Settings(long broadcastLimit, int queryBlocks, int reduceRows, int sequenceCalls)
+        implements Serializable {
     public Settings {
-        if (broadcastLimit < 1 || queryBlocks < 0 || reduceRows < 1) {
+        if (broadcastLimit < 1 || queryBlocks < 0 || reduceRows < 1 || sequenceCalls < 0) {
             throw new IllegalArgumentException("settings must be positive");
         }
     }
 
     /** 256 MiB of keys broadcast, automatic blocks, key gradients summed in blocks of 4096 rows. */
     public static Settings defaults() {
-        return new Settings(256L << 20, 0, 4096);
+        return new Settings(256L << 20, 0, 4096, 0);
     }
 
     public Settings withBroadcastLimit(long bytes) {
-        return new Settings(bytes, queryBlocks, reduceRows);
+        return new Settings(bytes, queryBlocks, reduceRows, sequenceCalls);
     }
 
     public Settings withQueryBlocks(int blocks) {
-        return new Settings(broadcastLimit, blocks, reduceRows);
+        return new Settings(broadcastLimit, blocks, reduceRows, sequenceCalls);
     }
 
     public Settings withReduceRows(int rows) {
-        return new Settings(broadcastLimit, queryBlocks, rows);
+        return new Settings(broadcastLimit, queryBlocks, rows, sequenceCalls);
+    }
+
+    public Settings withSequenceCalls(int calls) {
+        return new Settings(broadcastLimit, queryBlocks, reduceRows, calls);
     }
 }

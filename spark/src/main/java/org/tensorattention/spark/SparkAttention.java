@@ -5,10 +5,16 @@ import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.tensorattention.core.AttentionOptions;
+import org.tensorattention.core.AttentionOptions.Layout;
 import org.tensorattention.core.AttentionResult;
+import org.tensorattention.core.Backend;
+import org.tensorattention.core.DType;
+import org.tensorattention.core.Estimate;
 import org.tensorattention.core.GradientResult;
+import org.tensorattention.core.Layouts;
 import org.tensorattention.core.Mask;
 import org.tensorattention.core.Method;
+import org.tensorattention.core.Packed;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.TensorAttention;
@@ -42,6 +48,15 @@ public final class SparkAttention {
     /** O (and for exact the log-sum-exp), as {@link TensorAttention#forward}. */
     public static Result forward(JavaSparkContext sc, Tensor q, List<Tensor> keys, List<Tensor> values,
                                  AttentionOptions options, Settings settings) {
+        if (options.layout() == Layout.BSHD) {
+            // Relabelled: the tasks cut bhsd rows; an O(n d) copy each way against the kernels' O(n^k d).
+            Result r = forward(sc, Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys), Layouts.toBhsd("v", values),
+                    options.withLayout(Layout.BHSD), settings);
+            AttentionResult a = r.result();
+            return new Result(new AttentionResult(Layouts.toBshd(a.output()),
+                    a.logSumExp() == null ? null : Layouts.lseToBshd(a.logSumExp()), a.method(), a.seconds(),
+                    a.flops(), a.poly(), a.reason()), r.report());
+        }
         Call c = new Call(q, keys, values, options);
         try (Run run = new Run(sc)) {
             return forward(run, c, options, settings);
@@ -86,6 +101,19 @@ public final class SparkAttention {
     public static Gradients backward(JavaSparkContext sc, Tensor q, List<Tensor> keys, List<Tensor> values,
                                      Tensor dout, AttentionResult forward, AttentionOptions options,
                                      Settings settings) {
+        if (options.layout() == Layout.BSHD) {
+            AttentionResult f = forward == null ? null : new AttentionResult(Layouts.toBhsd("o", forward.output()),
+                    forward.logSumExp() == null ? null
+                            : Layouts.swapAdjacent(forward.logSumExp(), forward.logSumExp().rank() - 2),
+                    forward.method(), forward.seconds(), forward.flops(), forward.poly(), forward.reason());
+            Gradients r = backward(sc, Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys),
+                    Layouts.toBhsd("v", values), Layouts.toBhsd("dout", dout), f, options.withLayout(Layout.BHSD),
+                    settings);
+            GradientResult g = r.result();
+            return new Gradients(new GradientResult(Layouts.toBshd(g.output()), Layouts.toBshd(g.dq()),
+                    Layouts.toBshd(g.dk()), Layouts.toBshd(g.dv()), g.method(), g.seconds(), g.flops(), g.poly(),
+                    g.reason()), r.report());
+        }
         Call c = new Call(q, keys, values, options);
         int[] expected = c.outputShape();
         if (!java.util.Arrays.equals(dout.shape(), expected)) {
@@ -139,6 +167,132 @@ public final class SparkAttention {
                 Method.EXACT, report.seconds(), ExactBackward.flops(c.g, c.mask), null, reason), report);
     }
 
+    /**
+     * Packed sequences ({@link Packed}): rows cuQ[b] .. cuQ[b+1] - 1 of q attend to rows cuK[b] .. cuK[b+1] - 1
+     * of the keys; each sequence is its own distributed call, several of them submitted at once, and the report
+     * sums them.
+     */
+    public static Result forwardPacked(JavaSparkContext sc, Tensor q, List<Tensor> keys, List<Tensor> values,
+                                       int[] cuQ, int[] cuK, AttentionOptions options, Settings settings) {
+        Sequences each = new Sequences(sc, settings);
+        Packed.forward(each, q, keys, values, cuQ, cuK, options);
+        each.runAll();
+        AttentionResult r = Packed.forward(each, q, keys, values, cuQ, cuK, options);
+        return new Result(r, each.report());
+    }
+
+    /** The backward of packed sequences, as {@link #forwardPacked}. */
+    public static Gradients backwardPacked(JavaSparkContext sc, Tensor q, List<Tensor> keys, List<Tensor> values,
+                                           Tensor dout, int[] cuQ, int[] cuK, AttentionOptions options,
+                                           Settings settings) {
+        // Each sequence gets its rows of dout: its shape is checked first.
+        org.tensorattention.io.AttentionFiles.requireDoutShape(q, values.get(0), dout);
+        Sequences each = new Sequences(sc, settings);
+        Packed.backward(each, q, keys, values, dout, cuQ, cuK, options);
+        each.runAll();
+        GradientResult r = Packed.backward(each, q, keys, values, dout, cuQ, cuK, options);
+        return new Gradients(r, each.report());
+    }
+
+    /**
+     * The sequences of a packed batch as Spark calls, several in flight at once: one Spark job per sequence
+     * costs tens of milliseconds of scheduling, which concurrent jobs overlap. Packed walks the batch twice:
+     * the first walk records each sequence's call and gets zeros of the right shapes back; once the recorded
+     * calls have run, the second walk gets their results in the same order.
+     */
+    private static final class Sequences implements Backend {
+        private final JavaSparkContext sc;
+        private final Settings settings;
+        private final List<java.util.concurrent.Callable<Object>> calls = new ArrayList<>();
+        private final List<Object> results = new ArrayList<>();
+        private final List<Report> reports = new ArrayList<>();
+        private final long start = System.nanoTime();
+        private boolean recorded;
+        private int next;
+
+        Sequences(JavaSparkContext sc, Settings settings) {
+            this.sc = sc;
+            this.settings = settings;
+        }
+
+        @Override
+        public boolean supports(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
+            return true;
+        }
+
+        @Override
+        public Estimate estimate(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
+            return TensorAttention.estimate(q, keys, values, options);
+        }
+
+        @Override
+        public AttentionResult forward(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
+            if (!recorded) {
+                calls.add(() -> SparkAttention.forward(sc, q, keys, values, options, settings));
+                int[] lead = Geometry.leading(q);
+                return new AttentionResult(Tensor.zeros(q.dtype(), Geometry.concat(lead, q.dim(-2),
+                        values.get(0).dim(-1))), Tensor.zeros(DType.FLOAT64, Geometry.concat(lead, q.dim(-2))),
+                        Method.EXACT, 0, 0, null, "");
+            }
+            return ((Result) results.get(next++)).result();
+        }
+
+        @Override
+        public GradientResult backward(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
+                                       AttentionResult forward, AttentionOptions options) {
+            if (!recorded) {
+                calls.add(() -> SparkAttention.backward(sc, q, keys, values, dout, forward, options, settings));
+                return new GradientResult(Tensor.zeros(dout.dtype(), dout.shape()), Tensor.zeros(q.dtype(), q.shape()),
+                        keys.stream().map(k -> Tensor.zeros(k.dtype(), k.shape())).toList(),
+                        values.stream().map(v -> Tensor.zeros(v.dtype(), v.shape())).toList(), Method.EXACT, 0, 0,
+                        null, "");
+            }
+            return ((Gradients) results.get(next++)).result();
+        }
+
+        /** Runs the recorded calls, settings.sequenceCalls() at a time; the first failure is thrown as it was. */
+        void runAll() {
+            recorded = true;
+            if (calls.isEmpty()) {
+                return;
+            }
+            int inFlight = settings.sequenceCalls() > 0 ? settings.sequenceCalls() : 2 * sc.defaultParallelism();
+            int threads = Math.max(1, Math.min(calls.size(), inFlight));
+            java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+            try {
+                for (java.util.concurrent.Future<Object> f : pool.invokeAll(calls)) {
+                    Object r = f.get();
+                    results.add(r);
+                    reports.add(r instanceof Result a ? a.report() : ((Gradients) r).report());
+                }
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while the sequences ran", e);
+            } finally {
+                pool.shutdownNow();
+            }
+        }
+
+        /** What the calls did together: tasks summed, wall time that of the whole batch on the driver. */
+        Report report() {
+            long tasks = 0;
+            long failed = 0;
+            int executors = 0;
+            double kernel = 0;
+            for (Report r : reports) {
+                tasks += r.tasks();
+                failed += r.failedTasks();
+                executors = Math.max(executors, r.executors());
+                kernel += r.kernelSeconds();
+            }
+            double wall = (System.nanoTime() - start) * 1e-9;
+            return new Report(tasks, failed, executors, wall, kernel,
+                    Math.max(0, wall - kernel / Math.max(1, sc.defaultParallelism())));
+        }
+    }
+
     private static GradientResult gradients(Call c, List<Tensor> keys, List<Tensor> values, Tensor out, double[] dq,
                                             double[][] dk, double[][] dv, Method method, double seconds, double flops,
                                             AttentionResult.PolyInfo info, String reason) {
@@ -169,18 +323,19 @@ public final class SparkAttention {
             JavaRDD<PolySpark.Chunk> keys = null;
             JavaRDD<PolySpark.Chunk> queries;
             JavaRDD<PolySpark.Chunk> scans = null;
-            if (c.mask instanceof Mask.Full) {
+            if (c.mask instanceof Mask.Full || c.mask.band() != Mask.UNBOUNDED) {
+                // A band gets here only for its bound: the plan refuses it as on one machine.
                 List<PolySpark.Chunk> kc = PolySpark.keyChunks(c, kBounds);
                 keys = run.sc.parallelize(kc, kc.size());
                 List<PolySpark.Chunk> qc = PolySpark.queryChunks(c, qBounds, false, 0, dout);
                 queries = run.sc.parallelize(qc, qc.size());
+            } else if (c.mask.isShifted()) {
+                // Bottom-right (nq != nk): one chunk per problem with all its rows.
+                List<PolySpark.Chunk> pc = PolySpark.problemChunks(c, null);
+                scans = run.sc.parallelize(pc, pc.size());
+                keys = scans;
+                queries = scans;
             } else {
-                for (int nk : c.g.nk()) {
-                    if (nk != c.g.nq()) {
-                        throw new IllegalArgumentException("on Spark the polynomial method's causal and window masks "
-                                + "need keys as long as the queries (" + nk + " keys, " + c.g.nq() + " queries)");
-                    }
-                }
                 int halo = 0;
                 for (int w : ((Mask.Window) c.mask).widths()) {
                     halo = Math.max(halo, w - 1);

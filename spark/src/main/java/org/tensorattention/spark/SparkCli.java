@@ -20,6 +20,7 @@ import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.GradientResult;
+import org.tensorattention.core.Packed;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.core.Validation;
 import org.tensorattention.io.AttentionFiles;
@@ -82,34 +83,51 @@ public final class SparkCli {
             boolean parquetIn = Files.isDirectory(in);
             // An .npz is read and checked before Spark starts: bad input fails in a moment.
             Map<String, Tensor> arrays = parquetIn ? null : Npz.read(in);
+            if ((parquetIn || parquetOut) && options.layout() != AttentionOptions.Layout.BHSD) {
+                throw new IllegalArgumentException("Parquet token rows are (problem, position) rows of bhsd arrays: "
+                        + "--layout bshd takes .npz files");
+            }
+            int[][] cu = null;
             if (arrays != null) {
-                check(command, arrays, name, allowExtra, err);
+                cu = AttentionFiles.packedOffsets(arrays, AttentionFiles.fileDtypes(in), name);
+                check(command, arrays, name, options, cu, allowExtra, err);
             }
             Session session = Session.open(master);
             try {
                 if (parquetIn) {
                     arrays = TokenRows.arrays(TokenRows.read(session.spark, in.toString()), name);
-                    check(command, arrays, name, allowExtra, err);
+                    check(command, arrays, name, options, null, allowExtra, err);
                 }
                 Tensor q = arrays.get("q");
                 List<List<Tensor>> kv = AttentionFiles.factors(arrays, name);
                 Map<String, Tensor> results = new LinkedHashMap<>();
                 Map<String, Object> j;
                 JavaSparkContext sc = JavaSparkContext.fromSparkContext(session.spark.sparkContext());
-                Geometry g = Validation.geometry(q, kv.get(0), kv.get(1));
+                Geometry g = Validation.geometry(q, kv.get(0), kv.get(1), options.layout());
                 if (parquetOut) {
                     requireTokenShaped(g, q, kv.get(0));
                 }
                 if (command.equals("forward")) {
-                    SparkAttention.Result r = SparkAttention.forward(sc, q, kv.get(0), kv.get(1), options,
-                            Settings.defaults());
+                    SparkAttention.Result r = cu != null
+                            ? SparkAttention.forwardPacked(sc, q, kv.get(0), kv.get(1), cu[0], cu[1], options,
+                                    Settings.defaults())
+                            : SparkAttention.forward(sc, q, kv.get(0), kv.get(1), options, Settings.defaults());
                     results.put("o", r.result().output());
+                    Tensor lse = r.result().logSumExp();
+                    if (lse != null) {
+                        // Token rows carry arrays of rows: the lse as (problems, n, 1).
+                        results.put("lse", parquetOut ? Tensor.of(lse.doubles(), Geometry.concat(lse.shape(), 1))
+                                : lse);
+                    }
                     j = report(command, master, g, q, options, r.result().method(), r.result().seconds(),
                             r.result().flops(), r.result().poly(), r.result().reason(), r.report());
                 } else {
                     Tensor dout = arrays.get("dout");
-                    SparkAttention.Gradients r = SparkAttention.backward(sc, q, kv.get(0), kv.get(1), dout, null,
-                            options, Settings.defaults());
+                    SparkAttention.Gradients r = cu != null
+                            ? SparkAttention.backwardPacked(sc, q, kv.get(0), kv.get(1), dout, cu[0], cu[1], options,
+                                    Settings.defaults())
+                            : SparkAttention.backward(sc, q, kv.get(0), kv.get(1), dout, null, options,
+                                    Settings.defaults());
                     GradientResult gr = r.result();
                     results.put("o", gr.output());
                     results.put("dq", gr.dq());
@@ -166,17 +184,30 @@ public final class SparkCli {
      * The arrays the command needs, validated against each other as without Spark; any other array is refused
      * (or, with allowExtra, named on err).
      */
-    private static void check(String command, Map<String, Tensor> arrays, String input, boolean allowExtra,
-                              PrintStream err) {
+    private static void check(String command, Map<String, Tensor> arrays, String input, AttentionOptions options,
+                              int[][] cu, boolean allowExtra, PrintStream err) {
         if (!arrays.containsKey("q")) {
             throw new IllegalArgumentException(input + " has no array 'q'");
         }
         List<List<Tensor>> kv = AttentionFiles.factors(arrays, input);
-        Validation.geometry(arrays.get("q"), kv.get(0), kv.get(1));
+        Geometry g = Validation.geometry(arrays.get("q"), kv.get(0), kv.get(1), options.layout());
+        Validation.align(g, options);
         if (command.equals("backward") && !arrays.containsKey("dout")) {
             throw new IllegalArgumentException(input + " has no array 'dout'");
         }
+        if (command.equals("backward")) {
+            AttentionFiles.requireDoutShape(arrays.get("q"), kv.get(1).get(0), arrays.get("dout"));
+        }
         Set<String> used = new HashSet<>(List.of("q"));
+        if (cu != null) {
+            // The offsets against the rows, before Spark starts (the packed call checks them again).
+            Packed.check(arrays.get("q"), kv.get(0), kv.get(1), cu[0], cu[1], options.layout());
+            for (String name : AttentionFiles.OFFSETS) {
+                if (arrays.containsKey(name)) {
+                    used.add(name);
+                }
+            }
+        }
         for (int t = 1; t <= kv.get(0).size(); t++) {
             used.add("k" + t);
             used.add("v" + t);

@@ -60,6 +60,29 @@ final class Problems {
         assertTrue(worst <= tol * scale, what + ": max |difference| " + worst + " > " + tol + " * " + scale);
     }
 
+    /**
+     * As {@link #close} for log-sum-exps: a row that sees nothing has -inf in both, every other row is finite
+     * in both and within tol of the largest finite |expected|.
+     */
+    static void closeLse(String what, Tensor expected, Tensor actual, double tol) {
+        assertArrayEquals(expected.shape(), actual.shape(), what + " shape");
+        double scale = Double.MIN_NORMAL;
+        for (int i = 0; i < expected.size(); i++) {
+            if (Double.isFinite(expected.get(i))) {
+                scale = Math.max(scale, Math.abs(expected.get(i)));
+            }
+        }
+        for (int i = 0; i < expected.size(); i++) {
+            double e = expected.get(i);
+            double a = actual.get(i);
+            if (e == Double.NEGATIVE_INFINITY) {
+                assertTrue(a == Double.NEGATIVE_INFINITY, what + "[" + i + "] = " + a + ", not -inf");
+            } else {
+                assertTrue(Math.abs(e - a) <= tol * scale, what + "[" + i + "]: " + a + " against " + e);
+            }
+        }
+    }
+
     /** Tolerance by dtype: 1e-12 for float64; for float32 a few hundred rounding units (2^-24) of sums. */
     static double tolerance(DType dtype) {
         return dtype == DType.FLOAT64 ? 1e-12 : 256 * 0x1p-24;

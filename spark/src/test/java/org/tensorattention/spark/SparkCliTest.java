@@ -23,7 +23,11 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.cli.Main;
+import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.DType;
+import org.tensorattention.core.GradientResult;
+import org.tensorattention.core.Packed;
+import org.tensorattention.core.TensorAttention;
 import org.tensorattention.core.Tensor;
 import org.tensorattention.io.Npz;
 
@@ -129,6 +133,16 @@ class SparkCliTest {
         Problems.close("dq", one.dq(), got.get("dq"), 1e-12);
         Problems.close("dk2", one.dk().get(1), got.get("dk2"), 1e-12);
         Problems.close("dv1", one.dv().get(0), got.get("dv1"), 1e-12);
+
+        // forward into token rows: o, and the lse as a column of width 1.
+        Path fwd = tmp.resolve("fwd.parquet");
+        assertEquals(0, run("forward", List.of("--causal", "--allow-extra"), in, fwd, null, err), err.toString());
+        got = TokenRows.arrays(TokenRows.read(LocalSpark.session(), fwd.toString()), "fwd");
+        var oneF = org.tensorattention.core.TensorAttention.forward(c.q(), c.k(), c.v(), o);
+        Problems.close("forward o", oneF.output(), got.get("o"), 1e-12);
+        Tensor lse = got.get("lse");
+        assertEquals(List.of(2, 20, 1), java.util.Arrays.stream(lse.shape()).boxed().toList());
+        Problems.closeLse("forward lse", oneF.logSumExp(), Tensor.of(lse.doubles(), 2, 20), 1e-12);
     }
 
     /** Bad input: one line naming the problem, exit status 2, nothing written. */
@@ -215,6 +229,130 @@ class SparkCliTest {
         LocalSpark.context();
         assertEquals(0, run("forward", List.of("--allow-extra"), extra, out, null, err), err.toString());
         assertTrue(err.toString().contains("ignoring array 'bias'"), err.toString());
-        assertEquals(List.of("o"), List.copyOf(Npz.read(out).keySet()));
+        assertEquals(List.of("o", "lse"), List.copyOf(Npz.read(out).keySet()));
+    }
+
+    /** Arrays, and int32 offsets named offsetName as numpy writes them (when cu is not null). */
+    private static Path npz(Path file, Map<String, Tensor> arrays, String offsetName, int[] cu) throws Exception {
+        try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(file))) {
+            for (Map.Entry<String, Tensor> e : arrays.entrySet()) {
+                zip.putNextEntry(new java.util.zip.ZipEntry(e.getKey() + ".npy"));
+                org.tensorattention.io.Npy.write(zip, e.getValue());
+                zip.closeEntry();
+            }
+            if (cu != null) {
+                zip.putNextEntry(new java.util.zip.ZipEntry(offsetName + ".npy"));
+                String header = "{'descr': '<i4', 'fortran_order': False, 'shape': (" + cu.length + ",), }";
+                int pad = 64 - (10 + header.length() + 1) % 64;
+                header = header + " ".repeat(pad == 64 ? 0 : pad) + "\n";
+                java.nio.ByteBuffer b = java.nio.ByteBuffer.allocate(10 + header.length() + 4 * cu.length)
+                        .order(java.nio.ByteOrder.LITTLE_ENDIAN);
+                b.put((byte) 0x93).put("NUMPY".getBytes(java.nio.charset.StandardCharsets.US_ASCII)).put((byte) 1)
+                        .put((byte) 0).putShort((short) header.length())
+                        .put(header.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                for (int x : cu) {
+                    b.putInt(x);
+                }
+                zip.write(b.array());
+                zip.closeEntry();
+            }
+        }
+        return file;
+    }
+
+    private static Map<String, Tensor> arrays(Problems.Case c) {
+        Map<String, Tensor> a = new LinkedHashMap<>();
+        a.put("q", c.q());
+        for (int t = 0; t < c.k().size(); t++) {
+            a.put("k" + (t + 1), c.k().get(t));
+            a.put("v" + (t + 1), c.v().get(t));
+        }
+        a.put("dout", c.dout());
+        return a;
+    }
+
+    /** o, lse (forward) and the gradients (backward) of the command line against the single-machine results. */
+    private void sameAsOneMachine(String what, Path in, List<String> flags, AttentionResult one, GradientResult oneG)
+            throws Exception {
+        Path out = tmp.resolve(what + ".out.npz");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        List<String> forward = new ArrayList<>(flags);
+        forward.add("--allow-extra"); // the file's dout is for backward
+        assertEquals(0, run("forward", forward, in, out, null, err), what + ": " + err);
+        Map<String, Tensor> got = Npz.read(out);
+        Problems.close(what + " o", one.output(), got.get("o"), 1e-12);
+        Problems.closeLse(what + " lse", one.logSumExp(), got.get("lse"), 1e-12);
+        Path back = tmp.resolve(what + ".back.npz");
+        assertEquals(0, run("backward", flags, in, back, null, err), what + ": " + err);
+        got = Npz.read(back);
+        Problems.close(what + " dq", oneG.dq(), got.get("dq"), 1e-12);
+        for (int t = 0; t < oneG.dk().size(); t++) {
+            Problems.close(what + " dk" + (t + 1), oneG.dk().get(t), got.get("dk" + (t + 1)), 1e-12);
+            Problems.close(what + " dv" + (t + 1), oneG.dv().get(t), got.get("dv" + (t + 1)), 1e-12);
+        }
+    }
+
+    /** --band, --scale sqrt, bottom-right --causal, --layout bshd and cu_seqlens through --spark local[2]. */
+    @Test
+    void featureOptionsEqualOneMachine() throws Exception {
+        LocalSpark.context();
+        Problems.Case c = SparkFeaturesTest.uneven(31, DType.FLOAT64, 6, new int[] {10, 10}, 3, 2, new int[] {2});
+        AttentionOptions o = AttentionOptions.defaults().causal().withBand(3).withSqrtScale();
+        AttentionResult one = TensorAttention.forward(c.q(), c.k(), c.v(), o);
+        sameAsOneMachine("band", npz(tmp.resolve("band.npz"), arrays(c), null, null),
+                List.of("--causal", "--band", "3", "--scale", "sqrt"), one,
+                TensorAttention.backward(c.q(), c.k(), c.v(), c.dout(), null, o));
+
+        // bshd: (batch 2, seq 6, heads 4, dim 3) queries, keys with 2 heads.
+        java.util.Random rnd = new java.util.Random(5);
+        Problems.Case h = new Problems.Case(Problems.tensor(rnd, DType.FLOAT64, new int[] {2, 6}, 4, 3),
+                List.of(Problems.tensor(rnd, DType.FLOAT64, new int[] {2, 6}, 2, 3)),
+                List.of(Problems.tensor(rnd, DType.FLOAT64, new int[] {2, 6}, 2, 2)),
+                Problems.tensor(rnd, DType.FLOAT64, new int[] {2, 6}, 4, 2));
+        AttentionOptions b = AttentionOptions.defaults().causal().withLayout(AttentionOptions.Layout.BSHD);
+        sameAsOneMachine("bshd", npz(tmp.resolve("bshd.npz"), arrays(h), null, null),
+                List.of("--causal", "--layout", "bshd"), TensorAttention.forward(h.q(), h.k(), h.v(), b),
+                TensorAttention.backward(h.q(), h.k(), h.v(), h.dout(), null, b));
+
+        // Three sequences of 4, 0 and 5 rows.
+        int[] cu = {0, 4, 4, 9};
+        Problems.Case p = SparkFeaturesTest.uneven(7, DType.FLOAT64, 9, new int[] {9, 9}, 3, 2, new int[0]);
+        AttentionOptions causal = AttentionOptions.defaults().causal();
+        sameAsOneMachine("packed", npz(tmp.resolve("packed.npz"), arrays(p), "cu_seqlens", cu), List.of("--causal"),
+                Packed.forward(p.q(), p.k(), p.v(), cu, cu, causal),
+                Packed.backward(p.q(), p.k(), p.v(), p.dout(), cu, cu, causal));
+
+        record Bad(Path in, String says) {
+        }
+        Map<String, Tensor> noDout = arrays(p);
+        noDout.remove("dout");
+        Map<String, Tensor> floatOffsets = new LinkedHashMap<>(noDout);
+        floatOffsets.put("cu_seqlens", Tensor.of(new double[] {0, 4, 9}, 3));
+        for (Bad bad : List.of(
+                new Bad(npz(tmp.resolve("dec.npz"), noDout, "cu_seqlens", new int[] {0, 4, 3, 9}),
+                        "cu_seqlens decreases at index 2 (4 then 3): offsets must not decrease"),
+                new Bad(npz(tmp.resolve("start.npz"), noDout, "cu_seqlens", new int[] {1, 9}),
+                        "cu_seqlens starts at 1, not 0"),
+                new Bad(npz(tmp.resolve("end.npz"), noDout, "cu_seqlens", new int[] {0, 4, 8}),
+                        "cu_seqlens ends at 8 but q has 9 rows"),
+                new Bad(npz(tmp.resolve("float.npz"), floatOffsets, null, null),
+                        "array 'cu_seqlens' is float64; it must hold integer offsets"))) {
+            Path out = tmp.resolve("bad.npz");
+            ByteArrayOutputStream err = new ByteArrayOutputStream();
+            assertEquals(2, run("forward", List.of("--causal"), bad.in(), out, null, err), err.toString());
+            String text = err.toString().strip();
+            assertFalse(text.contains("\n"), "one line: " + text);
+            assertTrue(text.startsWith("tensor-attention forward: ") && text.contains(bad.says()), text);
+            assertFalse(Files.exists(out), "no output left");
+        }
+        Map<String, Tensor> shortDout = arrays(p);
+        shortDout.put("dout", Tensor.of(new double[8 * 2], 8, 2));
+        Path out = tmp.resolve("bad.npz");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(2, run("backward", List.of(), npz(tmp.resolve("dout.npz"), shortDout, "cu_seqlens", cu), out,
+                null, err), err.toString());
+        assertEquals("tensor-attention backward: dout has shape (8, 2) but the output has shape (9, 2)",
+                err.toString().strip());
+        assertFalse(Files.exists(out), "no output left");
     }
 }
