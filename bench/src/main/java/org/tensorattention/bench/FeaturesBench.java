@@ -197,6 +197,14 @@ public final class FeaturesBench {
      * (read and written in place) against the same calls on the same data laid out bhsd.
      */
     static void layout(int threads) {
+        double[] t = layoutSeconds(threads);
+        System.out.printf(Locale.ROOT, "layout: order 3 causal float32, (2, 256, 4, 32), both read in place: forward"
+                        + " bshd %.3f s, bhsd %.3f s (ratio %.3f); backward bshd %.3f s, bhsd %.3f s (ratio %.3f)%n",
+                t[0], t[1], t[0] / t[1], t[2], t[3], t[2] / t[3]);
+    }
+
+    /** The layout case's best times: forward bshd, forward bhsd, backward bshd, backward bhsd (seconds). */
+    static double[] layoutSeconds(int threads) {
         Random rnd = new Random(4);
         int b = 2;
         int n = 256;
@@ -222,9 +230,7 @@ public final class FeaturesBench {
             bH = Math.min(bH, best(() -> TensorAttention.backward(qh, kh, kh, douth, null, bhsd)));
             bIn = Math.min(bIn, best(() -> TensorAttention.backward(q, keys, keys, dout, null, bshd)));
         }
-        System.out.printf(Locale.ROOT, "layout: order 3 causal float32, (%d, %d, %d, %d), both read in place: forward"
-                        + " bshd %.3f s, bhsd %.3f s (ratio %.3f); backward bshd %.3f s, bhsd %.3f s (ratio %.3f)%n",
-                b, n, h, d, fIn, fH, fIn / fH, bIn, bH, bIn / bH);
+        return new double[] {fIn, fH, bIn, bH};
     }
 
     /** (b, s, h, w) as a bhsd copy (b, h, s, w): the same data for the bhsd calls. */
