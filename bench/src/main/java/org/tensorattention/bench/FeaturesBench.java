@@ -8,7 +8,6 @@ import java.util.Random;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.DType;
-import org.tensorattention.core.Layouts;
 import org.tensorattention.core.Mask;
 import org.tensorattention.core.Packed;
 import org.tensorattention.core.Tensor;
@@ -19,7 +18,7 @@ import org.tensorattention.evidence.FmaPeak;
  * What packed batches, the pair band and exact decoding cost, each against a baseline measured in the same run:
  * the packed batch against its sequences run one by one, the band against the window alone (and its tuple
  * count), one decoded token against the exact kernel's rate on a many-row call, all beside the FMA peak.
- * bshd's in-place forward against bhsd, and the share of the axis swap that bshd's backward still pays.
+ * bshd's in-place forward and backward against bhsd on the same data.
  * Options: {@code threads=2 batch=64 bandN=8192 band=16 window=256 decodeN=4096 only=packed|band|decode|layout}.
  */
 public final class FeaturesBench {
@@ -229,11 +228,18 @@ public final class FeaturesBench {
     }
 
     /**
-     * Order 3, causal, float32, batch 2, 256 rows, 4 heads of width 32: the forward on bshd arrays (read in place)
-     * against the same call on bhsd arrays; the backward on bshd (axes swapped on the way in and out) against
-     * bhsd, and the swaps alone.
+     * Order 3, causal, float32, batch 2, 256 rows, 4 heads of width 32: the forward and the backward on bshd arrays
+     * (read and written in place) against the same calls on the same data laid out bhsd.
      */
     static void layout(int threads) {
+        double[] t = layoutSeconds(threads);
+        System.out.printf(Locale.ROOT, "layout: order 3 causal float32, (2, 256, 4, 32), both read in place: forward"
+                        + " bshd %.3f s, bhsd %.3f s (ratio %.3f); backward bshd %.3f s, bhsd %.3f s (ratio %.3f)%n",
+                t[0], t[1], t[0] / t[1], t[2], t[3], t[2] / t[3]);
+    }
+
+    /** The layout case's best times: forward bshd, forward bhsd, backward bshd, backward bhsd (seconds). */
+    static double[] layoutSeconds(int threads) {
         Random rnd = new Random(4);
         int b = 2;
         int n = 256;
@@ -245,9 +251,9 @@ public final class FeaturesBench {
         Tensor dout = random(rnd, b * n * h, d).reshape(b, n, h, d).to(DType.FLOAT32);
         AttentionOptions bhsd = AttentionOptions.defaults().causal().withThreads(threads);
         AttentionOptions bshd = bhsd.withLayout(AttentionOptions.Layout.BSHD);
-        Tensor qh = Layouts.toBhsd("q", q);
-        List<Tensor> kh = Layouts.toBhsd("k", keys);
-        Tensor douth = Layouts.toBhsd("dout", dout);
+        Tensor qh = headsFirst(q);
+        List<Tensor> kh = keys.stream().map(FeaturesBench::headsFirst).toList();
+        Tensor douth = headsFirst(dout);
         // Alternated, best of each: the JIT and the machine's load treat both layouts alike.
         double fIn = Double.POSITIVE_INFINITY;
         double fH = Double.POSITIVE_INFINITY;
@@ -259,21 +265,23 @@ public final class FeaturesBench {
             bH = Math.min(bH, best(() -> TensorAttention.backward(qh, kh, kh, douth, null, bhsd)));
             bIn = Math.min(bIn, best(() -> TensorAttention.backward(q, keys, keys, dout, null, bshd)));
         }
-        // The backward's swaps: q, the keys and values, dout in; o, dq, dk and dv out.
-        double swaps = best(() -> {
-            Layouts.toBhsd("q", q);
-            Layouts.toBhsd("k", keys);
-            Layouts.toBhsd("v", keys);
-            Layouts.toBhsd("dout", dout);
-            Layouts.toBshd(qh);
-            Layouts.toBshd(qh);
-            Layouts.toBshd(kh);
-            Layouts.toBshd(kh);
-        });
-        System.out.printf(Locale.ROOT, "layout: order 3 causal float32, (%d, %d, %d, %d): forward bshd in place %.3f s,"
-                        + " bhsd %.3f s (ratio %.3f); backward bshd %.3f s, bhsd %.3f s (ratio %.3f); the backward's "
-                        + "axis swaps alone %.4f s, %.4f of its bshd time%n", b, n, h, d, fIn, fH, fIn / fH, bIn, bH,
-                bIn / bH, swaps, swaps / bIn);
+        return new double[] {fIn, fH, bIn, bH};
+    }
+
+    /** (b, s, h, w) as a bhsd copy (b, h, s, w): the same data for the bhsd calls. */
+    private static Tensor headsFirst(Tensor t) {
+        int[] s = t.shape();
+        float[] src = t.floats();
+        float[] dst = new float[src.length];
+        for (int x = 0; x < s[0]; x++) {
+            for (int i = 0; i < s[1]; i++) {
+                for (int y = 0; y < s[2]; y++) {
+                    System.arraycopy(src, ((x * s[1] + i) * s[2] + y) * s[3], dst, ((x * s[2] + y) * s[1] + i) * s[3],
+                            s[3]);
+                }
+            }
+        }
+        return Tensor.of(dst, s[0], s[2], s[1], s[3]);
     }
 
     private static double best(Runnable r) {

@@ -86,6 +86,7 @@ public final class PerfTable {
                 masks(threads);
                 decoding(threads);
                 backward(sizes[0], threads);
+                layout(threads);
             }
             poly(polyLog, threads);
         }
@@ -278,6 +279,16 @@ public final class PerfTable {
                                 + " of its flop rate", bw / fw, bw, fw, 2.5 * fw / bw), "<= 2.2", bw / fw <= 2.2);
             }
         }
+    }
+
+    /** bshd read and written in place costs what bhsd does: FeaturesBench's layout case, same data, same run. */
+    private static void layout(int threads) {
+        double[] t = FeaturesBench.layoutSeconds(threads);
+        double worst = Math.max(t[0] / t[1], t[2] / t[3]);
+        row("layout bshd", "float32 order 3 causal (2, 256, 4, 32), bshd / bhsd on the same data",
+                String.format(Locale.ROOT, "forward %.2f (%.3f s / %.3f s), backward %.2f (%.3f s / %.3f s)",
+                        t[0] / t[1], t[0], t[1], t[2] / t[3], t[2], t[3]), "<= 1.1, no transposed copy",
+                worst <= 1.1);
     }
 
     private static void poly(int maxLog, int threads) {

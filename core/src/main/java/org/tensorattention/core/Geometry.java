@@ -12,7 +12,8 @@ package org.tensorattention.core;
  * <p>The bshd layout (batch, seq, heads, dim) interleaves the heads between the rows: qHeads (kvHeads) is the
  * number of heads whose rows alternate, 1 for bhsd. The kernels read and write rows through {@link #qRow},
  * {@link #keyRow}, {@link #valueRow}, {@link #outRow} and {@link #lseAt}, which hold for both layouts; the
- * offsets above describe bhsd only.
+ * offsets above describe bhsd only (the order of the polynomial method's float64 copies, which it gathers
+ * from either layout).
  */
 public record Geometry(int problems, int nq, int[] nk, int d, int dv, int[] kvProblem, int qHeads, int kvHeads) {
 
@@ -53,6 +54,20 @@ public record Geometry(int problems, int nq, int[] nk, int d, int dv, int[] kvPr
 
     public long valueRow(int p, int t, int j) {
         return rowIndex(kvProblem[p], nk[t], j, kvHeads) * dv;
+    }
+
+    /** Distance between consecutive query rows of one problem: d in bhsd; {@link #outStride} for its output. */
+    public int queryStride() {
+        return qHeads * d;
+    }
+
+    public int outStride() {
+        return qHeads * dv;
+    }
+
+    /** Distance between the lse entries of consecutive queries of one problem: 1 in bhsd. */
+    public int lseStride() {
+        return qHeads;
     }
 
     /** Distance between consecutive key rows: d in bhsd. */

@@ -44,19 +44,12 @@ public final class Packed {
     /** As {@link #forward(Tensor, List, List, int[], int[], AttentionOptions)}, each sequence run by backend. */
     public static AttentionResult forward(Backend backend, Tensor q, List<Tensor> keys, List<Tensor> values,
                                           int[] cuQ, int[] cuK, AttentionOptions options) {
-        if (options.layout() == AttentionOptions.Layout.BSHD) {
-            AttentionResult r = forward(backend, Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys),
-                    Layouts.toBhsd("v", values), cuQ, cuK, options.withLayout(AttentionOptions.Layout.BHSD));
-            return new AttentionResult(Layouts.toBshd(r.output()),
-                    r.logSumExp() == null ? null : Layouts.lseToBshd(r.logSumExp()), r.method(),
-                    r.seconds(), r.flops(), r.poly(), r.reason());
-        }
-        check(q, keys, values, cuQ, cuK);
+        Sequences seq = Sequences.of(q, keys, values, cuQ, cuK, options);
         int dv = values.get(0).dim(-1);
         int[] lead = Geometry.leading(q);
-        int total = q.dim(-2);
-        Tensor out = Tensor.zeros(q.dtype(), Geometry.concat(lead, total, dv));
-        double[] lse = new double[(int) Tensor.sizeOf(lead) * total];
+        // o is (.., total, dv) in bhsd and (total, heads, dv) in bshd: q's shape with dv last, either way.
+        Tensor out = Tensor.zeros(q.dtype(), Geometry.concat(lead, q.dim(-2), dv));
+        double[] lse = new double[(int) Tensor.sizeOf(lead) * q.dim(-2)];
         java.util.Arrays.fill(lse, Double.NEGATIVE_INFINITY);
         Summary s = new Summary();
         for (int b = 0; b + 1 < cuQ.length; b++) {
@@ -65,17 +58,17 @@ public final class Packed {
             if (q1 == q0 || cuK[b + 1] == cuK[b]) {
                 continue; // no queries, or no keys: zeros and -inf
             }
-            AttentionResult r = backend.forward(Rows.slice(q, q0, q1), slices(keys, cuK, b),
-                    slices(values, cuK, b), options);
-            Rows.place(out, r.output(), q0);
+            AttentionResult r = backend.forward(seq.slice(q, q0, q1), seq.slices(keys, cuK, b),
+                    seq.slices(values, cuK, b), options);
+            seq.place(out, r.output(), q0);
             if (r.logSumExp() != null) {
-                Rows.placeLse(lse, total, r.logSumExp(), q0);
+                seq.placeLse(lse, r.logSumExp(), q0);
             } else {
                 s.noLse = true; // the polynomial method gives no lse
             }
             s.add(r.method(), r.seconds(), r.flops(), r.poly(), r.reason());
         }
-        Tensor lseT = s.noLse ? null : Tensor.of(lse, Geometry.concat(lead, total));
+        Tensor lseT = s.noLse ? null : Tensor.of(lse, Geometry.concat(lead, q.dim(-2)));
         return new AttentionResult(out, lseT, s.method(), s.seconds,
                 s.flops, s.poly, s.reason(cuQ.length - 1));
     }
@@ -89,18 +82,14 @@ public final class Packed {
     /** As {@link #backward(Tensor, List, List, Tensor, int[], int[], AttentionOptions)}, each sequence by backend. */
     public static GradientResult backward(Backend backend, Tensor q, List<Tensor> keys, List<Tensor> values,
                                           Tensor dout, int[] cuQ, int[] cuK, AttentionOptions options) {
-        if (options.layout() == AttentionOptions.Layout.BSHD) {
-            GradientResult r = backward(backend, Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys),
-                    Layouts.toBhsd("v", values), Layouts.toBhsd("dout", dout), cuQ, cuK,
-                    options.withLayout(AttentionOptions.Layout.BHSD));
-            return new GradientResult(Layouts.toBshd(r.output()), Layouts.toBshd(r.dq()), Layouts.toBshd(r.dk()),
-                    Layouts.toBshd(r.dv()), r.method(), r.seconds(), r.flops(), r.poly(), r.reason());
+        Sequences seq = Sequences.of(q, keys, values, cuQ, cuK, options);
+        int[] outShape = Geometry.concat(Geometry.leading(q), q.dim(-2), values.get(0).dim(-1));
+        if (!java.util.Arrays.equals(dout.shape(), outShape)) {
+            throw new IllegalArgumentException("dout has shape " + Tensor.shapeString(dout.shape())
+                    + " but the output has shape " + Tensor.shapeString(outShape));
         }
-        check(q, keys, values, cuQ, cuK);
         int dv = values.get(0).dim(-1);
-        int[] lead = Geometry.leading(q);
-        int total = q.dim(-2);
-        Tensor out = Tensor.zeros(q.dtype(), Geometry.concat(lead, total, dv));
+        Tensor out = Tensor.zeros(q.dtype(), Geometry.concat(Geometry.leading(q), q.dim(-2), dv));
         Tensor dq = Tensor.zeros(q.dtype(), q.shape());
         List<Tensor> dk = new ArrayList<>();
         List<Tensor> dvs = new ArrayList<>();
@@ -114,13 +103,13 @@ public final class Packed {
             if (cuQ[b + 1] == q0 || cuK[b + 1] == cuK[b]) {
                 continue; // nothing attends: every gradient of the sequence is 0
             }
-            GradientResult r = backend.backward(Rows.slice(q, q0, cuQ[b + 1]), slices(keys, cuK, b),
-                    slices(values, cuK, b), Rows.slice(dout, q0, cuQ[b + 1]), null, options);
-            Rows.place(out, r.output(), q0);
-            Rows.place(dq, r.dq(), q0);
+            GradientResult r = backend.backward(seq.slice(q, q0, cuQ[b + 1]), seq.slices(keys, cuK, b),
+                    seq.slices(values, cuK, b), seq.slice(dout, q0, cuQ[b + 1]), null, options);
+            seq.place(out, r.output(), q0);
+            seq.place(dq, r.dq(), q0);
             for (int t = 0; t < keys.size(); t++) {
-                Rows.place(dk.get(t), r.dk().get(t), cuK[b]);
-                Rows.place(dvs.get(t), r.dv().get(t), cuK[b]);
+                seq.place(dk.get(t), r.dk().get(t), cuK[b]);
+                seq.place(dvs.get(t), r.dv().get(t), cuK[b]);
             }
             s.add(r.method(), r.seconds(), r.flops(), r.poly(), r.reason());
         }
@@ -130,28 +119,71 @@ public final class Packed {
     /** The checks forward and backward make before any work, for arrays in the given layout. */
     public static void check(Tensor q, List<Tensor> keys, List<Tensor> values, int[] cuQ, int[] cuK,
                              AttentionOptions.Layout layout) {
-        if (layout == AttentionOptions.Layout.BSHD) {
-            check(Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys), Layouts.toBhsd("v", values), cuQ, cuK);
-        } else {
-            check(q, keys, values, cuQ, cuK);
-        }
+        Sequences.of(q, keys, values, cuQ, cuK, AttentionOptions.defaults().withLayout(layout));
     }
 
-    private static void check(Tensor q, List<Tensor> keys, List<Tensor> values, int[] cuQ, int[] cuK) {
-        // Validates shapes (and finiteness) once for the whole batch.
-        Validation.geometry(q, keys, values);
-        checkOffsets(cuQ == cuK ? "cu_seqlens" : "cu_seqlens_q", cuQ, q.dim(-2), "q");
-        for (int t = 0; t < keys.size(); t++) {
-            checkOffsets(cuQ == cuK ? "cu_seqlens" : "cu_seqlens_k", cuK, keys.get(t).dim(-2), "k" + (t + 1));
+    /**
+     * Where the packed rows lie: axis -2 in bhsd; axis -3 in bshd, whose (seq, heads, width) rows are handled as
+     * (seq, heads * width) rows (a view, no copy), so a sequence's slice stays bshd and runs in place.
+     */
+    private record Sequences(boolean bshd, int total) {
+        static Sequences of(Tensor q, List<Tensor> keys, List<Tensor> values, int[] cuQ, int[] cuK,
+                            AttentionOptions options) {
+            boolean bshd = options.layout() == AttentionOptions.Layout.BSHD;
+            // Validates shapes (and finiteness) once for the whole batch.
+            Validation.geometry(q, keys, values, options.layout());
+            Sequences seq = new Sequences(bshd, q.dim(bshd ? -3 : -2));
+            checkOffsets(cuQ == cuK ? "cu_seqlens" : "cu_seqlens_q", cuQ, seq.total, "q");
+            for (int t = 0; t < keys.size(); t++) {
+                checkOffsets(cuQ == cuK ? "cu_seqlens" : "cu_seqlens_k", cuK, keys.get(t).dim(bshd ? -3 : -2),
+                        "k" + (t + 1));
+            }
+            if (cuQ.length != cuK.length) {
+                throw new IllegalArgumentException("cu_seqlens_q has " + (cuQ.length - 1)
+                        + " sequences but cu_seqlens_k has " + (cuK.length - 1));
+            }
+            return seq;
         }
-        if (cuQ.length != cuK.length) {
-            throw new IllegalArgumentException("cu_seqlens_q has " + (cuQ.length - 1) + " sequences but cu_seqlens_k has "
-                    + (cuK.length - 1));
-        }
-    }
 
-    private static List<Tensor> slices(List<Tensor> ts, int[] cu, int b) {
-        return ts.stream().map(t -> Rows.slice(t, cu[b], cu[b + 1])).toList();
+        /** Rows from .. to - 1, in t's layout. */
+        Tensor slice(Tensor t, int from, int to) {
+            if (!bshd) {
+                return Rows.slice(t, from, to);
+            }
+            int[] shape = t.shape();
+            shape[shape.length - 3] = to - from;
+            return Rows.slice(rows(t), from, to).reshape(shape);
+        }
+
+        List<Tensor> slices(List<Tensor> ts, int[] cu, int b) {
+            return ts.stream().map(t -> slice(t, cu[b], cu[b + 1])).toList();
+        }
+
+        void place(Tensor whole, Tensor part, int from) {
+            if (bshd) {
+                Rows.place(rows(whole), rows(part), from);
+            } else {
+                Rows.place(whole, part, from);
+            }
+        }
+
+        /** A part's lse, (.., m) in bhsd or (.., m, heads) in bshd, into the whole's at row from. */
+        void placeLse(double[] whole, Tensor part, int from) {
+            if (!bshd) {
+                Rows.placeLse(whole, total, part, from);
+                return;
+            }
+            int heads = part.dim(-1);
+            Rows.placeLse(whole, total * heads, rows(part), from * heads);
+        }
+
+        /** (.., seq, heads, width) as (.., seq, heads * width); an lse (.., seq, heads) as (.., seq * heads). */
+        private static Tensor rows(Tensor t) {
+            int[] s = t.shape();
+            int[] shape = java.util.Arrays.copyOf(s, s.length - 1);
+            shape[shape.length - 1] *= s[s.length - 1];
+            return t.reshape(shape);
+        }
     }
 
     /** What ran, over all sequences. */

@@ -176,10 +176,14 @@ public final class Validation {
         requireFinite("dout", dout);
     }
 
-    /** As {@link #geometry(Tensor, List, List)}, for arrays in the given layout (bshd: seq and heads swapped). */
+    /**
+     * As {@link #geometry(Tensor, List, List)}, for arrays in the given layout. bshd: the shapes are checked with
+     * seq and heads relabelled ({@link Layouts#headsFirst}, no copy), and the geometry interleaves the heads' rows.
+     */
     public static Geometry geometry(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions.Layout layout) {
         if (layout == AttentionOptions.Layout.BSHD) {
-            return geometry(Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys), Layouts.toBhsd("v", values));
+            return geometry(Layouts.headsFirst("q", q), Layouts.headsFirst("k", keys), Layouts.headsFirst("v", values))
+                    .interleaved(q.dim(-2), keys.get(0).dim(-2));
         }
         return geometry(q, keys, values);
     }

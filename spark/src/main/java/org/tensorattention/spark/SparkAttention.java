@@ -11,7 +11,6 @@ import org.tensorattention.core.Backend;
 import org.tensorattention.core.DType;
 import org.tensorattention.core.Estimate;
 import org.tensorattention.core.GradientResult;
-import org.tensorattention.core.Layouts;
 import org.tensorattention.core.Mask;
 import org.tensorattention.core.Method;
 import org.tensorattention.core.Packed;
@@ -50,11 +49,11 @@ public final class SparkAttention {
                                  AttentionOptions options, Settings settings) {
         if (options.layout() == Layout.BSHD) {
             // Relabelled: the tasks cut bhsd rows; an O(n d) copy each way against the kernels' O(n^k d).
-            Result r = forward(sc, Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys), Layouts.toBhsd("v", values),
+            Result r = forward(sc, BshdCopies.toBhsd("q", q), BshdCopies.toBhsd("k", keys), BshdCopies.toBhsd("v", values),
                     options.withLayout(Layout.BHSD), settings);
             AttentionResult a = r.result();
-            return new Result(new AttentionResult(Layouts.toBshd(a.output()),
-                    a.logSumExp() == null ? null : Layouts.lseToBshd(a.logSumExp()), a.method(), a.seconds(),
+            return new Result(new AttentionResult(BshdCopies.toBshd(a.output()),
+                    a.logSumExp() == null ? null : BshdCopies.lseToBshd(a.logSumExp()), a.method(), a.seconds(),
                     a.flops(), a.poly(), a.reason()), r.report());
         }
         Call c = new Call(q, keys, values, options);
@@ -102,16 +101,16 @@ public final class SparkAttention {
                                      Tensor dout, AttentionResult forward, AttentionOptions options,
                                      Settings settings) {
         if (options.layout() == Layout.BSHD) {
-            AttentionResult f = forward == null ? null : new AttentionResult(Layouts.toBhsd("o", forward.output()),
+            AttentionResult f = forward == null ? null : new AttentionResult(BshdCopies.toBhsd("o", forward.output()),
                     forward.logSumExp() == null ? null
-                            : Layouts.swapAdjacent(forward.logSumExp(), forward.logSumExp().rank() - 2),
+                            : BshdCopies.swapAdjacent(forward.logSumExp(), forward.logSumExp().rank() - 2),
                     forward.method(), forward.seconds(), forward.flops(), forward.poly(), forward.reason());
-            Gradients r = backward(sc, Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys),
-                    Layouts.toBhsd("v", values), Layouts.toBhsd("dout", dout), f, options.withLayout(Layout.BHSD),
+            Gradients r = backward(sc, BshdCopies.toBhsd("q", q), BshdCopies.toBhsd("k", keys),
+                    BshdCopies.toBhsd("v", values), BshdCopies.toBhsd("dout", dout), f, options.withLayout(Layout.BHSD),
                     settings);
             GradientResult g = r.result();
-            return new Gradients(new GradientResult(Layouts.toBshd(g.output()), Layouts.toBshd(g.dq()),
-                    Layouts.toBshd(g.dk()), Layouts.toBshd(g.dv()), g.method(), g.seconds(), g.flops(), g.poly(),
+            return new Gradients(new GradientResult(BshdCopies.toBshd(g.output()), BshdCopies.toBshd(g.dq()),
+                    BshdCopies.toBshd(g.dk()), BshdCopies.toBshd(g.dv()), g.method(), g.seconds(), g.flops(), g.poly(),
                     g.reason()), r.report());
         }
         Call c = new Call(q, keys, values, options);

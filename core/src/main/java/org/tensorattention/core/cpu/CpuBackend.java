@@ -34,13 +34,9 @@ public final class CpuBackend implements Backend {
 
     @Override
     public Estimate estimate(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
-        if (options.layout() == AttentionOptions.Layout.BSHD) {
-            return estimate(Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys), Layouts.toBhsd("v", values),
-                    options.withLayout(AttentionOptions.Layout.BHSD));
-        }
-        Geometry g = Validation.geometry(q, keys, values);
-        options = Validation.align(g, options);
-        Plan plan = resolve(q, keys, values, g, options);
+        Call c = Call.of(q, keys, values, options);
+        options = Validation.align(c.g(), options);
+        Plan plan = resolve(c.q(), c.keys(), c.values(), c.g(), options);
         if (plan.method() == Method.EXACT) {
             return new Estimate(Method.EXACT, plan.g().exactFlops(options.mask()), null, plan.reason());
         }
@@ -51,83 +47,95 @@ public final class CpuBackend implements Backend {
 
     @Override
     public AttentionResult forward(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
-        if (options.layout() == AttentionOptions.Layout.BSHD
-                && (options.method() == Method.EXACT || !Vectorization.AVAILABLE)) {
-            return exactBshd(q, keys, values, options);
-        }
-        if (options.layout() == AttentionOptions.Layout.BSHD) {
-            AttentionResult r = forward(Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys),
-                    Layouts.toBhsd("v", values), options.withLayout(AttentionOptions.Layout.BHSD));
-            return new AttentionResult(Layouts.toBshd(r.output()), r.logSumExp() == null ? null
-                    : Layouts.lseToBshd(r.logSumExp()), r.method(), r.seconds(), r.flops(), r.poly(), r.reason());
-        }
-        Geometry g = Validation.geometry(q, keys, values);
-        options = Validation.align(g, options);
-        Plan plan = resolve(q, keys, values, g, options);
+        Call c = Call.of(q, keys, values, options);
+        options = Validation.align(c.g(), options);
+        Plan plan = resolve(c.q(), c.keys(), c.values(), c.g(), options);
         if (plan.method() == Method.EXACT && !plan.fallback()) {
-            AttentionResult r = ExactForward.run(q, plan.g(), keys, values, options);
-            return new AttentionResult(r.output(), r.logSumExp(), r.method(), r.seconds(), r.flops(), null,
-                    Vectorization.say(plan.reason()));
+            AttentionResult r = ExactForward.run(c.q(), plan.g(), c.keys(), c.values(), options);
+            return c.out(new AttentionResult(r.output(), r.logSumExp(), r.method(), r.seconds(), r.flops(), null,
+                    Vectorization.say(plan.reason())));
         }
         if (plan.method() == Method.POLY) {
-            return PolyAttention.forward(plan.poly(), plan.g(), options, plan.reason());
+            return c.out(PolyAttention.forward(plan.poly(), plan.g(), options, plan.reason()));
         }
-        return PolyAttention.exactWithinEpsilon(q, keys, values, plan.g(), options, plan.poly().plan());
-    }
-
-    /**
-     * bshd read and written in place by the exact kernels: the arrays keep their order, their shapes are relabelled
-     * bhsd, and the geometry interleaves the heads' rows.
-     */
-    private static AttentionResult exactBshd(Tensor q, List<Tensor> keys, List<Tensor> values,
-                                             AttentionOptions options) {
-        Tensor qh = Layouts.headsFirst("q", q);
-        List<Tensor> kh = Layouts.headsFirst("k", keys);
-        List<Tensor> vh = Layouts.headsFirst("v", values);
-        Geometry g = Validation.geometry(qh, kh, vh).interleaved(q.dim(-2), keys.get(0).dim(-2));
-        options = Validation.align(g, options.withLayout(AttentionOptions.Layout.BHSD));
-        String reason = resolve(qh, kh, vh, g, options).reason();
-        AttentionResult r = ExactForward.run(qh, g, kh, vh, options);
-        return new AttentionResult(Layouts.relabel(r.output(), r.output().rank() - 3),
-                Layouts.relabel(r.logSumExp(), r.logSumExp().rank() - 2), r.method(), r.seconds(), r.flops(), null,
-                Vectorization.say(reason));
+        return c.out(PolyAttention.exactWithinEpsilon(c.q(), c.keys(), c.values(), plan.g(), options,
+                plan.poly().plan()));
     }
 
     @Override
     public GradientResult backward(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
                                    AttentionResult forward, AttentionOptions options) {
-        if (options.layout() == AttentionOptions.Layout.BSHD) {
-            return backwardBshd(q, keys, values, dout, forward, options);
-        }
-        Geometry g = Validation.geometry(q, keys, values);
+        Call c = Call.of(q, keys, values, options);
+        Geometry g = c.g();
         options = Validation.align(g, options);
-        Validation.requireDout(q, g, dout);
+        Tensor dO = c.in("dout", dout);
+        Validation.requireDout(c.q(), g, dO);
         Vectorization.require("the backward pass");
-        if (options.method() == Method.AUTO && forward != null && forward.method() == Method.EXACT
-                && forward.logSumExp() != null) {
+        AttentionResult f = c.in(forward);
+        if (options.method() == Method.AUTO && f != null && f.method() == Method.EXACT && f.logSumExp() != null) {
             // The forward already resolved auto to exact: reuse its choice, output and log-sum-exp.
-            return ExactBackward.run(q, keys, values, dout, forward, g, options, forward.reason());
+            return c.out(ExactBackward.run(c.q(), c.keys(), c.values(), dO, f, g, options, f.reason()));
         }
-        Plan plan = resolve(q, keys, values, g, options);
+        Plan plan = resolve(c.q(), c.keys(), c.values(), g, options);
         if (plan.method() == Method.EXACT) {
-            return ExactBackward.run(q, keys, values, dout, forward, g, options, plan.reason());
+            return c.out(ExactBackward.run(c.q(), c.keys(), c.values(), dO, f, g, options, plan.reason()));
         }
-        GradientResult r = PolyBackward.run(q, keys, values, dout, plan.poly(), g, options);
-        return new GradientResult(r.output(), r.dq(), r.dk(), r.dv(), r.method(), r.seconds(), r.flops(), r.poly(),
-                options.method() == Method.AUTO ? plan.reason() : r.reason());
+        GradientResult r = PolyBackward.run(c.q(), c.keys(), c.values(), dO, plan.poly(), g, options);
+        return c.out(new GradientResult(r.output(), r.dq(), r.dk(), r.dv(), r.method(), r.seconds(), r.flops(),
+                r.poly(), options.method() == Method.AUTO ? plan.reason() : r.reason()));
     }
 
-    /** bshd through the bhsd kernels: axes swapped on the way in and back on the way out. */
-    private GradientResult backwardBshd(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
-                                        AttentionResult forward, AttentionOptions options) {
-        AttentionResult f = forward == null ? null : new AttentionResult(Layouts.toBhsd("o", forward.output()),
-                forward.logSumExp() == null ? null
-                        : Layouts.swapAdjacent(forward.logSumExp(), forward.logSumExp().rank() - 2),
-                forward.method(), forward.seconds(), forward.flops(), forward.poly(), forward.reason());
-        GradientResult r = backward(Layouts.toBhsd("q", q), Layouts.toBhsd("k", keys), Layouts.toBhsd("v", values),
-                Layouts.toBhsd("dout", dout), f, options.withLayout(AttentionOptions.Layout.BHSD));
-        return new GradientResult(Layouts.toBshd(r.output()), Layouts.toBshd(r.dq()), Layouts.toBshd(r.dk()),
-                Layouts.toBshd(r.dv()), r.method(), r.seconds(), r.flops(), r.poly(), r.reason());
+    /**
+     * A call's arrays as every kernel takes them. bhsd: as given. bshd: read and written in place, with the
+     * shapes relabelled bhsd (seq and heads swapped, no copy) and a geometry that interleaves the heads' rows;
+     * results come back relabelled bshd over the order the kernels wrote.
+     */
+    private record Call(Tensor q, List<Tensor> keys, List<Tensor> values, Geometry g, boolean bshd) {
+        static Call of(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
+            Geometry g = Validation.geometry(q, keys, values, options.layout());
+            if (options.layout() != AttentionOptions.Layout.BSHD) {
+                return new Call(q, keys, values, g, false);
+            }
+            return new Call(Layouts.headsFirst("q", q), Layouts.headsFirst("k", keys),
+                    Layouts.headsFirst("v", values), g, true);
+        }
+
+        /** An array shaped like the output (dout), relabelled as the inputs are. */
+        Tensor in(String name, Tensor t) {
+            return bshd ? Layouts.headsFirst(name, t) : t;
+        }
+
+        /** A forward result given to the backward, relabelled as the inputs are. */
+        AttentionResult in(AttentionResult r) {
+            return r == null ? null : relabelled(r, true);
+        }
+
+        AttentionResult out(AttentionResult r) {
+            return relabelled(r, false);
+        }
+
+        /** The swap of seq and heads in the shapes is its own inverse: one relabelling serves both ways. */
+        private AttentionResult relabelled(AttentionResult r, boolean input) {
+            if (!bshd) {
+                return r;
+            }
+            Tensor lse = r.logSumExp() == null ? null : Layouts.relabel(r.logSumExp(), r.logSumExp().rank() - 2);
+            return new AttentionResult(input ? in("o", r.output()) : back(r.output()), lse, r.method(), r.seconds(),
+                    r.flops(), r.poly(), r.reason());
+        }
+
+        GradientResult out(GradientResult r) {
+            if (!bshd) {
+                return r;
+            }
+            return new GradientResult(back(r.output()), back(r.dq()), r.dk().stream().map(Call::back).toList(),
+                    r.dv().stream().map(Call::back).toList(), r.method(), r.seconds(), r.flops(), r.poly(),
+                    r.reason());
+        }
+
+        private static Tensor back(Tensor t) {
+            return Layouts.relabel(t, t.rank() - 3);
+        }
     }
 
     /**

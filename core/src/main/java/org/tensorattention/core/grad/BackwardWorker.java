@@ -124,8 +124,8 @@ final class BackwardWorker {
         outer[t] = j;
         double[] kt = job.k()[t];
         double[] vt = job.v()[t];
-        int ko = job.keyOffset(t) + j * d;
-        int vo = job.valueOffset(t) + j * dv;
+        int ko = job.keyRow(t, j);
+        int vo = job.valueRow(t, j);
         for (int l = 0; l < d; l++) {
             kProd[t + 1][l] = kProd[t][l] * kt[ko + l];
         }
@@ -171,17 +171,19 @@ final class BackwardWorker {
         double[] vp = vProd[last];
         double[] kL = job.k()[last];
         double[] vL = job.v()[last];
-        int kOff = job.keyOffset(last);
-        int vOff = job.valueOffset(last);
+        int kOff = job.keyRow(last, 0);
+        int vOff = job.valueRow(last, 0);
+        int ks = g.keyStride();
+        int vs = g.valueStride();
         Arrays.fill(w, 0);
         Arrays.fill(z, 0);
         double[] dkL = dk[last];
         double[] dvL = dvs[last];
         for (int j = jLo; j <= jHi; j++) {
             TileMath.addProduct(gAcc, j * d, kp, 0, dkL, j * d, d);
-            TileMath.addProduct(gAcc, j * d, kL, kOff + j * d, w, 0, d);
+            TileMath.addProduct(gAcc, j * d, kL, kOff + j * ks, w, 0, d);
             TileMath.addProduct(rAcc, j * dv, vp, 0, dvL, j * dv, dv);
-            TileMath.addProduct(rAcc, j * dv, vL, vOff + j * dv, z, 0, dv);
+            TileMath.addProduct(rAcc, j * dv, vL, vOff + j * vs, z, 0, dv);
         }
     }
 
@@ -207,7 +209,7 @@ final class BackwardWorker {
             if (u == skip) {
                 continue;
             }
-            int off = (keys ? job.keyOffset(u) : job.valueOffset(u)) + outer[u] * width;
+            int off = keys ? job.keyRow(u, outer[u]) : job.valueRow(u, outer[u]);
             for (int l = 0; l < width; l++) {
                 leaveOut[l] *= factor[u][off + l];
             }

@@ -78,7 +78,7 @@ public final class ExactBackward {
 
     /**
      * The float64 kernel: fills dq (problems x nq x d), dk[t] and dv[t] (key/value problems x nk[t] x width)
-     * from dout, the forward output and its log-sum-exp.
+     * from dout, the forward output and its log-sum-exp, every array in the geometry's layout.
      */
     public static void gradients(Geometry g, double scale, Mask mask, double[] q, double[][] k, double[][] v,
                                  double[] dout, double[] out, double[] lse, double[] dq, double[][] dk,
@@ -104,6 +104,7 @@ public final class ExactBackward {
         int nq = g.nq();
         int d = g.d();
         int width = g.dv();
+        // Indexed like the lse: o, dout and the lse share the rows' order in either layout.
         double[] delta = new double[g.problems() * nq];
         for (int row = 0; row < delta.length; row++) {
             double sum = 0;
@@ -120,12 +121,16 @@ public final class ExactBackward {
                 continue;
             }
             int tile = BackwardWorker.TILE_COLS;
+            int k0 = (int) g.keyRow(group[0], last, 0);
+            int v0 = (int) g.valueRow(group[0], last, 0);
+            int ks = g.keyStride();
+            int vs = g.valueStride();
             BackwardJob.Float32 f32 = q32 == null ? null : new BackwardJob.Float32(q32, kLast32, dout32,
-                    InnerPacking.keys(kLast32, kvp * nLast * d, nLast, d, tile),
-                    InnerPacking.keys(vLast32, kvp * nLast * width, nLast, width, tile));
+                    InnerPacking.keys(kLast32, k0, ks, nLast, d, tile),
+                    InnerPacking.keys(vLast32, v0, vs, nLast, width, tile));
             BackwardJob job = new BackwardJob(g, scale, mask, q, k, v, dout, lse, delta, kvp, group,
-                    f32 != null ? null : InnerPacking.keys(k[last], kvp * nLast * d, nLast, d, tile),
-                    f32 != null ? null : InnerPacking.keys(v[last], kvp * nLast * width, nLast, width, tile),
+                    f32 != null ? null : InnerPacking.keys(k[last], k0, ks, nLast, d, tile),
+                    f32 != null ? null : InnerPacking.keys(v[last], v0, vs, nLast, width, tile),
                     f32);
             // A fixed split: worker w takes tasks w, w + W, w + 2W, .. (strided, which balances causal masks),
             // and the partial sums are added in worker order, so the result does not depend on scheduling.
@@ -139,13 +144,18 @@ public final class ExactBackward {
                 }
                 all[w] = worker;
             });
+            // Row by row into the caller's layout (the workers' sums are compact).
             for (BackwardWorker worker : all) {
                 for (int m = 0; m < group.length; m++) {
-                    add(worker.dq, m * nq * d, dq, (int) g.qOffset(group[m]), nq * d);
+                    for (int i = 0; i < nq; i++) {
+                        add(worker.dq, (m * nq + i) * d, dq, (int) g.qRow(group[m], i), d);
+                    }
                 }
                 for (int t = 0; t <= last; t++) {
-                    add(worker.dk[t], 0, dk[t], job.keyOffset(t), worker.dk[t].length);
-                    add(worker.dvs[t], 0, dv[t], job.valueOffset(t), worker.dvs[t].length);
+                    for (int j = 0; j < g.nk()[t]; j++) {
+                        add(worker.dk[t], j * d, dk[t], job.keyRow(t, j), d);
+                        add(worker.dvs[t], j * width, dv[t], job.valueRow(t, j), width);
+                    }
                 }
             }
         }

@@ -168,7 +168,7 @@ public final class PolyAttention {
         double castError = in.dtype == DType.FLOAT32 ? 0x1p-23 : 0;
         AttentionResult.PolyInfo info = new AttentionResult.PolyInfo(plan.degree(), plan.rank(), plan.radius(),
                 plan.delta(), (weightError + castError) * vinf);
-        Tensor lseT = Tensor.of(lse, Geometry.concat(in.lead, g.nq()));
+        Tensor lseT = RowOrder.scatter(lse, g.nq(), g.qHeads(), 1, Geometry.concat(in.lead, g.nq()), DType.FLOAT64);
         // Float32 inputs: the reason says which arithmetic ran (float64 inputs keep theirs unchanged).
         String said = in.dtype == DType.FLOAT32 && reason != null ? reason + "; " + plan.arithmetic() : reason;
         return new AttentionResult(in.output(out, g), lseT, Method.POLY, seconds, plan.predictedFlops(), info, said);
@@ -197,33 +197,28 @@ public final class PolyAttention {
     }
 
     /**
-     * The call's arrays as balanced float64 copies ({@link Balance}), the scale left after folding, the caller's
-     * Vinf, and what the output needs to be scaled and cast back.
+     * The call's arrays as balanced float64 copies ({@link Balance}) in bhsd order ({@link RowOrder}: bshd rows
+     * are gathered in the same copy), the scale left after folding, the caller's Vinf, and what the output needs
+     * to be scaled and cast back.
      */
     record Inputs(double[] q, double[][] k, double[][] v, double scale, DType dtype, int[] lead, Balance balance,
                   double vinf) {
         static Inputs of(Tensor q, List<Tensor> keys, List<Tensor> values, Geometry g, AttentionOptions options) {
-            double[] q64 = copy(q);
+            double[] q64 = RowOrder.gather(q, g.nq(), g.qHeads(), g.d());
             double[][] k64 = new double[keys.size()][];
             double[][] v64 = new double[values.size()][];
             for (int t = 0; t < k64.length; t++) {
-                k64[t] = copy(keys.get(t));
-                v64[t] = copy(values.get(t));
+                k64[t] = RowOrder.gather(keys.get(t), g.nk()[t], g.kvHeads(), g.d());
+                v64[t] = RowOrder.gather(values.get(t), g.nk()[t], g.kvHeads(), g.dv());
             }
             double vinf = ScoreBound.valueScale(g, v64);
             Balance b = Balance.apply(g, options.scaleFor(g.d()), q64, k64, v64);
             return new Inputs(q64, k64, v64, b.scale, q.dtype(), Geometry.leading(q), b, vinf);
         }
 
-        /** A float64 copy that balancing may change (to() returns the tensor itself when it is float64). */
-        private static double[] copy(Tensor t) {
-            return t.dtype() == DType.FLOAT64 ? t.doubles().clone() : t.to(DType.FLOAT64).doubles();
-        }
-
-        /** An output in the caller's scale, cast to q's dtype. */
+        /** An output in the caller's scale, cast to q's dtype, in the caller's layout. */
         Tensor output(double[] out, Geometry g) {
-            Tensor t = Tensor.of(out, Geometry.concat(lead, g.nq(), g.dv()));
-            return t.to(dtype);
+            return RowOrder.scatter(out, g.nq(), g.qHeads(), g.dv(), Geometry.concat(lead, g.nq(), g.dv()), dtype);
         }
     }
 }

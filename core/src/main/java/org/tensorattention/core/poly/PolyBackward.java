@@ -5,7 +5,6 @@ import java.util.List;
 import jdk.incubator.vector.DoubleVector;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
-import org.tensorattention.core.DType;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.GradientResult;
 import org.tensorattention.core.Mask;
@@ -51,7 +50,7 @@ public final class PolyBackward {
                               PolyAttention.Prepared call, RowLevels levels, Geometry g, AttentionOptions options) {
         PolyAttention.Inputs in = call.in;
         PolyPlan plan = call.plan();
-        double[] dO = dout.dtype() == DType.FLOAT64 ? dout.doubles().clone() : dout.to(DType.FLOAT64).doubles();
+        double[] dO = RowOrder.gather(dout, g.nq(), g.qHeads(), g.dv());
         int[] seedShift = in.balance().normaliseSeed(dO);
         FeatureMap fm = new FeatureMap(levels, g.d(), in.scale());
         int factors = g.order() - 1;
@@ -87,12 +86,15 @@ public final class PolyBackward {
         List<Tensor> dkT = new ArrayList<>();
         List<Tensor> dvT = new ArrayList<>();
         for (int t = 0; t < factors; t++) {
-            dkT.add(Tensor.of(dk[t], keys.get(t).shape()).to(keys.get(t).dtype()));
-            dvT.add(Tensor.of(dv[t], values.get(t).shape()).to(values.get(t).dtype()));
+            dkT.add(RowOrder.scatter(dk[t], g.nk()[t], g.kvHeads(), g.d(), keys.get(t).shape(),
+                    keys.get(t).dtype()));
+            dvT.add(RowOrder.scatter(dv[t], g.nk()[t], g.kvHeads(), g.dv(), values.get(t).shape(),
+                    values.get(t).dtype()));
         }
         AttentionResult.PolyInfo info = new AttentionResult.PolyInfo(plan.degree(), plan.rank(), plan.radius(),
                 plan.delta(), Double.NaN);
-        return new GradientResult(in.output(out, g), Tensor.of(dq, q.shape()).to(q.dtype()), dkT, dvT, Method.POLY,
+        return new GradientResult(in.output(out, g),
+                RowOrder.scatter(dq, g.nq(), g.qHeads(), g.d(), q.shape(), q.dtype()), dkT, dvT, Method.POLY,
                 seconds, 3 * plan.predictedFlops(), info, "poly backward: " + plan.verdict());
     }
 
