@@ -285,6 +285,18 @@ class MaskFeaturesTest {
     }
 
     @Test
+    void packedBackwardChecksDoutBeforeSlicingIt() {
+        Problem pr = Problem.random(1, 6, new int[] {6}, 2, 2);
+        int[] cu = {0, 2, 6};
+        for (int[] shape : new int[][] {{5, 2}, {6, 3}, {2, 6, 2}}) {
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> Packed.backward(pr.qt(), pr.keys(), pr.values(), Tensor.zeros(DType.FLOAT64, shape), cu, cu,
+                            AttentionOptions.defaults()));
+            assertTrue(e.getMessage().startsWith("dout has shape "), e.getMessage());
+        }
+    }
+
+    @Test
     void mergingTwoKeyBlocksGivesTheWholeCall() {
         for (int order = 2; order <= 3; order++) {
             int n = 30;
