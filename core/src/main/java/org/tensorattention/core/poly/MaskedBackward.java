@@ -21,6 +21,11 @@ import org.tensorattention.core.Parallel;
  * i + offset_t against factor t, so row i adds key i + offset_t; keys before row 0's (offset_t > 0) are
  * finished by rows below 0 that hold no query.
  *
+ * <p>The states are kept by value column ({@link RowGradients}: the normaliser is one more column), so that the
+ * steps a row runs over every feature are vector loops with no horizontal sums; the start states and the
+ * gradients handed to the chunk pass are converted once per chunk. Loops over a query row's features stop at
+ * its level's rank.
+ *
  * <p>Problems split into chunks of rows that run in parallel ({@link #problem}), forward sweeps first, then
  * reverse sweeps. A causal chunk starts from the prefix of the key moments before it, and the state gradient
  * of all later chunks, a constant per chunk, reaches its key rows afterwards in one GEMM-shaped pass. A window
@@ -36,6 +41,8 @@ final class MaskedBackward {
     private final double[] dO;
     private final int factors;
     private final int rank;
+    /** The rank rounded up to whole vectors: one column of a state. */
+    private final int rp;
     private final int dv;
     private final int dvp;
     private final int d;
@@ -46,31 +53,38 @@ final class MaskedBackward {
     /** The sweeps run over [lo, ext): a window chunk also needs the w_t rows after it, whose queries see its keys. */
     private final int ext;
     private double[][] endS;
-    private double[][] endZ;
     private final int interval;
     private final double[][][] checkS;
-    private final double[][][] checkZ;
+    /** Query features (rp, zero past the row's level rank), monomials and their gradient (rank). */
     private final double[] phi;
     private final double[] mono;
     private final double[] grad;
-    private final double[] vrow;
-    private final KeyScan keys;
+    /** The upstream gradient of one query row: gN (dv) and gD. */
+    private final double[] gRow;
+    /** Per factor, the features (rp) and value row of key cachedKey[t]: removing a key reuses its features. */
+    private final double[][] phiK;
+    private final double[][] vrowK;
+    private final long[] cachedKey;
+    /** A window restart's moments in the layout of {@link PolyForward#keyMomentsSerial}. */
+    private final double[] restartS;
+    private final double[] restartZ;
     /** Column maxima of the keys' products for the rows' levels (null: one level). */
     private final double[] keyMax;
     private final int qoff;
 
-    MaskedBackward(KeyScan keys, PolyAttention.Inputs in, double[] dO, int lo, int hi) {
-        this.keys = keys;
+    MaskedBackward(Geometry g, int p, Mask mask, FeatureMap fm, PolyAttention.Inputs in, double[] dO, int lo,
+                   int hi) {
+        this.g = g;
+        this.p = p;
+        this.mask = mask;
+        this.fm = fm;
         this.in = in;
         this.dO = dO;
         this.lo = lo;
         this.hi = hi;
-        g = keys.g();
-        p = keys.p();
-        mask = keys.mask();
-        fm = keys.fm();
         factors = g.order() - 1;
         rank = fm.rank;
+        rp = Moments.padded(rank);
         dv = g.dv();
         dvp = Moments.padded(dv);
         d = g.d();
@@ -80,54 +94,53 @@ final class MaskedBackward {
         int reach = PolyScans.reach(mask);
         ext = (int) Math.min(nq, (long) hi + reach);
         // Checkpoints: at most about 64 MB of saved states per problem.
-        double stateBytes = 8.0 * factors * rank * (dvp + 1);
+        double stateBytes = 8.0 * factors * rp * (dv + 1);
         interval = (int) Math.max(16, Math.ceil(nq * stateBytes / 64e6));
         int count = (ext - lo + interval - 1) / interval;
-        checkS = new double[count][factors][];
-        checkZ = new double[count][factors][];
-        phi = new double[rank];
+        checkS = new double[count][][];
+        phi = new double[rp];
         mono = new double[rank];
         grad = new double[rank];
-        vrow = new double[dvp];
+        gRow = new double[dv + 1];
+        phiK = new double[factors][rp];
+        vrowK = new double[factors][dv];
+        cachedKey = new long[factors];
+        java.util.Arrays.fill(cachedKey, -1);
+        restartS = PolyScans.windowed(mask) ? new double[rank * dvp] : null;
+        restartZ = PolyScans.windowed(mask) ? new double[rank] : null;
     }
 
     /**
      * Forward sweep: fills rows [lo, hi) of out, dq, gN and gD (nq x dvp and nq, shared by the chunks of one
      * problem, each writing its own rows) and saves the states of rows [lo, ext); startS and startZ (or null
-     * for zeros) are the states before row lo.
+     * for zeros) are the states before row lo, as {@link KeyScan#starts} gives them.
      */
     void forward(double[][] startS, double[][] startZ, double[] gN, double[] gD, double[] out, double[] dq) {
-        double[][] s = newStates();
-        double[][] z = newNorms();
-        for (int t = 0; t < factors; t++) {
-            if (startS != null) {
-                System.arraycopy(startS[t], 0, s[t], 0, s[t].length);
-                System.arraycopy(startZ[t], 0, z[t], 0, z[t].length);
-            }
+        double[][] cs = newStates();
+        for (int t = 0; t < factors && startS != null; t++) {
+            RowGradients.toColumns(startS[t], startZ[t], rank, dvp, dv, rp, cs[t]);
         }
-        double[] num = new double[dvp];
-        double[] dUQ = new double[rank];
-        int qo = (int) g.qOffset(p);
+        double[] num = new double[dv];
+        double[] dUQ = new double[rp];
         int oo = (int) g.outOffset(p);
         for (int i = lo; i < ext; i++) {
             for (int t = 0; t < factors; t++) {
-                keys.advance(t, i, lo, s[t], z[t]);
+                advance(t, i, cs[t]);
             }
             if ((i - lo) % interval == 0) {
-                for (int t = 0; t < factors; t++) {
-                    checkS[(i - lo) / interval][t] = s[t].clone();
-                    checkZ[(i - lo) / interval][t] = z[t].clone();
-                }
+                checkS[(i - lo) / interval] = copy(cs);
             }
             if (i >= hi || mask.allowed(i, g.nk()) == 0) {
                 continue; // a row that sees no tuple: output, gN and gD stay 0, no gradient
             }
-            fm.keyRow(in.q(), qo + i * d, mono);
-            double[] coefficient = coefficient(i);
+            int level = level(i);
+            int rq = Math.min(rp, Moments.padded(fm.levelRank[level]));
+            fm.keyRow(in.q(), qoff + i * d, mono);
+            double[] coefficient = fm.paddedCoefficient(level);
             for (int L = 0; L < rank; L++) {
                 phi[L] = mono[L] * coefficient[L];
             }
-            double den = Moments.outputRow(phi, s, z, rank, dvp, num);
+            double den = RowGradients.outputRow(phi, cs, dv, rp, rq, num);
             double dot = 0;
             for (int c = 0; c < dv; c++) {
                 double o = num[c] / den;
@@ -137,42 +150,33 @@ final class MaskedBackward {
                 dot += go * o;
             }
             gD[i] = -dot / den;
-            RowGradients.queryGradient(Arrays.copyOfRange(gN, i * dvp, (i + 1) * dvp), gD[i], s, z, rank, dvp, dUQ);
-            for (int L = 0; L < rank; L++) {
+            RowGradients.queryGradient(upstream(gN, gD, i), cs, dv, rp, rq, dUQ);
+            int top = Math.min(rank, rq);
+            for (int L = 0; L < top; L++) {
                 grad[L] = dUQ[L] * coefficient[L];
             }
-            fm.keyRowBackward(in.q(), qo + i * d, mono, grad, dq, qo + i * d);
+            java.util.Arrays.fill(grad, top, rank, 0);
+            fm.keyRowBackward(in.q(), qoff + i * d, mono, grad, dq, qoff + i * d);
         }
-        endS = s;
-        endZ = z;
+        endS = cs;
     }
 
     /**
      * Reverse sweep, after every chunk's {@link #forward}: adds into dk and dv (shared by grouped heads) for
      * key rows [lo, hi), counting the queries in [lo, ext).
      *
-     * @return the state gradients summed over queries [lo, hi) (G_t and Gz_t as {s, z} per factor): for a
-     *         causal chunk, what the key rows before lo still receive
+     * @return the state gradients summed over queries [lo, hi) (G_t and Gz_t as {s, z} per factor, in the layout
+     *         of {@link PolyBackward#keyPass}): for a causal chunk, what the key rows before lo still receive
      */
     double[][][] reverse(double[] gN, double[] gD, double[][] dk, double[][] dvOut) {
         double[][] s = endS;
-        double[][] z = endZ;
-        double[][] finalS = new double[factors][];
-        double[][] finalZ = new double[factors][];
-        for (int t = 0; t < factors; t++) {
-            finalS[t] = s[t].clone();
-            finalZ[t] = z[t].clone();
-        }
+        double[][] finalS = copy(s);
         boolean window = PolyScans.windowed(mask);
         // lagS[t]: the states at row i + w_t, once that row exists.
         double[][][] lagS = new double[factors][][];
-        double[][][] lagZ = new double[factors][][];
         double[][] gs = newStates();
-        double[][] gz = newNorms();
-        double[] gNi = new double[dvp];
-        double[] dphi = new double[rank];
-        double[] dvRow = new double[dvp];
-        int qo = (int) g.qOffset(p);
+        double[] dphi = new double[rp];
+        double[] dvRow = new double[dv];
         // The first chunk's sweep goes on below row 0 while keys before row 0's own (offset_t > 0) still
         // have queries that see them: rows i < 0 add no query, only finish key i + offset_t.
         int[] last = new int[factors];
@@ -184,10 +188,10 @@ final class MaskedBackward {
         }
         for (int i = ext - 1; i >= first; i--) {
             if (i >= lo) {
-                System.arraycopy(gN, i * dvp, gNi, 0, dvp);
-                queryRow(i, phi);
+                int rq = queryRow(i);
+                double[] up = upstream(gN, gD, i);
                 for (int t = 0; t < factors; t++) {
-                    RowGradients.stateGradient(phi, gNi, gD[i], 1, s, z, t, rank, dvp, gs[t], gz[t]);
+                    RowGradients.stateGradient(phi, up, 1, s, t, dv, rp, rq, gs[t]);
                 }
             }
             if (window) {
@@ -198,12 +202,10 @@ final class MaskedBackward {
                     int gone = i + PolyScans.width(mask, t);
                     if (gone == ext - 1) {
                         lagS[t] = copy(finalS);
-                        lagZ[t] = copy(finalZ);
                     }
                     if (gone < ext) {
-                        System.arraycopy(gN, gone * dvp, gNi, 0, dvp);
-                        queryRow(gone, phi);
-                        RowGradients.stateGradient(phi, gNi, gD[gone], -1, lagS[t], lagZ[t], t, rank, dvp, gs[t], gz[t]);
+                        int rq = queryRow(gone);
+                        RowGradients.stateGradient(phi, upstream(gN, gD, gone), -1, lagS[t], t, dv, rp, rq, gs[t]);
                     }
                 }
             }
@@ -212,30 +214,32 @@ final class MaskedBackward {
                 if (i >= last[t] && key >= 0 && key < g.nk()[t]) {
                     int ko = (int) (g.keyOffset(p, t) + key * d);
                     int vo = (int) (g.valueOffset(p, t) + key * dv);
-                    fm.keyRow(in.k()[t], ko, phi);
-                    System.arraycopy(in.v()[t], vo, vrow, 0, dv);
-                    RowGradients.keyGradient(phi, vrow, gs[t], gz[t], rank, dvp, dphi, dvRow);
+                    double[] features = keyFeatures(t, key);
+                    RowGradients.keyGradient(features, vrowK[t], gs[t], dv, rp, dphi, dvRow);
                     for (int c = 0; c < dv; c++) {
                         dvOut[t][vo + c] += dvRow[c];
                     }
-                    fm.keyRowBackward(in.k()[t], ko, phi, dphi, dk[t], ko);
+                    fm.keyRowBackward(in.k()[t], ko, features, dphi, dk[t], ko);
                 }
             }
             if (i > lo) {
-                retreat(s, z, i);
+                retreat(s, i);
             }
-            if (i > first) {
-                if (window) {
-                    for (int t = 0; t < factors; t++) {
-                        int pos = i + PolyScans.width(mask, t);
-                        if (i > last[t] && pos < ext) {
-                            retreat(lagS[t], lagZ[t], pos);
-                        }
+            if (i > first && window) {
+                for (int t = 0; t < factors; t++) {
+                    int pos = i + PolyScans.width(mask, t);
+                    if (i > last[t] && pos < ext) {
+                        retreat(lagS[t], pos);
                     }
                 }
             }
         }
-        return new double[][][] {gs, gz};
+        double[][] sums = new double[factors][rank * dvp];
+        double[][] norms = new double[factors][rank];
+        for (int t = 0; t < factors; t++) {
+            RowGradients.fromColumns(gs[t], rank, dvp, dv, rp, sums[t], norms[t]);
+        }
+        return new double[][][] {sums, norms};
     }
 
     /** The backward of problem p: causal in parallel chunks, window as one chunk. */
@@ -256,7 +260,7 @@ final class MaskedBackward {
         double[][][] startZ = start.z();
         MaskedBackward[] parts = new MaskedBackward[chunks];
         Parallel.forEach(chunks, threads, c -> {
-            parts[c] = new MaskedBackward(KeyScan.of(g, p, mask, fm, in.k(), in.v()), in, dO, bound[c], bound[c + 1]);
+            parts[c] = new MaskedBackward(g, p, mask, fm, in, dO, bound[c], bound[c + 1]);
             boolean zero = startS[c][0] == null;
             parts[c].forward(zero ? null : startS[c], zero ? null : startZ[c], gN, gD, out, dq);
         });
@@ -296,45 +300,93 @@ final class MaskedBackward {
         });
     }
 
+    /**
+     * Moves factor t's state from query i - 1 to query i, as {@link KeyScan#advance} does: causal adds key
+     * i + offset_t; a window also drops the key leaving it and restarts from scratch every w_t rows.
+     */
+    private void advance(int t, int i, double[] cs) {
+        long pos = (long) i + PolyScans.offset(mask, t);
+        if (PolyScans.causal(mask)) {
+            addKey(t, pos, 1, cs);
+            return;
+        }
+        int w = PolyScans.width(mask, t);
+        if ((i - lo) % w == 0) {
+            int nk = g.nk()[t];
+            Arrays.fill(restartS, 0);
+            Arrays.fill(restartZ, 0);
+            PolyForward.keyMomentsSerial(fm, in.k()[t], g.keyOffset(p, t), in.v()[t], g.valueOffset(p, t), dv,
+                    (int) Math.max(0, Math.min(nk, pos - w + 1)), (int) Math.max(0, Math.min(pos + 1, nk)), restartS,
+                    restartZ);
+            RowGradients.toColumns(restartS, restartZ, rank, dvp, dv, rp, cs);
+            return;
+        }
+        addKey(t, pos, 1, cs);
+        addKey(t, pos - w, -1, cs);
+    }
+
     /** Moves a full set of states from row pos to row pos - 1. */
-    private void retreat(double[][] s, double[][] z, int pos) {
+    private void retreat(double[][] cs, int pos) {
         int to = pos - 1;
         if (to >= lo && (to - lo) % interval == 0) {
             for (int t = 0; t < factors; t++) {
-                System.arraycopy(checkS[(to - lo) / interval][t], 0, s[t], 0, s[t].length);
-                System.arraycopy(checkZ[(to - lo) / interval][t], 0, z[t], 0, z[t].length);
+                System.arraycopy(checkS[(to - lo) / interval][t], 0, cs[t], 0, cs[t].length);
             }
             return;
         }
         for (int t = 0; t < factors; t++) {
             long key = (long) pos + PolyScans.offset(mask, t);
-            keys.addKeyIfPresent(t, key, -1, s[t], z[t]);
+            addKey(t, key, -1, cs[t]);
             if (PolyScans.windowed(mask)) {
-                keys.addKeyIfPresent(t, key - PolyScans.width(mask, t), 1, s[t], z[t]);
+                addKey(t, key - PolyScans.width(mask, t), 1, cs[t]);
             }
         }
     }
 
-    /** Query row i's coefficients at its level, zero past its rank, so that the gradient is of the forward's O~. */
-    private double[] coefficient(int i) {
-        return keyMax == null ? fm.queryCoefficient : fm.paddedCoefficient(fm.level(in.q(), qoff + i * d, keyMax));
-    }
-
-    /** phi_Q of query row i at its level (full length, zero past the level's rank). */
-    private void queryRow(int i, double[] out) {
-        fm.keyRow(in.q(), qoff + i * d, out);
-        double[] coefficient = coefficient(i);
-        for (int L = 0; L < rank; L++) {
-            out[L] *= coefficient[L];
+    /** Adds (sign 1) or removes (sign -1) key row j of factor t, when it exists, into state cs. */
+    private void addKey(int t, long j, double sign, double[] cs) {
+        if (j >= 0 && j < g.nk()[t]) {
+            RowGradients.addRow(keyFeatures(t, j), vrowK[t], sign, dv, rp, cs);
         }
     }
 
-    private double[][] newStates() {
-        return new double[factors][rank * dvp];
+    /** Key row j's features of factor t (and its value row in vrowK[t]), kept until another key's are asked. */
+    private double[] keyFeatures(int t, long j) {
+        if (cachedKey[t] != j) {
+            fm.keyRow(in.k()[t], (int) (g.keyOffset(p, t) + j * d), phiK[t]);
+            System.arraycopy(in.v()[t], (int) (g.valueOffset(p, t) + j * dv), vrowK[t], 0, dv);
+            cachedKey[t] = j;
+        }
+        return phiK[t];
     }
 
-    private double[][] newNorms() {
-        return new double[factors][rank];
+    /** Query row i's level ({@link RowLevels}); the plan's own when there is one level. */
+    private int level(int i) {
+        return keyMax == null ? fm.levelRank.length - 1 : fm.level(in.q(), qoff + i * d, keyMax);
+    }
+
+    /**
+     * phi_Q of query row i at its level into phi, zero up to its level rank rounded up to whole vectors, which
+     * it returns: so that the gradient is of the forward's O~.
+     */
+    private int queryRow(int i) {
+        int level = level(i);
+        int r = fm.levelRank[level];
+        int rq = Math.min(rp, Moments.padded(r));
+        fm.queryRow(in.q(), qoff + i * d, phi, level);
+        Arrays.fill(phi, r, rq, 0);
+        return rq;
+    }
+
+    /** gN_i and gD_i as one row (gRow). */
+    private double[] upstream(double[] gN, double[] gD, int i) {
+        System.arraycopy(gN, i * dvp, gRow, 0, dv);
+        gRow[dv] = gD[i];
+        return gRow;
+    }
+
+    private double[][] newStates() {
+        return new double[factors][(dv + 1) * rp];
     }
 
     private static double[][] copy(double[][] a) {

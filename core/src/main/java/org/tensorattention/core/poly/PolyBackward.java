@@ -3,6 +3,7 @@ package org.tensorattention.core.poly;
 import java.util.ArrayList;
 import java.util.List;
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorOperators;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.DType;
@@ -187,13 +188,7 @@ public final class PolyBackward {
                         w.gD[i] = -dot / w.den[i];
                     }
                     Moments.accumulate(w.ut, w.gN, b, 0, rank, dvp, w.partM, w.partZ);
-                    for (int L = 0; L < rank; L++) {
-                        double sum = 0;
-                        for (int i = 0; i < n; i++) {
-                            sum += w.ut[L * b + i] * w.gD[i];
-                        }
-                        w.partZ[L] += sum;
-                    }
+                    rowDots(w.ut, w.gD, b, rank, w.partZ);
                     expand(m, zz, rank, dvp, dv, w.gNt, w.gD, b, w.gt);
                     for (int L = 0; L < rank; L++) {
                         double c = coefficient[L];
@@ -279,13 +274,78 @@ public final class PolyBackward {
     }
 
     /**
-     * out[L * b + i] = sum_c m[L * dvp + c] wt[c * b + i] + zz[L] wz[i], with b a multiple of 4 vectors: four
-     * accumulators over the rows share each broadcast of m[L, c].
+     * z[L] += sum_{i < b} ut[L * b + i] w[i] (b a multiple of the lanes, w zero past the block's rows): vectors
+     * over the rows, since a scalar sum is one dependent add per element and cost as much as a whole GEMM here.
+     */
+    static void rowDots(double[] ut, double[] w, int b, int rank, double[] z) {
+        int lanes = Moments.LANES;
+        for (int L = 0; L < rank; L++) {
+            int o = L * b;
+            DoubleVector acc = DoubleVector.zero(Moments.SPECIES);
+            for (int i = 0; i < b; i += lanes) {
+                acc = DoubleVector.fromArray(Moments.SPECIES, ut, o + i)
+                        .fma(DoubleVector.fromArray(Moments.SPECIES, w, i), acc);
+            }
+            z[L] += acc.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /**
+     * out[L * b + i] = sum_c m[L * dvp + c] wt[c * b + i] + zz[L] wz[i], with b a multiple of 4 vectors: two
+     * feature rows times four row vectors, eight accumulators that share each load of wt and each broadcast
+     * of m[L, c].
      */
     static void expand(double[] m, double[] zz, int rank, int dvp, int dv, double[] wt, double[] wz, int b,
                        double[] out) {
         int lanes = Moments.LANES;
-        for (int L = 0; L < rank; L++) {
+        int L = 0;
+        for (; L + 2 <= rank; L += 2) {
+            int o = L * b;
+            int m0 = L * dvp;
+            int m1 = m0 + dvp;
+            double z0 = zz[L];
+            double z1 = zz[L + 1];
+            for (int i0 = 0; i0 < b; i0 += 4 * lanes) {
+                DoubleVector w0 = DoubleVector.fromArray(Moments.SPECIES, wz, i0);
+                DoubleVector w1 = DoubleVector.fromArray(Moments.SPECIES, wz, i0 + lanes);
+                DoubleVector w2 = DoubleVector.fromArray(Moments.SPECIES, wz, i0 + 2 * lanes);
+                DoubleVector w3 = DoubleVector.fromArray(Moments.SPECIES, wz, i0 + 3 * lanes);
+                DoubleVector a0 = w0.mul(z0);
+                DoubleVector a1 = w1.mul(z0);
+                DoubleVector a2 = w2.mul(z0);
+                DoubleVector a3 = w3.mul(z0);
+                DoubleVector c0 = w0.mul(z1);
+                DoubleVector c1 = w1.mul(z1);
+                DoubleVector c2 = w2.mul(z1);
+                DoubleVector c3 = w3.mul(z1);
+                for (int c = 0; c < dv; c++) {
+                    int w = c * b + i0;
+                    w0 = DoubleVector.fromArray(Moments.SPECIES, wt, w);
+                    w1 = DoubleVector.fromArray(Moments.SPECIES, wt, w + lanes);
+                    w2 = DoubleVector.fromArray(Moments.SPECIES, wt, w + 2 * lanes);
+                    w3 = DoubleVector.fromArray(Moments.SPECIES, wt, w + 3 * lanes);
+                    double x0 = m[m0 + c];
+                    double x1 = m[m1 + c];
+                    a0 = Moments.fma(w0, x0, a0);
+                    a1 = Moments.fma(w1, x0, a1);
+                    a2 = Moments.fma(w2, x0, a2);
+                    a3 = Moments.fma(w3, x0, a3);
+                    c0 = Moments.fma(w0, x1, c0);
+                    c1 = Moments.fma(w1, x1, c1);
+                    c2 = Moments.fma(w2, x1, c2);
+                    c3 = Moments.fma(w3, x1, c3);
+                }
+                a0.intoArray(out, o + i0);
+                a1.intoArray(out, o + i0 + lanes);
+                a2.intoArray(out, o + i0 + 2 * lanes);
+                a3.intoArray(out, o + i0 + 3 * lanes);
+                c0.intoArray(out, o + b + i0);
+                c1.intoArray(out, o + b + i0 + lanes);
+                c2.intoArray(out, o + b + i0 + 2 * lanes);
+                c3.intoArray(out, o + b + i0 + 3 * lanes);
+            }
+        }
+        for (; L < rank; L++) {
             int o = L * b;
             double zl = zz[L];
             for (int i0 = 0; i0 < b; i0 += 4 * lanes) {
