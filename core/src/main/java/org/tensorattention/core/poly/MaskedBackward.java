@@ -59,15 +59,15 @@ final class MaskedBackward {
     private final double[] phi;
     private final double[] mono;
     private final double[] grad;
+    /** One query row's output numerator (dv) and the gradient with respect to its features (rp). */
+    private final double[] num;
+    private final double[] dUQ;
     /** The upstream gradient of one query row: gN (dv) and gD. */
     private final double[] gRow;
     /** Per factor, the features (rp) and value row of key cachedKey[t]: removing a key reuses its features. */
     private final double[][] phiK;
     private final double[][] vrowK;
     private final long[] cachedKey;
-    /** A window restart's moments in the layout of {@link PolyForward#keyMomentsSerial}. */
-    private final double[] restartS;
-    private final double[] restartZ;
     /** Column maxima of the keys' products for the rows' levels (null: one level). */
     private final double[] keyMax;
     private final int qoff;
@@ -102,73 +102,109 @@ final class MaskedBackward {
         mono = new double[rank];
         grad = new double[rank];
         gRow = new double[dv + 1];
+        num = new double[dv];
+        dUQ = new double[rp];
         phiK = new double[factors][rp];
         vrowK = new double[factors][dv];
         cachedKey = new long[factors];
         java.util.Arrays.fill(cachedKey, -1);
-        restartS = PolyScans.windowed(mask) ? new double[rank * dvp] : null;
-        restartZ = PolyScans.windowed(mask) ? new double[rank] : null;
     }
 
     /**
-     * Forward sweep: fills rows [lo, hi) of out, dq, gN and gD (nq x dvp and nq, shared by the chunks of one
-     * problem, each writing its own rows) and saves the states of rows [lo, ext); startS and startZ (or null
-     * for zeros) are the states before row lo, as {@link KeyScan#starts} gives them.
+     * The states of the sweep's checkpoints (after rows lo, lo + interval, ..) and of its last row ext - 1, from
+     * the key moments in blocks ({@link PolyForward#keyMomentsSerial}): a causal chunk from its start state
+     * (startS, startZ as {@link KeyScan#starts} gives them), a window's from scratch over its window.
      */
-    void forward(double[][] startS, double[][] startZ, double[] gN, double[] gD, double[] out, double[] dq) {
-        double[][] cs = newStates();
-        for (int t = 0; t < factors && startS != null; t++) {
-            RowGradients.toColumns(startS[t], startZ[t], rank, dvp, dv, rp, cs[t]);
+    void checkpoints(double[][] startS, double[][] startZ) {
+        boolean causal = PolyScans.causal(mask);
+        double[][] s = new double[factors][];
+        double[][] z = new double[factors][];
+        int[] done = new int[factors];
+        for (int t = 0; t < factors; t++) {
+            s[t] = startS != null ? startS[t].clone() : new double[rank * dvp];
+            z[t] = startZ != null ? startZ[t].clone() : new double[rank];
+            done[t] = PolyScans.keysBefore(mask, t, lo, g.nk()[t]);
         }
-        double[] num = new double[dv];
-        double[] dUQ = new double[rp];
-        int oo = (int) g.outOffset(p);
-        for (int i = lo; i < ext; i++) {
+        for (int m = 0; m <= checkS.length; m++) {
+            int row = m < checkS.length ? lo + m * interval : ext - 1;
+            double[][] cs = newStates();
             for (int t = 0; t < factors; t++) {
-                advance(t, i, cs[t]);
+                int nk = g.nk()[t];
+                int to = PolyScans.keysBefore(mask, t, row + 1, nk);
+                int from = done[t];
+                if (!causal) {
+                    // The window (pos - w_t, pos] of row's position pos, from scratch.
+                    from = Math.max(0, Math.min(to, row + PolyScans.offset(mask, t) - PolyScans.width(mask, t) + 1));
+                    Arrays.fill(s[t], 0);
+                    Arrays.fill(z[t], 0);
+                }
+                PolyForward.keyMomentsSerial(fm, in.k()[t], g.keyOffset(p, t), in.v()[t], g.valueOffset(p, t), dv,
+                        from, to, s[t], z[t]);
+                done[t] = to;
+                RowGradients.toColumns(s[t], z[t], rank, dvp, dv, rp, cs[t]);
             }
-            if ((i - lo) % interval == 0) {
-                checkS[(i - lo) / interval] = copy(cs);
+            if (m < checkS.length) {
+                checkS[m] = cs;
+            } else {
+                endS = cs;
             }
-            if (i >= hi || mask.allowed(i, g.nk()) == 0) {
-                continue; // a row that sees no tuple: output, gN and gD stay 0, no gradient
+        }
+    }
+
+    /**
+     * Query row i of the reverse sweep, on the states after row i: its output (rows this chunk owns), its
+     * upstream gradients gN_i, gD_i into the sweep's own rows of gN and gD, and dq; then phi holds its features
+     * and the level rank rounded up to whole vectors is returned (0: the row sees no tuple).
+     */
+    private int queryStep(int i, double[][] cs, double[] gN, double[] gD, double[] out, double[] dq) {
+        if (mask.allowed(i, g.nk()) == 0) {
+            return 0; // a row that sees no tuple: output, gN and gD stay 0, no gradient
+        }
+        int level = level(i);
+        int rq = Math.min(rp, Moments.padded(fm.levelRank[level]));
+        fm.keyRow(in.q(), qoff + i * d, mono);
+        double[] coefficient = fm.paddedCoefficient(level);
+        for (int L = 0; L < rank; L++) {
+            phi[L] = mono[L] * coefficient[L];
+        }
+        double den = RowGradients.outputRow(phi, cs, dv, rp, rq, num);
+        int oo = (int) g.outOffset(p) + i * dv;
+        int at = (i - lo) * dvp;
+        double dot = 0;
+        for (int c = 0; c < dv; c++) {
+            double o = num[c] / den;
+            if (i < hi) {
+                out[oo + c] = o;
             }
-            int level = level(i);
-            int rq = Math.min(rp, Moments.padded(fm.levelRank[level]));
-            fm.keyRow(in.q(), qoff + i * d, mono);
-            double[] coefficient = fm.paddedCoefficient(level);
-            for (int L = 0; L < rank; L++) {
-                phi[L] = mono[L] * coefficient[L];
-            }
-            double den = RowGradients.outputRow(phi, cs, dv, rp, rq, num);
-            double dot = 0;
-            for (int c = 0; c < dv; c++) {
-                double o = num[c] / den;
-                out[oo + i * dv + c] = o;
-                double go = dO[oo + i * dv + c];
-                gN[i * dvp + c] = go / den;
-                dot += go * o;
-            }
-            gD[i] = -dot / den;
+            double go = dO[oo + c];
+            gN[at + c] = go / den;
+            dot += go * o;
+        }
+        gD[i - lo] = -dot / den;
+        if (i < hi) {
             RowGradients.queryGradient(upstream(gN, gD, i), cs, dv, rp, rq, dUQ);
             int top = Math.min(rank, rq);
             for (int L = 0; L < top; L++) {
                 grad[L] = dUQ[L] * coefficient[L];
             }
-            java.util.Arrays.fill(grad, top, rank, 0);
+            Arrays.fill(grad, top, rank, 0);
             fm.keyRowBackward(in.q(), qoff + i * d, mono, grad, dq, qoff + i * d);
         }
-        endS = cs;
+        return rq;
     }
 
     /**
-     * Reverse sweep, after every chunk's {@link #forward}: adds into dk and dv (shared by grouped heads) for
-     * key rows [lo, hi), counting the queries in [lo, ext).
+     * Reverse sweep, after {@link #checkpoints}: writes rows [lo, hi) of out and dq, and adds into dk and dv
+     * (shared by grouped heads) for key rows [lo, hi), counting the queries in [lo, ext).
      *
      * @return the state gradients summed over queries [lo, hi) (G_t and Gz_t as {s, z} per factor, in the layout
      *         of {@link PolyBackward#keyPass}): for a causal chunk, what the key rows before lo still receive
      */
-    double[][][] reverse(double[] gN, double[] gD, double[][] dk, double[][] dvOut) {
+    double[][][] reverse(double[] out, double[] dq, double[][] dk, double[][] dvOut) {
+        // This sweep's own upstream gradients of rows [lo, ext), made as the sweep reaches them: a window's
+        // lagging rows i + w_t come before row i in reverse order.
+        double[] gN = new double[(ext - lo) * dvp];
+        double[] gD = new double[ext - lo];
         double[][] s = endS;
         double[][] finalS = copy(s);
         boolean window = PolyScans.windowed(mask);
@@ -187,8 +223,8 @@ final class MaskedBackward {
             first = Math.min(first, last[t]);
         }
         for (int i = ext - 1; i >= first; i--) {
-            if (i >= lo) {
-                int rq = queryRow(i);
+            int rq = i >= lo ? queryStep(i, s, gN, gD, out, dq) : 0;
+            if (rq > 0) {
                 double[] up = upstream(gN, gD, i);
                 for (int t = 0; t < factors; t++) {
                     RowGradients.stateGradient(phi, up, 1, s, t, dv, rp, rq, gs[t]);
@@ -203,9 +239,9 @@ final class MaskedBackward {
                     if (gone == ext - 1) {
                         lagS[t] = copy(finalS);
                     }
-                    if (gone < ext) {
-                        int rq = queryRow(gone);
-                        RowGradients.stateGradient(phi, upstream(gN, gD, gone), -1, lagS[t], t, dv, rp, rq, gs[t]);
+                    if (gone < ext && mask.allowed(gone, g.nk()) > 0) {
+                        int rg = queryRow(gone);
+                        RowGradients.stateGradient(phi, upstream(gN, gD, gone), -1, lagS[t], t, dv, rp, rg, gs[t]);
                     }
                 }
             }
@@ -249,8 +285,6 @@ final class MaskedBackward {
         int factors = g.order() - 1;
         int rank = fm.rank;
         int dvp = Moments.padded(g.dv());
-        double[] gN = new double[nq * dvp];
-        double[] gD = new double[nq];
         int reach = PolyScans.reach(mask);
         // A window chunk also sweeps the reach rows after it: chunks several times longer than that.
         int chunks = threads == 1 ? 1 : Math.max(1, Math.min(threads * 2, nq / Math.max(256, 4 * reach)));
@@ -258,16 +292,12 @@ final class MaskedBackward {
         KeyScan.States start = KeyScan.starts(g, p, mask, fm, in.k(), in.v(), bound, threads);
         double[][][] startS = start.s();
         double[][][] startZ = start.z();
-        MaskedBackward[] parts = new MaskedBackward[chunks];
-        Parallel.forEach(chunks, threads, c -> {
-            parts[c] = new MaskedBackward(g, p, mask, fm, in, dO, bound[c], bound[c + 1]);
-            boolean zero = startS[c][0] == null;
-            parts[c].forward(zero ? null : startS[c], zero ? null : startZ[c], gN, gD, out, dq);
-        });
         double[][][][] grads = new double[chunks][][][];
         Parallel.forEach(chunks, threads, c -> {
-            grads[c] = parts[c].reverse(gN, gD, dk, dvOut);
-            parts[c] = null;
+            MaskedBackward part = new MaskedBackward(g, p, mask, fm, in, dO, bound[c], bound[c + 1]);
+            boolean zero = startS[c][0] == null;
+            part.checkpoints(zero ? null : startS[c], zero ? null : startZ[c]);
+            grads[c] = part.reverse(out, dq, dk, dvOut);
         });
         if (!PolyScans.causal(mask) || chunks == 1) {
             return;
@@ -298,31 +328,6 @@ final class MaskedBackward {
                         dvOut[t], 1);
             }
         });
-    }
-
-    /**
-     * Moves factor t's state from query i - 1 to query i, as {@link KeyScan#advance} does: causal adds key
-     * i + offset_t; a window also drops the key leaving it and restarts from scratch every w_t rows.
-     */
-    private void advance(int t, int i, double[] cs) {
-        long pos = (long) i + PolyScans.offset(mask, t);
-        if (PolyScans.causal(mask)) {
-            addKey(t, pos, 1, cs);
-            return;
-        }
-        int w = PolyScans.width(mask, t);
-        if ((i - lo) % w == 0) {
-            int nk = g.nk()[t];
-            Arrays.fill(restartS, 0);
-            Arrays.fill(restartZ, 0);
-            PolyForward.keyMomentsSerial(fm, in.k()[t], g.keyOffset(p, t), in.v()[t], g.valueOffset(p, t), dv,
-                    (int) Math.max(0, Math.min(nk, pos - w + 1)), (int) Math.max(0, Math.min(pos + 1, nk)), restartS,
-                    restartZ);
-            RowGradients.toColumns(restartS, restartZ, rank, dvp, dv, rp, cs);
-            return;
-        }
-        addKey(t, pos, 1, cs);
-        addKey(t, pos - w, -1, cs);
     }
 
     /** Moves a full set of states from row pos to row pos - 1. */
@@ -378,10 +383,10 @@ final class MaskedBackward {
         return rq;
     }
 
-    /** gN_i and gD_i as one row (gRow). */
+    /** gN_i and gD_i as one row (gRow), from a sweep's own rows [lo, ext). */
     private double[] upstream(double[] gN, double[] gD, int i) {
-        System.arraycopy(gN, i * dvp, gRow, 0, dv);
-        gRow[dv] = gD[i];
+        System.arraycopy(gN, (i - lo) * dvp, gRow, 0, dv);
+        gRow[dv] = gD[i - lo];
         return gRow;
     }
 
