@@ -112,7 +112,7 @@ public final class CpuBackend implements Backend {
         if (plan.method() == Method.EXACT) {
             return ExactBackward.run(q, keys, values, dout, forward, g, options, plan.reason());
         }
-        GradientResult r = PolyBackward.run(q, keys, values, dout, plan.poly(), g, options);
+        GradientResult r = PolyBackward.run(q, keys, values, dout, plan.poly(), forward, g, options);
         return new GradientResult(r.output(), r.dq(), r.dk(), r.dv(), r.method(), r.seconds(), r.flops(), r.poly(),
                 options.method() == Method.AUTO ? plan.reason() : r.reason());
     }

@@ -39,6 +39,8 @@ final class MaskedBackward {
     private final FeatureMap fm;
     private final PolyAttention.Inputs in;
     private final double[] dO;
+    /** The forward's output and log-sum-exp, or null: recomputed from the states. */
+    private final PolyBackward.Given given;
     private final int factors;
     private final int rank;
     /** The rank rounded up to whole vectors: one column of a state. */
@@ -72,8 +74,9 @@ final class MaskedBackward {
     private final double[] keyMax;
     private final int qoff;
 
-    MaskedBackward(Geometry g, int p, Mask mask, FeatureMap fm, PolyAttention.Inputs in, double[] dO, int lo,
-                   int hi) {
+    MaskedBackward(Geometry g, int p, Mask mask, FeatureMap fm, PolyAttention.Inputs in, double[] dO,
+                   PolyBackward.Given given, int lo, int hi) {
+        this.given = given;
         this.g = g;
         this.p = p;
         this.mask = mask;
@@ -167,12 +170,21 @@ final class MaskedBackward {
         for (int L = 0; L < rank; L++) {
             phi[L] = mono[L] * coefficient[L];
         }
-        double den = RowGradients.outputRow(phi, cs, dv, rp, rq, num);
         int oo = (int) g.outOffset(p) + i * dv;
+        double den;
+        if (given == null) {
+            den = RowGradients.outputRow(phi, cs, dv, rp, rq, num);
+            for (int c = 0; c < dv; c++) {
+                num[c] /= den;
+            }
+        } else {
+            den = given.den(g, p, i);
+            System.arraycopy(given.out(), oo, num, 0, dv);
+        }
         int at = (i - lo) * dvp;
         double dot = 0;
         for (int c = 0; c < dv; c++) {
-            double o = num[c] / den;
+            double o = num[c];
             if (i < hi) {
                 out[oo + c] = o;
             }
@@ -280,7 +292,7 @@ final class MaskedBackward {
 
     /** The backward of problem p: causal in parallel chunks, window as one chunk. */
     static void problem(Geometry g, int p, Mask mask, FeatureMap fm, PolyAttention.Inputs in, double[] dO,
-                        double[] out, double[] dq, double[][] dk, double[][] dvOut, int threads) {
+                        PolyBackward.Given given, double[] out, double[] dq, double[][] dk, double[][] dvOut, int threads) {
         int nq = g.nq();
         int factors = g.order() - 1;
         int rank = fm.rank;
@@ -294,7 +306,7 @@ final class MaskedBackward {
         double[][][] startZ = start.z();
         double[][][][] grads = new double[chunks][][][];
         Parallel.forEach(chunks, threads, c -> {
-            MaskedBackward part = new MaskedBackward(g, p, mask, fm, in, dO, bound[c], bound[c + 1]);
+            MaskedBackward part = new MaskedBackward(g, p, mask, fm, in, dO, given, bound[c], bound[c + 1]);
             boolean zero = startS[c][0] == null;
             part.checkpoints(zero ? null : startS[c], zero ? null : startZ[c]);
             grads[c] = part.reverse(out, dq, dk, dvOut);

@@ -37,26 +37,55 @@ public final class PolyBackward {
         return run(q, keys, values, dout, PolyAttention.prepare(q, keys, values, g, options), g, options);
     }
 
+    /**
+     * The same reusing the forward's output and log-sum-exp, as the exact backward does: forward is this call's
+     * poly forward result (null, or one in float32, or of another method: recomputed). The query pass then
+     * takes O~ and D~ = exp(lse) instead of contracting U_Q M again.
+     */
+    public static GradientResult run(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
+                                     AttentionResult forward, Geometry g, AttentionOptions options) {
+        return run(q, keys, values, dout, PolyAttention.prepare(q, keys, values, g, options), forward, g, options);
+    }
+
     /** The same on a call already converted and planned ({@link PolyAttention#prepare}). */
     public static GradientResult run(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
                                      PolyAttention.Prepared call, Geometry g, AttentionOptions options) {
+        return run(q, keys, values, dout, call, (AttentionResult) null, g, options);
+    }
+
+    /** The same reusing the forward's output and log-sum-exp when it can (see above). */
+    public static GradientResult run(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
+                                     PolyAttention.Prepared call, AttentionResult forward, Geometry g,
+                                     AttentionOptions options) {
         PolyPlan plan = call.plan();
         if (!plan.feasible()) {
             throw new IllegalArgumentException(plan.refusal());
         }
-        return run(q, keys, values, dout, call, RowLevels.forCall(plan, g, call.in.balance().magnitude), g, options);
+        return run(q, keys, values, dout, call, RowLevels.forCall(plan, g, call.in.balance().magnitude), forward, g,
+                options);
     }
 
     /** The same with the row levels given (the forward's, so that this is the gradient of its O~). */
     static GradientResult run(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
                               PolyAttention.Prepared call, RowLevels levels, Geometry g, AttentionOptions options) {
+        return run(q, keys, values, dout, call, levels, null, g, options);
+    }
+
+    private static GradientResult run(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
+                                      PolyAttention.Prepared call, RowLevels levels, AttentionResult forward,
+                                      Geometry g, AttentionOptions options) {
         PolyAttention.Inputs in = call.in;
         PolyPlan plan = call.plan();
         double[] dO = dout.dtype() == DType.FLOAT64 ? dout.doubles().clone() : dout.to(DType.FLOAT64).doubles();
         int[] seedShift = in.balance().normaliseSeed(dO);
         FeatureMap fm = new FeatureMap(levels, g.d(), in.scale());
         int factors = g.order() - 1;
-        double[] out = new double[g.problems() * g.nq() * g.dv()];
+        int size = g.problems() * g.nq() * g.dv();
+        Given given = Given.of(forward, size, g.problems() * g.nq());
+        double[] out = given == null ? new double[size] : given.out;
+        if (given != null) {
+            in.balance().balanceOutput(out);
+        }
         double[] dq = new double[in.q().length];
         double[][] dk = new double[factors][];
         double[][] dv = new double[factors][];
@@ -73,11 +102,11 @@ public final class PolyBackward {
         Mask mask = options.mask();
         Parallel.forEach(kvProblems, outer, kp -> {
             if (mask instanceof Mask.Full) {
-                full(g, kp, fm, in, dO, out, dq, dk, dv, inner);
+                full(g, kp, fm, in, dO, given, out, dq, dk, dv, inner);
             } else {
                 for (int p = 0; p < g.problems(); p++) {
                     if (g.kvProblem()[p] == kp) {
-                        MaskedBackward.problem(g, p, mask, fm, in, dO, out, dq, dk, dv, inner);
+                        MaskedBackward.problem(g, p, mask, fm, in, dO, given, out, dq, dk, dv, inner);
                     }
                 }
             }
@@ -97,9 +126,30 @@ public final class PolyBackward {
                 seconds, 3 * plan.predictedFlops(), info, "poly backward: " + plan.verdict());
     }
 
+    /**
+     * The forward's output (balanced, problems x nq x dv) and log-sum-exp (problems x nq), when the backward
+     * reuses them: O~ as the forward returned it in float64 and D~ = exp(lse), which is the forward's own
+     * denominator up to the rounding of log and exp.
+     */
+    record Given(double[] out, double[] lse) {
+        static Given of(AttentionResult forward, int size, int rows) {
+            if (forward == null || forward.method() != Method.POLY || forward.logSumExp() == null
+                    || forward.output().dtype() != DType.FLOAT64 || forward.output().size() != size
+                    || forward.logSumExp().size() != rows) {
+                return null;
+            }
+            return new Given(forward.output().doubles().clone(), forward.logSumExp().doubles());
+        }
+
+        /** The denominator of output row (problem p, row i). */
+        double den(Geometry g, int p, int i) {
+            return Math.exp(lse[p * g.nq() + i]);
+        }
+    }
+
     /** Full mask, one kv problem and every query problem that reads it. */
-    private static void full(Geometry g, int kp, FeatureMap fm, PolyAttention.Inputs in, double[] dO, double[] out,
-                             double[] dq, double[][] dk, double[][] dv, int threads) {
+    private static void full(Geometry g, int kp, FeatureMap fm, PolyAttention.Inputs in, double[] dO, Given given,
+                             double[] out, double[] dq, double[][] dk, double[][] dv, int threads) {
         int rank = fm.rank;
         int dvp = Moments.padded(g.dv());
         int factors = g.order() - 1;
@@ -116,7 +166,7 @@ public final class PolyBackward {
         double[] dz = new double[rank];
         for (int p = 0; p < g.problems(); p++) {
             if (g.kvProblem()[p] == kp) {
-                queryPass(g, p, fm, in, dO, m, zz, out, dq, dM, dz, threads);
+                queryPass(g, p, fm, in, dO, given, m, zz, out, dq, dM, dz, threads);
             }
         }
         for (int t = 0; t < factors; t++) {
@@ -147,7 +197,7 @@ public final class PolyBackward {
      * each block holds rows of one level ({@link RowLevels}) and every step runs over that level's rank only:
      * the features past it are zero for those rows.
      */
-    static void queryPass(Geometry g, int p, FeatureMap fm, PolyAttention.Inputs in, double[] dO,
+    static void queryPass(Geometry g, int p, FeatureMap fm, PolyAttention.Inputs in, double[] dO, Given given,
                           double[] m, double[] zz, double[] out, double[] dq, double[] dM, double[] dz,
                           int threads) {
         int d = g.d();
@@ -170,15 +220,20 @@ public final class PolyBackward {
                             w.ut[L * b + j] = w.mono[L * b + j] * c;
                         }
                     }
-                    Moments.contract(w.ut, b, rank, m, zz, dvp, w.num, w.den);
+                    if (given == null) {
+                        Moments.contract(w.ut, b, rank, m, zz, dvp, w.num, w.den);
+                    }
                     java.util.Arrays.fill(w.gN, 0);
                     java.util.Arrays.fill(w.gNt, 0);
                     java.util.Arrays.fill(w.gD, 0);
                     for (int i = 0; i < n; i++) {
                         int o = (int) (oo + (long) rows[i] * dv);
+                        if (given != null) {
+                            w.den[i] = given.den(g, p, rows[i]);
+                        }
                         double dot = 0;
                         for (int c = 0; c < dv; c++) {
-                            double oi = w.num[i * dvp + c] / w.den[i];
+                            double oi = given != null ? out[o + c] : w.num[i * dvp + c] / w.den[i];
                             out[o + c] = oi;
                             double go = dO[o + c];
                             dot += go * oi;
