@@ -8,28 +8,26 @@ import org.tensorattention.core.Parallel;
 /**
  * The polynomial backward for causal and window masks, one problem on one thread, O(n r k^2 dv) time.
  *
- * <p>A forward sweep runs the scan of {@link PolyForward} (states S_t(i), z_t(i)), writes O~, keeps the
- * per-row upstream gradients of the numerator and denominator (gN_i = dO_i / D_i, gD_i = -dO_i . O~_i / D_i:
- * O(n dv) memory), finishes dQ row by row, and saves the states every {@code interval} rows.
- *
- * <p>A reverse sweep walks the states back (subtract key row i, add back row i - w_t for a window; exact
- * checkpoints every {@code interval} rows stop rounding from building up) and accumulates the gradient of
- * each state: causal, G_t(j) = sum_{i >= j} dS_t(i), a reverse prefix sum; window, the sum over
- * i in [j, j + w_t), so the row leaving the window is taken off again, which needs the states at i + w_t:
- * a second, lagging set of states per factor. Key row j then gets dV_t[j] = U_t[j] G_t(j) and
- * dU_t[j] = G_t(j) V_t[j] + Gz_t(j), chained through the feature map into dK_t[j]. Query i stands at
- * i + offset_t against factor t, so row i adds key i + offset_t; keys before row 0's (offset_t > 0) are
- * finished by rows below 0 that hold no query.
+ * <p>One reverse sweep per chunk of rows. Its states at the chunk's last row and at checkpoints every
+ * {@code interval} rows come from the blocked key moments ({@link PolyForward#keyMomentsSerial}); it walks them
+ * back (subtract key row i, add back row i - w_t for a window; the exact checkpoints stop rounding from
+ * building up). At row i it reads out O~_i (or takes it, and D~_i = exp(lse_i), from the forward's result),
+ * forms the upstream gradients gN_i = dO_i / D_i and gD_i = -dO_i . O~_i / D_i (kept for the sweep's rows:
+ * O(n dv) memory), finishes dQ_i, and accumulates the gradient of each state: causal,
+ * G_t(j) = sum_{i >= j} dS_t(i), a reverse prefix sum; window, the sum over i in [j, j + w_t), so the row
+ * leaving the window is taken off again, which needs the states at i + w_t: a second, lagging set of states
+ * per factor. Key row j then gets dV_t[j] = U_t[j] G_t(j) and dU_t[j] = G_t(j) V_t[j] + Gz_t(j), chained
+ * through the feature map into dK_t[j]. Query i stands at i + offset_t against factor t, so row i adds key
+ * i + offset_t; keys before row 0's (offset_t > 0) are finished by rows below 0 that hold no query.
  *
  * <p>The states are kept by value column ({@link RowGradients}: the normaliser is one more column), so that the
  * steps a row runs over every feature are vector loops with no horizontal sums; the start states and the
  * gradients handed to the chunk pass are converted once per chunk. Loops over a query row's features stop at
  * its level's rank.
  *
- * <p>Problems split into chunks of rows that run in parallel ({@link #problem}), forward sweeps first, then
- * reverse sweeps. A causal chunk starts from the prefix of the key moments before it, and the state gradient
+ * <p>Problems split into chunks of rows whose sweeps run in parallel ({@link #problem}). A causal chunk starts from the prefix of the key moments before it, and the state gradient
  * of all later chunks, a constant per chunk, reaches its key rows afterwards in one GEMM-shaped pass. A window
- * chunk restarts its states from the window before it and sweeps on past its end by the widest window, so the
+ * chunk's states hold the window before each of its rows, and it sweeps on past its end by the widest window, so the
  * later queries that see its keys are counted in its own reverse sweep.
  */
 final class MaskedBackward {
