@@ -108,9 +108,11 @@ public final class PolyScaling {
             for (Mask mask : new Mask[] {Mask.FULL, Mask.CAUSAL}) {
                 Problem p = Problem.random(round, 3, 2048, 8, 8, 1);
                 AttentionOptions o = AttentionOptions.defaults().withMethod(Method.POLY).withEpsilon(1e-3).withMask(mask);
-                TensorAttention.forward(p.q, p.keys, p.values, o);
+                AttentionResult f = TensorAttention.forward(p.q, p.keys, p.values, o);
                 Tensor dout = fill(new Random(round), 2048, 8, 1);
+                // Both backward paths: recomputing the forward's output, and reusing it.
                 PolyBackward.run(p.q, p.keys, p.values, dout, Validation.geometry(p.q, p.keys, p.values), o);
+                TensorAttention.backward(p.q, p.keys, p.values, dout, f, o);
                 Problem small = Problem.random(round, 3, 48, 8, 8, 1);
                 TensorAttention.forward(small.q, small.keys, small.values, o.withMethod(Method.EXACT));
             }
