@@ -50,8 +50,7 @@ public final class PerfTable {
         int polyLog = 20;
         int[] first = {512, 1024, 2048};
         int threads = 2;
-        boolean onlyFirst = false;
-        boolean onlyPoly = false;
+        String only = "";
         for (String a : args) {
             String[] kv = a.split("=", 2);
             switch (kv[0]) {
@@ -59,10 +58,7 @@ public final class PerfTable {
                 case "poly" -> polyLog = Integer.parseInt(kv[1]);
                 case "first" -> first = ints(kv[1]);
                 case "threads" -> threads = Integer.parseInt(kv[1]);
-                case "only" -> {
-                    onlyFirst = kv[1].equals("first");
-                    onlyPoly = kv[1].equals("poly");
-                }
+                case "only" -> only = kv[1];
                 default -> throw new IllegalArgumentException("unknown argument " + a);
             }
         }
@@ -72,7 +68,10 @@ public final class PerfTable {
         System.out.println("ISA: " + isa() + ", preferred vector " + FloatVector.SPECIES_PREFERRED.vectorBitSize()
                 + " bits (" + FloatVector.SPECIES_PREFERRED.length() + " floats)");
         System.out.println("load average at start: " + loadStart);
-        if (!onlyFirst) {
+        if (only.equals("poly")) {
+            poly(polyLog, threads);
+            first = new int[0];
+        } else if (!only.equals("first")) {
             // The calibrated probe: it compiles its loop on short calls first (a first long call of gflops runs
             // interpreted and on-stack-replaced, boxing every vector, and reads low).
             double peakF = FmaPeak.peak(true, threads, 0.2);
@@ -80,17 +79,15 @@ public final class PerfTable {
             System.out.printf(Locale.ROOT, "FMA peak at start, %d threads: float %.1f, double %.1f GFLOP/s%n%n",
                     threads, peakF, peakD);
 
-            if (!onlyPoly) {
-                exactForward(sizes, threads);
-                exps();
-                masks(threads);
-                decoding(threads);
-                backward(sizes[0], threads);
-                layout(threads);
-            }
+            exactForward(sizes, threads);
+            exps();
+            masks(threads);
+            decoding(threads);
+            backward(sizes[0], threads);
+            layout(threads);
             poly(polyLog, threads);
         }
-        for (int n : onlyPoly ? new int[0] : first) {
+        for (int n : first) {
             firstCall(n, 64, "float32");
         }
 
@@ -298,10 +295,11 @@ public final class PerfTable {
         int prevN = 0;
         double worstSlope = 0;
         double firstT = 0;
+        PolyCall last = null;
         for (int log = 12; log <= maxLog; log += 2) {
             int n = 1 << log;
-            PolyScaling.Problem p = PolyScaling.Problem.random(log, 3, n, 8, 8, 1);
-            double t = PolyScaling.best(p, o, 3).seconds();
+            PolyCall c = PolyCall.best(PolyScaling.Problem.random(log, 3, n, 8, 8, 1), o, 3);
+            double t = c.kernel;
             if (prevN > 0) {
                 worstSlope = Math.max(worstSlope, Math.log(t / prevT) / Math.log((double) n / prevN));
             } else {
@@ -309,25 +307,38 @@ public final class PerfTable {
             }
             prevN = n;
             prevT = t;
+            last = c;
         }
         double overall = Math.log(prevT / firstT) / Math.log(prevN / 4096.0);
         row("poly forward", String.format(Locale.ROOT, "slope over n = 2^12..2^%d, d=8 eps=1e-3 float64", maxLog),
                 String.format(Locale.ROOT, "%.3f overall, %.2f worst step", overall, worstSlope), "<= 1.05",
                 overall <= 1.05);
-        row("poly forward", String.format(Locale.ROOT, "n=2^%d d=8 eps=1e-3, %d threads", maxLog, threads),
-                String.format(Locale.ROOT, "%.3f s", prevT), maxLog == 20 ? "<= 1 s" : "<= 1 s at 2^20",
+        row("poly forward", String.format(Locale.ROOT, "n=2^%d d=8 eps=1e-3, %d threads: kernel seconds (the "
+                        + "result's seconds: levels and the kernel), best of 3, each after a System.gc()", maxLog, threads),
+                String.format(Locale.ROOT, "%.3f s; the whole call %.3f s (with validation, float64 copy, balancing, "
+                        + "plan); GC in the call %.3f s; CPU / wall %.2f", last.kernel, last.wall, last.gc,
+                        last.cpu / last.wall), maxLog == 20 ? "<= 1 s" : "<= 1 s at 2^20",
                 maxLog == 20 ? Boolean.valueOf(prevT <= 1) : null);
-        int n = 1 << Math.min(maxLog, 18);
-        PolyScaling.Problem p = PolyScaling.Problem.random(5, 3, n, 8, 8, 1);
-        double f = PolyScaling.best(p, o, 3).seconds();
-        Geometry g = org.tensorattention.core.Validation.geometry(p.q(), p.keys(), p.values());
-        Tensor dout = PolyScaling.fill(new Random(1), n, 8, 1);
-        double b = Double.MAX_VALUE;
-        for (int r = 0; r < 3; r++) {
-            b = Math.min(b, org.tensorattention.core.poly.PolyBackward.run(p.q(), p.keys(), p.values(), dout, g, o).seconds());
+        for (Mask mask : new Mask[] {Mask.FULL, Mask.CAUSAL}) {
+            for (int log = 16; log <= Math.min(maxLog, 18); log += 2) {
+                int n = 1 << log;
+                PolyScaling.Problem p = PolyScaling.Problem.random(5, 3, n, 8, 8, 1);
+                AttentionOptions om = o.withMask(mask);
+                Tensor dout = PolyScaling.fill(new Random(1), n, 8, 1);
+                double f = Double.MAX_VALUE;
+                double b = Double.MAX_VALUE;
+                for (int r = 0; r < 3; r++) {
+                    System.gc();
+                    AttentionResult fr = TensorAttention.forward(p.q(), p.keys(), p.values(), om);
+                    f = Math.min(f, fr.seconds());
+                    System.gc();
+                    b = Math.min(b, TensorAttention.backward(p.q(), p.keys(), p.values(), dout, fr, om).seconds());
+                }
+                row("poly backward", String.format(Locale.ROOT, "%s n=2^%d d=8 backward (given the forward's output "
+                        + "and lse, as the exact row) / forward, kernel seconds, best of 3", mask, log),
+                        String.format(Locale.ROOT, "%.2f (%.3f s / %.3f s)", b / f, b, f), "<= 3", b / f <= 3);
+            }
         }
-        row("poly backward", String.format(Locale.ROOT, "n=2^%d d=8 backward / forward", Integer.numberOfTrailingZeros(n)),
-                String.format(Locale.ROOT, "%.2f (%.3f s / %.3f s)", b / f, b, f), "<= 3", b / f <= 3);
         // Float32 inputs at 2^maxLog: the float32 mode against the float64 path on the same values, interleaved.
         PolyScaling.Pair pair = PolyScaling.Pair.of(PolyScaling.Problem.random(maxLog, 3, 1 << maxLog, 8, 8, 1), o, 3);
         String how = pair.narrow().reason().substring(pair.narrow().reason().lastIndexOf("; ") + 2);
@@ -339,6 +350,35 @@ public final class PerfTable {
                 maxLog == 20 ? "<= 1 s, float32 where certified" : "float32 where certified",
                 how.equals(org.tensorattention.core.poly.PolyPlan.FLOAT32)
                         && (maxLog != 20 || pair.narrow().seconds() <= 1));
+    }
+
+    /** One timed poly forward: the result's kernel seconds, the whole call's wall, GC and process CPU seconds. */
+    private record PolyCall(double kernel, double wall, double gc, double cpu) {
+        static PolyCall best(PolyScaling.Problem p, AttentionOptions o, int repeats) {
+            PolyCall best = null;
+            for (int r = 0; r < repeats; r++) {
+                System.gc();
+                double gc0 = gcSeconds();
+                double cpu0 = PolyScaling.processCpuSeconds();
+                long t0 = System.nanoTime();
+                AttentionResult res = TensorAttention.forward(p.q(), p.keys(), p.values(), o);
+                double wall = (System.nanoTime() - t0) * 1e-9;
+                PolyCall c = new PolyCall(res.seconds(), wall, gcSeconds() - gc0, PolyScaling.processCpuSeconds() - cpu0);
+                if (best == null || c.kernel < best.kernel) {
+                    best = c;
+                }
+            }
+            return best;
+        }
+
+        private static double gcSeconds() {
+            long ms = 0;
+            for (java.lang.management.GarbageCollectorMXBean b : java.lang.management.ManagementFactory
+                    .getGarbageCollectorMXBeans()) {
+                ms += Math.max(0, b.getCollectionTime());
+            }
+            return ms * 1e-3;
+        }
     }
 
     /** The launcher's JIT options (tensor-attention at the repository root): see its comment. */

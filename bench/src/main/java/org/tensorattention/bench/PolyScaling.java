@@ -53,7 +53,7 @@ public final class PolyScaling {
             rank();
         }
         if (what.equals("backward") || what.equals("all")) {
-            backward(Math.min(maxLog, 18));
+            backward(maxLog);
         }
         if (what.equals("graderr") || what.equals("all")) {
             gradientError();
@@ -111,9 +111,11 @@ public final class PolyScaling {
             for (Mask mask : new Mask[] {Mask.FULL, Mask.CAUSAL}) {
                 Problem p = Problem.random(round, 3, 2048, 8, 8, 1);
                 AttentionOptions o = AttentionOptions.defaults().withMethod(Method.POLY).withEpsilon(1e-3).withMask(mask);
-                TensorAttention.forward(p.q, p.keys, p.values, o);
+                AttentionResult f = TensorAttention.forward(p.q, p.keys, p.values, o);
                 Tensor dout = fill(new Random(round), 2048, 8, 1);
+                // Both backward paths: recomputing the forward's output, and reusing it.
                 PolyBackward.run(p.q, p.keys, p.values, dout, Validation.geometry(p.q, p.keys, p.values), o);
+                TensorAttention.backward(p.q, p.keys, p.values, dout, f, o);
                 Problem small = Problem.random(round, 3, 48, 8, 8, 1);
                 TensorAttention.forward(small.q, small.keys, small.values, o.withMethod(Method.EXACT));
             }
@@ -293,33 +295,37 @@ public final class PolyScaling {
     }
 
     static void backward(int maxLog) {
-        System.out.println("## backward / forward: order 3, d = 8, dv = 8, B = 1, eps = 1e-3");
+        System.out.println("## backward (given the forward's output and lse) / forward: order 3, d = 8, dv = 8, B = 1, eps = 1e-3");
         System.out.println("| mask | n | forward s | backward s | backward / forward | backward slope |");
         System.out.println("|---|---|---|---|---|---|");
+        StringBuilder slopes = new StringBuilder();
         for (Mask mask : new Mask[] {Mask.FULL, Mask.CAUSAL, Mask.window(64, 64)}) {
             double prevT = 0;
             int prevN = 0;
-            int top = mask == Mask.FULL ? maxLog : Math.min(maxLog, 14);
-            for (int log = 10; log <= top; log += 2) {
+            double firstT = 0;
+            int top = mask == Mask.FULL ? maxLog : Math.min(maxLog, mask == Mask.CAUSAL ? 18 : 14);
+            for (int log = 12; log <= top; log += 2) {
                 int n = 1 << log;
                 Problem p = Problem.random(log, 3, n, 8, 8, 1);
                 AttentionOptions o = AttentionOptions.defaults().withMethod(Method.POLY).withEpsilon(1e-3).withMask(mask);
                 AttentionResult f = best(p, o, 3);
-                Geometry g = Validation.geometry(p.q, p.keys, p.values);
                 Tensor dout = fill(new Random(1), n, 8, 1);
                 double bw = Double.MAX_VALUE;
                 for (int r = 0; r < 3; r++) {
-                    GradientResult gr = PolyBackward.run(p.q, p.keys, p.values, dout, g, o);
+                    GradientResult gr = TensorAttention.backward(p.q, p.keys, p.values, dout, f, o);
                     bw = Math.min(bw, gr.seconds());
                 }
                 double slope = prevN == 0 ? Double.NaN : Math.log(bw / prevT) / Math.log((double) n / prevN);
                 System.out.printf(Locale.ROOT, "| %s | 2^%d | %.4f | %.4f | %.2f | %.2f |%n", mask, log, f.seconds(), bw,
                         bw / f.seconds(), slope);
+                firstT = prevN == 0 ? bw : firstT;
                 prevN = n;
                 prevT = bw;
             }
+            slopes.append(String.format(Locale.ROOT, "%s backward: overall log-log slope 2^12..2^%d: %.3f%n", mask,
+                    Integer.numberOfTrailingZeros(prevN), Math.log(prevT / firstT) / Math.log(prevN / 4096.0)));
         }
-        System.out.println();
+        System.out.println(slopes);
     }
 
     /** Poly gradient vs the exact gradient (central differences of the exact forward), relative to max |grad|. */

@@ -80,7 +80,7 @@ public final class CpuBackend implements Backend {
         if (plan.method() == Method.EXACT) {
             return c.out(ExactBackward.run(c.q(), c.keys(), c.values(), dO, f, g, options, plan.reason()));
         }
-        GradientResult r = PolyBackward.run(c.q(), c.keys(), c.values(), dO, plan.poly(), g, options);
+        GradientResult r = PolyBackward.run(c.q(), c.keys(), c.values(), dO, plan.poly(), f, g, options);
         return c.out(new GradientResult(r.output(), r.dq(), r.dk(), r.dv(), r.method(), r.seconds(), r.flops(),
                 r.poly(), options.method() == Method.AUTO ? plan.reason() : r.reason()));
     }

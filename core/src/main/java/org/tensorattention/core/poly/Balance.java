@@ -171,6 +171,14 @@ final class Balance {
         return s;
     }
 
+    /** Scales an output in the caller's values (problems x nq x dv) to the balanced ones: restoreOutput undone. */
+    void balanceOutput(double[] out) {
+        long rows = (long) g.nq() * g.dv();
+        for (int p = 0; p < g.problems(); p++) {
+            shiftAll(out, g.outOffset(p), rows, outputShift(p));
+        }
+    }
+
     /** Scales a balanced output (problems x nq x dv) back to the caller's values. */
     void restoreOutput(double[] out) {
         long rows = (long) g.nq() * g.dv();

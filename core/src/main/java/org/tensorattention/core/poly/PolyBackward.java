@@ -3,8 +3,10 @@ package org.tensorattention.core.poly;
 import java.util.ArrayList;
 import java.util.List;
 import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorOperators;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
+import org.tensorattention.core.DType;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.GradientResult;
 import org.tensorattention.core.Mask;
@@ -35,26 +37,55 @@ public final class PolyBackward {
         return run(q, keys, values, dout, PolyAttention.prepare(q, keys, values, g, options), g, options);
     }
 
+    /**
+     * The same reusing the forward's output and log-sum-exp, as the exact backward does: forward is this call's
+     * poly forward result (null, or one in float32, or of another method: recomputed). The query pass then
+     * takes O~ and D~ = exp(lse) instead of contracting U_Q M again.
+     */
+    public static GradientResult run(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
+                                     AttentionResult forward, Geometry g, AttentionOptions options) {
+        return run(q, keys, values, dout, PolyAttention.prepare(q, keys, values, g, options), forward, g, options);
+    }
+
     /** The same on a call already converted and planned ({@link PolyAttention#prepare}). */
     public static GradientResult run(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
                                      PolyAttention.Prepared call, Geometry g, AttentionOptions options) {
+        return run(q, keys, values, dout, call, (AttentionResult) null, g, options);
+    }
+
+    /** The same reusing the forward's output and log-sum-exp when it can (see above). */
+    public static GradientResult run(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
+                                     PolyAttention.Prepared call, AttentionResult forward, Geometry g,
+                                     AttentionOptions options) {
         PolyPlan plan = call.plan();
         if (!plan.feasible()) {
             throw new IllegalArgumentException(plan.refusal());
         }
-        return run(q, keys, values, dout, call, RowLevels.forCall(plan, g, call.in.balance().magnitude), g, options);
+        return run(q, keys, values, dout, call, RowLevels.forCall(plan, g, call.in.balance().magnitude), forward, g,
+                options);
     }
 
     /** The same with the row levels given (the forward's, so that this is the gradient of its O~). */
     static GradientResult run(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
                               PolyAttention.Prepared call, RowLevels levels, Geometry g, AttentionOptions options) {
+        return run(q, keys, values, dout, call, levels, null, g, options);
+    }
+
+    private static GradientResult run(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
+                                      PolyAttention.Prepared call, RowLevels levels, AttentionResult forward,
+                                      Geometry g, AttentionOptions options) {
         PolyAttention.Inputs in = call.in;
         PolyPlan plan = call.plan();
         double[] dO = RowOrder.gather(dout, g.nq(), g.qHeads(), g.dv());
         int[] seedShift = in.balance().normaliseSeed(dO);
         FeatureMap fm = new FeatureMap(levels, g.d(), in.scale());
         int factors = g.order() - 1;
-        double[] out = new double[g.problems() * g.nq() * g.dv()];
+        int size = g.problems() * g.nq() * g.dv();
+        Given given = Given.of(forward, g, size, g.problems() * g.nq());
+        double[] out = given == null ? new double[size] : given.out;
+        if (given != null) {
+            in.balance().balanceOutput(out);
+        }
         double[] dq = new double[in.q().length];
         double[][] dk = new double[factors][];
         double[][] dv = new double[factors][];
@@ -71,11 +102,11 @@ public final class PolyBackward {
         Mask mask = options.mask();
         Parallel.forEach(kvProblems, outer, kp -> {
             if (mask instanceof Mask.Full) {
-                full(g, kp, fm, in, dO, out, dq, dk, dv, inner);
+                full(g, kp, fm, in, dO, given, out, dq, dk, dv, inner);
             } else {
                 for (int p = 0; p < g.problems(); p++) {
                     if (g.kvProblem()[p] == kp) {
-                        MaskedBackward.problem(g, p, mask, fm, in, dO, out, dq, dk, dv, inner);
+                        MaskedBackward.problem(g, p, mask, fm, in, dO, given, out, dq, dk, dv, inner);
                     }
                 }
             }
@@ -98,9 +129,32 @@ public final class PolyBackward {
                 seconds, 3 * plan.predictedFlops(), info, "poly backward: " + plan.verdict());
     }
 
+    /**
+     * The forward's output (balanced, problems x nq x dv) and log-sum-exp (problems x nq), when the backward
+     * reuses them: O~ as the forward returned it in float64 and D~ = exp(lse), which is the forward's own
+     * denominator up to the rounding of log and exp.
+     */
+    record Given(double[] out, double[] lse) {
+        static Given of(AttentionResult forward, Geometry g, int size, int rows) {
+            if (forward == null || forward.method() != Method.POLY || forward.logSumExp() == null
+                    || forward.output().dtype() != DType.FLOAT64 || forward.output().size() != size
+                    || forward.logSumExp().size() != rows) {
+                return null;
+            }
+            // In the kernels' bhsd row order, as dO is (a copy: balancing changes out).
+            return new Given(RowOrder.gather(forward.output(), g.nq(), g.qHeads(), g.dv()),
+                    RowOrder.gather(forward.logSumExp(), g.nq(), g.qHeads(), 1));
+        }
+
+        /** The denominator of output row (problem p, row i). */
+        double den(Geometry g, int p, int i) {
+            return Math.exp(lse[p * g.nq() + i]);
+        }
+    }
+
     /** Full mask, one kv problem and every query problem that reads it. */
-    private static void full(Geometry g, int kp, FeatureMap fm, PolyAttention.Inputs in, double[] dO, double[] out,
-                             double[] dq, double[][] dk, double[][] dv, int threads) {
+    private static void full(Geometry g, int kp, FeatureMap fm, PolyAttention.Inputs in, double[] dO, Given given,
+                             double[] out, double[] dq, double[][] dk, double[][] dv, int threads) {
         int rank = fm.rank;
         int dvp = Moments.padded(g.dv());
         int factors = g.order() - 1;
@@ -117,7 +171,7 @@ public final class PolyBackward {
         double[] dz = new double[rank];
         for (int p = 0; p < g.problems(); p++) {
             if (g.kvProblem()[p] == kp) {
-                queryPass(g, p, fm, in, dO, m, zz, out, dq, dM, dz, threads);
+                queryPass(g, p, fm, in, dO, given, m, zz, out, dq, dM, dz, threads);
             }
         }
         for (int t = 0; t < factors; t++) {
@@ -148,7 +202,7 @@ public final class PolyBackward {
      * each block holds rows of one level ({@link RowLevels}) and every step runs over that level's rank only:
      * the features past it are zero for those rows.
      */
-    static void queryPass(Geometry g, int p, FeatureMap fm, PolyAttention.Inputs in, double[] dO,
+    static void queryPass(Geometry g, int p, FeatureMap fm, PolyAttention.Inputs in, double[] dO, Given given,
                           double[] m, double[] zz, double[] out, double[] dq, double[] dM, double[] dz,
                           int threads) {
         int d = g.d();
@@ -171,15 +225,20 @@ public final class PolyBackward {
                             w.ut[L * b + j] = w.mono[L * b + j] * c;
                         }
                     }
-                    Moments.contract(w.ut, b, rank, m, zz, dvp, w.num, w.den);
+                    if (given == null) {
+                        Moments.contract(w.ut, b, rank, m, zz, dvp, w.num, w.den);
+                    }
                     java.util.Arrays.fill(w.gN, 0);
                     java.util.Arrays.fill(w.gNt, 0);
                     java.util.Arrays.fill(w.gD, 0);
                     for (int i = 0; i < n; i++) {
                         int o = (int) (oo + (long) rows[i] * dv);
+                        if (given != null) {
+                            w.den[i] = given.den(g, p, rows[i]);
+                        }
                         double dot = 0;
                         for (int c = 0; c < dv; c++) {
-                            double oi = w.num[i * dvp + c] / w.den[i];
+                            double oi = given != null ? out[o + c] : w.num[i * dvp + c] / w.den[i];
                             out[o + c] = oi;
                             double go = dO[o + c];
                             dot += go * oi;
@@ -189,13 +248,7 @@ public final class PolyBackward {
                         w.gD[i] = -dot / w.den[i];
                     }
                     Moments.accumulate(w.ut, w.gN, b, 0, rank, dvp, w.partM, w.partZ);
-                    for (int L = 0; L < rank; L++) {
-                        double sum = 0;
-                        for (int i = 0; i < n; i++) {
-                            sum += w.ut[L * b + i] * w.gD[i];
-                        }
-                        w.partZ[L] += sum;
-                    }
+                    rowDots(w.ut, w.gD, b, rank, w.partZ);
                     expand(m, zz, rank, dvp, dv, w.gNt, w.gD, b, w.gt);
                     for (int L = 0; L < rank; L++) {
                         double c = coefficient[L];
@@ -281,13 +334,78 @@ public final class PolyBackward {
     }
 
     /**
-     * out[L * b + i] = sum_c m[L * dvp + c] wt[c * b + i] + zz[L] wz[i], with b a multiple of 4 vectors: four
-     * accumulators over the rows share each broadcast of m[L, c].
+     * z[L] += sum_{i < b} ut[L * b + i] w[i] (b a multiple of the lanes, w zero past the block's rows): vectors
+     * over the rows, since a scalar sum is one dependent add per element and cost as much as a whole GEMM here.
+     */
+    static void rowDots(double[] ut, double[] w, int b, int rank, double[] z) {
+        int lanes = Moments.LANES;
+        for (int L = 0; L < rank; L++) {
+            int o = L * b;
+            DoubleVector acc = DoubleVector.zero(Moments.SPECIES);
+            for (int i = 0; i < b; i += lanes) {
+                acc = DoubleVector.fromArray(Moments.SPECIES, ut, o + i)
+                        .fma(DoubleVector.fromArray(Moments.SPECIES, w, i), acc);
+            }
+            z[L] += acc.reduceLanes(VectorOperators.ADD);
+        }
+    }
+
+    /**
+     * out[L * b + i] = sum_c m[L * dvp + c] wt[c * b + i] + zz[L] wz[i], with b a multiple of 4 vectors: two
+     * feature rows times four row vectors, eight accumulators that share each load of wt and each broadcast
+     * of m[L, c].
      */
     static void expand(double[] m, double[] zz, int rank, int dvp, int dv, double[] wt, double[] wz, int b,
                        double[] out) {
         int lanes = Moments.LANES;
-        for (int L = 0; L < rank; L++) {
+        int L = 0;
+        for (; L + 2 <= rank; L += 2) {
+            int o = L * b;
+            int m0 = L * dvp;
+            int m1 = m0 + dvp;
+            double z0 = zz[L];
+            double z1 = zz[L + 1];
+            for (int i0 = 0; i0 < b; i0 += 4 * lanes) {
+                DoubleVector w0 = DoubleVector.fromArray(Moments.SPECIES, wz, i0);
+                DoubleVector w1 = DoubleVector.fromArray(Moments.SPECIES, wz, i0 + lanes);
+                DoubleVector w2 = DoubleVector.fromArray(Moments.SPECIES, wz, i0 + 2 * lanes);
+                DoubleVector w3 = DoubleVector.fromArray(Moments.SPECIES, wz, i0 + 3 * lanes);
+                DoubleVector a0 = w0.mul(z0);
+                DoubleVector a1 = w1.mul(z0);
+                DoubleVector a2 = w2.mul(z0);
+                DoubleVector a3 = w3.mul(z0);
+                DoubleVector c0 = w0.mul(z1);
+                DoubleVector c1 = w1.mul(z1);
+                DoubleVector c2 = w2.mul(z1);
+                DoubleVector c3 = w3.mul(z1);
+                for (int c = 0; c < dv; c++) {
+                    int w = c * b + i0;
+                    w0 = DoubleVector.fromArray(Moments.SPECIES, wt, w);
+                    w1 = DoubleVector.fromArray(Moments.SPECIES, wt, w + lanes);
+                    w2 = DoubleVector.fromArray(Moments.SPECIES, wt, w + 2 * lanes);
+                    w3 = DoubleVector.fromArray(Moments.SPECIES, wt, w + 3 * lanes);
+                    double x0 = m[m0 + c];
+                    double x1 = m[m1 + c];
+                    a0 = Moments.fma(w0, x0, a0);
+                    a1 = Moments.fma(w1, x0, a1);
+                    a2 = Moments.fma(w2, x0, a2);
+                    a3 = Moments.fma(w3, x0, a3);
+                    c0 = Moments.fma(w0, x1, c0);
+                    c1 = Moments.fma(w1, x1, c1);
+                    c2 = Moments.fma(w2, x1, c2);
+                    c3 = Moments.fma(w3, x1, c3);
+                }
+                a0.intoArray(out, o + i0);
+                a1.intoArray(out, o + i0 + lanes);
+                a2.intoArray(out, o + i0 + 2 * lanes);
+                a3.intoArray(out, o + i0 + 3 * lanes);
+                c0.intoArray(out, o + b + i0);
+                c1.intoArray(out, o + b + i0 + lanes);
+                c2.intoArray(out, o + b + i0 + 2 * lanes);
+                c3.intoArray(out, o + b + i0 + 3 * lanes);
+            }
+        }
+        for (; L < rank; L++) {
             int o = L * b;
             double zl = zz[L];
             for (int i0 = 0; i0 < b; i0 += 4 * lanes) {

@@ -202,7 +202,7 @@ public final class PolyBlocks {
                                double[] dq, double[] dM, double[] dz) {
         Geometry g = Geometry.simple(1, rows, new int[] {1}, d, dv);
         PolyAttention.Inputs in = new PolyAttention.Inputs(q, null, null, scale, DType.FLOAT64, new int[0], null, 0);
-        PolyBackward.queryPass(g, 0, fm, in, dO, m, zz, out, dq, dM, dz, 1);
+        PolyBackward.queryPass(g, 0, fm, in, dO, null, m, zz, out, dq, dM, dz, 1);
     }
 
     /**
@@ -217,7 +217,7 @@ public final class PolyBlocks {
     public void maskedBackward(Geometry g, Mask mask, double[] q, double[][] k, double[][] v, double[] dO,
                                double[] out, double[] dq, double[][] dk, double[][] dvOut) {
         PolyAttention.Inputs in = new PolyAttention.Inputs(q, k, v, scale, DType.FLOAT64, new int[0], null, 0);
-        MaskedBackward.problem(g, 0, mask, fm, in, dO, out, dq, dk, dvOut, 1);
+        MaskedBackward.problem(g, 0, mask, fm, in, dO, null, out, dq, dk, dvOut, 1);
     }
 
     /** prod_{u != skip} a_u elementwise; skip = -1 multiplies them all. */

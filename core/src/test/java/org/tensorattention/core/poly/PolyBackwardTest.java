@@ -13,6 +13,7 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 import org.tensorattention.core.Validation;
 import org.tensorattention.core.AttentionOptions;
+import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.BruteForce;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.GradientResult;
@@ -90,14 +91,67 @@ class PolyBackwardTest {
         // The output matches the forward pass.
         Tensor fwd = pr.run(o).output();
         assertTrue(PolyForwardTest.maxDiff(fwd, r.output()) < 1e-13);
+        assertMatchesDifferences(pr, dout, o, r, p);
+        // Given the forward's result, the backward takes O~ and D~ = exp(lse) from it instead.
+        AttentionResult forward = pr.run(o);
+        GradientResult reused = TensorAttention.backward(pr.q(), pr.keys(), pr.values(), dout, forward, o);
+        assertEquals(0, PolyForwardTest.maxDiff(forward.output(), reused.output()), "the forward's output, as given");
+        assertMatchesDifferences(pr, dout, o, reused, p);
+    }
+
+    /** Every gradient of r within 1e-7 of central differences of the poly forward (levels p held fixed). */
+    static void assertMatchesDifferences(PolyForwardTest.Problem pr, Tensor dout, AttentionOptions o, GradientResult r,
+                                         RowLevels p) {
         double tol = 1e-7;
         assertTrue(checkAgainstDifferences(pr, dout, o, r.dq(), pr.q(), p) < tol, "dq");
-        for (int t = 0; t < order - 1; t++) {
+        for (int t = 0; t < pr.keys().size(); t++) {
             double dk = checkAgainstDifferences(pr, dout, o, r.dk().get(t), pr.keys().get(t), p);
             double dvv = checkAgainstDifferences(pr, dout, o, r.dv().get(t), pr.values().get(t), p);
             assertTrue(dk < tol, "dk" + (t + 1) + " off by " + dk);
             assertTrue(dvv < tol, "dv" + (t + 1) + " off by " + dvv);
         }
+    }
+
+    @Test
+    void reusingTheForwardAgreesWithRecomputingItOnRowLevelsAndChunks() {
+        Random rnd = new Random(91);
+        int n = 2048;
+        // d = dv = 8 at eps = 1e-3: rank 495, a query side large enough for row levels; 2 threads: causal chunks.
+        PolyForwardTest.Problem pr = PolyForwardTest.Problem.random(rnd, 3, new int[0], new int[0], n, 8, 8, 1);
+        Tensor dout = PolyForwardTest.fill(rnd, new int[] {n, 8}, 1);
+        for (Mask mask : new Mask[] {Mask.FULL, Mask.CAUSAL, Mask.window(40, 90)}) {
+            AttentionOptions o = AttentionOptions.defaults().withMask(mask).withEpsilon(1e-3).withMethod(Method.POLY)
+                    .withThreads(2);
+            assertTrue(levels(pr, o).polynomial().length > 1, "rows spread over levels");
+            AttentionResult fwd = pr.run(o);
+            GradientResult given = TensorAttention.backward(pr.q(), pr.keys(), pr.values(), dout, fwd, o);
+            GradientResult again = TensorAttention.backward(pr.q(), pr.keys(), pr.values(), dout, null, o);
+            // D~ = exp(log D~) and O~ differ from the recomputed ones by a few roundings.
+            assertTrue(PolyForwardTest.maxDiff(given.output(), again.output()) < 1e-12, mask + " output");
+            assertTrue(PolyForwardTest.maxDiff(given.dq(), again.dq()) < 1e-10 * Math.max(1, again.dq().maxAbs()),
+                    mask + " dq");
+            for (int t = 0; t < 2; t++) {
+                double scale = Math.max(1, again.dk().get(t).maxAbs());
+                assertTrue(PolyForwardTest.maxDiff(given.dk().get(t), again.dk().get(t)) < 1e-10 * scale, mask + " dk");
+                assertTrue(PolyForwardTest.maxDiff(given.dv().get(t), again.dv().get(t)) < 1e-10 * scale, mask + " dv");
+            }
+        }
+    }
+
+    @Test
+    void aFloat32ForwardIsRecomputedNotReused() {
+        Random rnd = new Random(92);
+        PolyForwardTest.Problem pr = PolyForwardTest.Problem.random(rnd, 3, new int[0], new int[0], 40, 3, 2, 1);
+        List<Tensor> keys = pr.keys().stream().map(t -> t.to(org.tensorattention.core.DType.FLOAT32)).toList();
+        List<Tensor> values = pr.values().stream().map(t -> t.to(org.tensorattention.core.DType.FLOAT32)).toList();
+        Tensor q = pr.q().to(org.tensorattention.core.DType.FLOAT32);
+        Tensor dout = PolyForwardTest.fill(rnd, new int[] {40, 2}, 1).to(org.tensorattention.core.DType.FLOAT32);
+        AttentionOptions o = AttentionOptions.defaults().withMask(Mask.CAUSAL).withEpsilon(1e-4).withMethod(Method.POLY);
+        AttentionResult fwd = TensorAttention.forward(q, keys, values, o);
+        GradientResult given = TensorAttention.backward(q, keys, values, dout, fwd, o);
+        GradientResult again = TensorAttention.backward(q, keys, values, dout, null, o);
+        assertEquals(0, PolyForwardTest.maxDiff(given.dq(), again.dq()), "the same computation");
+        assertEquals(0, PolyForwardTest.maxDiff(given.dk().get(0), again.dk().get(0)));
     }
 
     @ParameterizedTest(name = "order {0} {1}")
