@@ -77,11 +77,12 @@ public final class SparkAttention {
             throw new IllegalArgumentException(plan.refusal());
         }
         String reason = (options.method() == Method.AUTO ? "poly: " : "poly requested: ") + plan.verdict();
-        double[] out = PolySpark.forward(run, c, pr.poly, (int) plan.rank(), pr.keys, pr.queries, pr.scans);
+        PolySpark.Forward f = PolySpark.forward(run, c, pr.poly, (int) plan.rank(), pr.keys, pr.queries, pr.scans);
         Report report = run.finish();
         AttentionResult.PolyInfo info = new AttentionResult.PolyInfo(plan.degree(), plan.rank(), plan.radius(),
                 plan.delta(), org.tensorattention.core.poly.PolyBlocks.errorBound(plan, c.dtype, pr.bound.vinf()));
-        return new Result(new AttentionResult(Tensor.of(out, c.outputShape()).to(c.dtype), null, Method.POLY,
+        return new Result(new AttentionResult(Tensor.of(f.out(), c.outputShape()).to(c.dtype),
+                f.lse() == null ? null : Tensor.of(f.lse(), c.lseShape()), Method.POLY,
                 report.seconds(), plan.predictedFlops(), info, reason), report);
     }
 
