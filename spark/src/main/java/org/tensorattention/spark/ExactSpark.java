@@ -126,7 +126,7 @@ final class ExactSpark {
         return new Plan(tasks, bounds, broadcast);
     }
 
-    private static Item item(Call c, Task t, boolean broadcast, Rows dout, double[] out, double[] lse) {
+    static Item item(Call c, Task t, boolean broadcast, Rows dout, double[] out, double[] lse) {
         Rows q = c.queryRows(c.q, t.p(), t.i0(), t.i1(), c.g.d());
         Rows[] k = null;
         Rows[] v = null;
@@ -169,41 +169,49 @@ final class ExactSpark {
                         it.task().p() * perProblem + it.task().block(), forwardTask(shape, it, null)));
                 parts = byBlock.groupByKey().mapValues(ExactSpark::merge).collect();
             }
-            Geometry g = c.g;
-            int blocks = plan.bounds().length - 1;
-            // Query blocks that no task covers see nothing: o = 0, lse = -inf.
-            double[] lse = new double[g.problems() * g.nq()];
-            java.util.Arrays.fill(lse, Double.NEGATIVE_INFINITY);
-            double[] outD = c.shape.float32() ? null : new double[g.problems() * g.nq() * g.dv()];
-            float[] outF = c.shape.float32() ? new float[g.problems() * g.nq() * g.dv()] : null;
-            for (Tuple2<Integer, Partial> part : parts) {
-                Partial r = part._2();
-                run.addKernel(r.nanos());
-                int p;
-                int b;
-                if (plan.broadcast()) {
-                    Task t = plan.tasks().get(part._1());
-                    p = t.p();
-                    b = t.block();
-                } else {
-                    p = part._1() / blocks;
-                    b = part._1() % blocks;
-                }
-                int row = p * g.nq() + plan.bounds()[b];
-                System.arraycopy(r.lse(), 0, lse, row, r.lse().length);
-                if (outF != null) {
-                    System.arraycopy(r.out().f, 0, outF, row * g.dv(), r.out().f.length);
-                } else {
-                    System.arraycopy(r.out().d, 0, outD, row * g.dv(), r.out().d.length);
-                }
-            }
-            return new Forward(outF != null ? Rows.of(outF)
-                    : Rows.of(outD), lse);
+            return place(run, c, plan, parts);
         } finally {
             if (kv != null) {
                 kv.destroy();
             }
         }
+    }
+
+    /**
+     * The forward's output from its tasks' partials, keyed by task index (keys broadcast or carried whole) or
+     * by problem * blocks + query block (partials already merged over key blocks).
+     */
+    static Forward place(Run run, Call c, Plan plan, List<Tuple2<Integer, Partial>> parts) {
+        Geometry g = c.g;
+        int blocks = plan.bounds().length - 1;
+        // Query blocks that no task covers see nothing: o = 0, lse = -inf.
+        double[] lse = new double[g.problems() * g.nq()];
+        java.util.Arrays.fill(lse, Double.NEGATIVE_INFINITY);
+        double[] outD = c.shape.float32() ? null : new double[g.problems() * g.nq() * g.dv()];
+        float[] outF = c.shape.float32() ? new float[g.problems() * g.nq() * g.dv()] : null;
+        for (Tuple2<Integer, Partial> part : parts) {
+            Partial r = part._2();
+            run.addKernel(r.nanos());
+            int p;
+            int b;
+            if (plan.broadcast()) {
+                Task t = plan.tasks().get(part._1());
+                p = t.p();
+                b = t.block();
+            } else {
+                p = part._1() / blocks;
+                b = part._1() % blocks;
+            }
+            int row = p * g.nq() + plan.bounds()[b];
+            System.arraycopy(r.lse(), 0, lse, row, r.lse().length);
+            if (outF != null) {
+                System.arraycopy(r.out().f, 0, outF, row * g.dv(), r.out().f.length);
+            } else {
+                System.arraycopy(r.out().d, 0, outD, row * g.dv(), r.out().d.length);
+            }
+        }
+        return new Forward(outF != null ? Rows.of(outF)
+                : Rows.of(outD), lse);
     }
 
     /** The slice geometry and mask of a task: its query rows at their place against its key rows. */
