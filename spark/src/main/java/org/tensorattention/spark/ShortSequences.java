@@ -19,8 +19,8 @@ import scala.Tuple2;
  */
 final class ShortSequences {
     /**
-     * At most this many flops makes a sequence short: about what one job's scheduling costs (40 ms) at the
-     * exact kernel's rate on one core (62 GFLOP/s at d = 8, docs/PERFORMANCE.md).
+     * The default limit of a short sequence's flops ({@link Settings#shortFlops}): about what one job's
+     * scheduling costs (40 ms) at the exact kernel's rate on one core (62 GFLOP/s at d = 8, docs/PERFORMANCE.md).
      */
     static final double SHORT_FLOPS = 2.5e9;
 
@@ -38,12 +38,12 @@ final class ShortSequences {
     private final List<Double> flops = new ArrayList<>();
 
     /** The call of an exact bhsd sequence when it is short, else null (it then runs as its own call). */
-    static Call shortCall(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
-        if (options.method() != Method.EXACT || options.layout() != AttentionOptions.Layout.BHSD) {
+    static Call shortCall(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options, double limit) {
+        if (limit <= 0 || options.method() != Method.EXACT || options.layout() != AttentionOptions.Layout.BHSD) {
             return null;
         }
         Call c = new Call(q, keys, values, options);
-        return c.g.exactFlops(c.mask) <= SHORT_FLOPS ? c : null;
+        return c.g.exactFlops(c.mask) <= limit ? c : null;
     }
 
     boolean isEmpty() {

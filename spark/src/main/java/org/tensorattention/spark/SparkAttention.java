@@ -232,7 +232,7 @@ public final class SparkAttention {
         @Override
         public AttentionResult forward(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
             if (!recorded) {
-                Call c = ShortSequences.shortCall(q, keys, values, options);
+                Call c = ShortSequences.shortCall(q, keys, values, options, settings.shortFlops());
                 if (c != null) {
                     group.add(slots++, c);
                 } else {

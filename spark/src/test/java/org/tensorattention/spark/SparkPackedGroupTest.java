@@ -62,6 +62,18 @@ class SparkPackedGroupTest {
                 assertTrue(r.report().tasks() <= 4, what + ": " + r.report().tasks() + " tasks");
             }
         }
+        // With no short limit every sequence that attends is its own call: a task or more each.
+        Problems.Case c = SparkFeaturesTest.uneven(14, DType.FLOAT64, cu[sequences],
+                new int[] {cu[sequences], cu[sequences]}, 3, 2, new int[0]);
+        AttentionOptions o = AttentionOptions.defaults().causal();
+        SparkAttention.Result r = SparkAttention.forwardPacked(LocalSpark.context(), c.q(), c.k(), c.v(), cu, cu, o,
+                Settings.defaults().withShortFlops(0));
+        sameBits("a call per sequence", Packed.forward(c.q(), c.k(), c.v(), cu, cu, o), r.result());
+        int attending = 0;
+        for (int b = 0; b < sequences; b++) {
+            attending += cu[b + 1] > cu[b] ? 1 : 0;
+        }
+        assertTrue(r.report().tasks() >= attending, r.report().tasks() + " tasks for " + attending + " sequences");
     }
 
     @Test
