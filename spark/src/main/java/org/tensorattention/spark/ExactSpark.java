@@ -351,33 +351,38 @@ final class ExactSpark {
                     .groupByKey()
                     .mapValues(ExactSpark::sum)
                     .collectAsMap();
-            Geometry g = c.g;
-            double[] dq = new double[g.problems() * g.nq() * g.d()];
-            double[][] dk = new double[c.factors()][];
-            double[][] dv = new double[c.factors()][];
-            for (int t = 0; t < c.factors(); t++) {
-                dk[t] = new double[c.k[t].length()];
-                dv[t] = new double[c.v[t].length()];
-            }
-            for (Map.Entry<GradKey, Piece> e : sums.entrySet()) {
-                GradKey key = e.getKey();
-                double[] data = e.getValue().data();
-                run.addKernel(e.getValue().nanos());
-                switch (key.kind()) {
-                    case GradKey.DQ -> System.arraycopy(data, 0, dq,
-                            (key.problem() * g.nq() + plan.bounds()[key.block()]) * g.d(), data.length);
-                    case GradKey.DK -> System.arraycopy(data, 0, dk[key.factor()],
-                            (key.problem() * g.nk()[key.factor()] + key.block() * reduceRows) * g.d(), data.length);
-                    default -> System.arraycopy(data, 0, dv[key.factor()],
-                            (key.problem() * g.nk()[key.factor()] + key.block() * reduceRows) * g.dv(), data.length);
-                }
-            }
-            return new Gradients(dq, dk, dv);
+            return placeGradients(run, c, plan, sums, reduceRows);
         } finally {
             if (kv != null) {
                 kv.destroy();
             }
         }
+    }
+
+    /** The gradients from their summed pieces: dq per (problem, query block), dk and dv per block of key rows. */
+    static Gradients placeGradients(Run run, Call c, Plan plan, Map<GradKey, Piece> sums, int reduceRows) {
+        Geometry g = c.g;
+        double[] dq = new double[g.problems() * g.nq() * g.d()];
+        double[][] dk = new double[c.factors()][];
+        double[][] dv = new double[c.factors()][];
+        for (int t = 0; t < c.factors(); t++) {
+            dk[t] = new double[c.k[t].length()];
+            dv[t] = new double[c.v[t].length()];
+        }
+        for (Map.Entry<GradKey, Piece> e : sums.entrySet()) {
+            GradKey key = e.getKey();
+            double[] data = e.getValue().data();
+            run.addKernel(e.getValue().nanos());
+            switch (key.kind()) {
+                case GradKey.DQ -> System.arraycopy(data, 0, dq,
+                        (key.problem() * g.nq() + plan.bounds()[key.block()]) * g.d(), data.length);
+                case GradKey.DK -> System.arraycopy(data, 0, dk[key.factor()],
+                        (key.problem() * g.nk()[key.factor()] + key.block() * reduceRows) * g.d(), data.length);
+                default -> System.arraycopy(data, 0, dv[key.factor()],
+                        (key.problem() * g.nk()[key.factor()] + key.block() * reduceRows) * g.dv(), data.length);
+            }
+        }
+        return new Gradients(dq, dk, dv);
     }
 
     static List<Tuple2<GradKey, Piece>> backwardTask(Shape s, Item it, Rows[][] kv, int reduceRows) {

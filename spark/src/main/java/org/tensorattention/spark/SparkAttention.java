@@ -251,8 +251,13 @@ public final class SparkAttention {
         public GradientResult backward(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
                                        AttentionResult forward, AttentionOptions options) {
             if (!recorded) {
-                callSlots.add(slots++);
-                calls.add(() -> SparkAttention.backward(sc, q, keys, values, dout, forward, options, settings));
+                Call c = ShortSequences.shortCall(q, keys, values, options, settings.shortFlops());
+                if (c != null) {
+                    group.add(slots++, c, keys, values, dout);
+                } else {
+                    callSlots.add(slots++);
+                    calls.add(() -> SparkAttention.backward(sc, q, keys, values, dout, forward, options, settings));
+                }
                 return new GradientResult(Tensor.zeros(dout.dtype(), dout.shape()), Tensor.zeros(q.dtype(), q.shape()),
                         keys.stream().map(k -> Tensor.zeros(k.dtype(), k.shape())).toList(),
                         values.stream().map(v -> Tensor.zeros(v.dtype(), v.shape())).toList(), Method.EXACT, 0, 0,
@@ -316,7 +321,7 @@ public final class SparkAttention {
         }
     }
 
-    private static GradientResult gradients(Call c, List<Tensor> keys, List<Tensor> values, Tensor out, double[] dq,
+    static GradientResult gradients(Call c, List<Tensor> keys, List<Tensor> values, Tensor out, double[] dq,
                                             double[][] dk, double[][] dv, Method method, double seconds, double flops,
                                             AttentionResult.PolyInfo info, String reason) {
         List<Tensor> dkT = new ArrayList<>();

@@ -8,11 +8,14 @@ import org.junit.jupiter.api.Test;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.DType;
+import org.tensorattention.core.GradientResult;
 import org.tensorattention.core.Packed;
+import org.tensorattention.core.Tensor;
 
 /**
- * A packed batch of short sequences runs as one Spark job (tasks over blocks of sequences) and gives one
- * machine's o and lse bit for bit; a long sequence in the batch still runs as its own distributed call.
+ * A packed batch of short sequences runs as one Spark job (tasks over blocks of sequences): the forward gives
+ * one machine's o and lse bit for bit, the backward its gradients to rounding; a long sequence in the batch
+ * still runs as its own distributed call.
  */
 class SparkPackedGroupTest {
 
@@ -74,6 +77,42 @@ class SparkPackedGroupTest {
             attending += cu[b + 1] > cu[b] ? 1 : 0;
         }
         assertTrue(r.report().tasks() >= attending, r.report().tasks() + " tasks for " + attending + " sequences");
+    }
+
+    @Test
+    void shortSequencesBackwardAsOneJob() {
+        Random rnd = new Random(21);
+        int sequences = 30;
+        int[] cuQ = offsets(rnd, sequences, 9);
+        int[] cuK = offsets(rnd, sequences, 9);
+        for (DType dtype : new DType[] {DType.FLOAT64, DType.FLOAT32}) {
+            // Four query heads on two kv heads (grouped): dK and dV sum over the problems sharing them.
+            Random data = new Random(22);
+            int[] qLead = {2, 2};
+            Tensor q = Problems.tensor(data, dtype, qLead, cuQ[sequences], 3);
+            java.util.List<Tensor> k = java.util.List.of(Problems.tensor(data, dtype, new int[] {2, 1}, cuK[sequences], 3),
+                    Problems.tensor(data, dtype, new int[] {2, 1}, cuK[sequences], 3));
+            java.util.List<Tensor> v = java.util.List.of(Problems.tensor(data, dtype, new int[] {2, 1}, cuK[sequences], 2),
+                    Problems.tensor(data, dtype, new int[] {2, 1}, cuK[sequences], 2));
+            Tensor dout = Problems.tensor(data, dtype, qLead, cuQ[sequences], 2);
+            for (AttentionOptions o : new AttentionOptions[] {AttentionOptions.defaults().causal(),
+                    AttentionOptions.defaults().withBand(3)}) {
+                String what = dtype + " " + o.mask();
+                GradientResult one = Packed.backward(q, k, v, dout, cuQ, cuK, o);
+                SparkAttention.Gradients r = SparkAttention.backwardPacked(LocalSpark.context(), q, k, v, dout, cuQ,
+                        cuK, o, Settings.defaults());
+                // The backward sums in another order than one machine's (as every Spark backward does): rounding
+                // relative to the largest value, float32 gradients are float64 sums narrowed once.
+                double tol = Problems.tolerance(dtype);
+                Problems.close(what + " o", one.output(), r.result().output(), tol);
+                Problems.close(what + " dq", one.dq(), r.result().dq(), tol);
+                for (int t = 0; t < 2; t++) {
+                    Problems.close(what + " dk" + t, one.dk().get(t), r.result().dk().get(t), tol);
+                    Problems.close(what + " dv" + t, one.dv().get(t), r.result().dv().get(t), tol);
+                }
+                assertTrue(r.report().tasks() <= 4, what + ": " + r.report().tasks() + " tasks");
+            }
+        }
     }
 
     @Test
