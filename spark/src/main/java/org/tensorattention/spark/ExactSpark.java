@@ -126,7 +126,7 @@ final class ExactSpark {
         return new Plan(tasks, bounds, broadcast);
     }
 
-    private static Item item(Call c, Task t, boolean broadcast, Rows dout, double[] out, double[] lse) {
+    static Item item(Call c, Task t, boolean broadcast, Rows dout, double[] out, double[] lse) {
         Rows q = c.queryRows(c.q, t.p(), t.i0(), t.i1(), c.g.d());
         Rows[] k = null;
         Rows[] v = null;
@@ -169,41 +169,49 @@ final class ExactSpark {
                         it.task().p() * perProblem + it.task().block(), forwardTask(shape, it, null)));
                 parts = byBlock.groupByKey().mapValues(ExactSpark::merge).collect();
             }
-            Geometry g = c.g;
-            int blocks = plan.bounds().length - 1;
-            // Query blocks that no task covers see nothing: o = 0, lse = -inf.
-            double[] lse = new double[g.problems() * g.nq()];
-            java.util.Arrays.fill(lse, Double.NEGATIVE_INFINITY);
-            double[] outD = c.shape.float32() ? null : new double[g.problems() * g.nq() * g.dv()];
-            float[] outF = c.shape.float32() ? new float[g.problems() * g.nq() * g.dv()] : null;
-            for (Tuple2<Integer, Partial> part : parts) {
-                Partial r = part._2();
-                run.addKernel(r.nanos());
-                int p;
-                int b;
-                if (plan.broadcast()) {
-                    Task t = plan.tasks().get(part._1());
-                    p = t.p();
-                    b = t.block();
-                } else {
-                    p = part._1() / blocks;
-                    b = part._1() % blocks;
-                }
-                int row = p * g.nq() + plan.bounds()[b];
-                System.arraycopy(r.lse(), 0, lse, row, r.lse().length);
-                if (outF != null) {
-                    System.arraycopy(r.out().f, 0, outF, row * g.dv(), r.out().f.length);
-                } else {
-                    System.arraycopy(r.out().d, 0, outD, row * g.dv(), r.out().d.length);
-                }
-            }
-            return new Forward(outF != null ? Rows.of(outF)
-                    : Rows.of(outD), lse);
+            return place(run, c, plan, parts);
         } finally {
             if (kv != null) {
                 kv.destroy();
             }
         }
+    }
+
+    /**
+     * The forward's output from its tasks' partials, keyed by task index (keys broadcast or carried whole) or
+     * by problem * blocks + query block (partials already merged over key blocks).
+     */
+    static Forward place(Run run, Call c, Plan plan, List<Tuple2<Integer, Partial>> parts) {
+        Geometry g = c.g;
+        int blocks = plan.bounds().length - 1;
+        // Query blocks that no task covers see nothing: o = 0, lse = -inf.
+        double[] lse = new double[g.problems() * g.nq()];
+        java.util.Arrays.fill(lse, Double.NEGATIVE_INFINITY);
+        double[] outD = c.shape.float32() ? null : new double[g.problems() * g.nq() * g.dv()];
+        float[] outF = c.shape.float32() ? new float[g.problems() * g.nq() * g.dv()] : null;
+        for (Tuple2<Integer, Partial> part : parts) {
+            Partial r = part._2();
+            run.addKernel(r.nanos());
+            int p;
+            int b;
+            if (plan.broadcast()) {
+                Task t = plan.tasks().get(part._1());
+                p = t.p();
+                b = t.block();
+            } else {
+                p = part._1() / blocks;
+                b = part._1() % blocks;
+            }
+            int row = p * g.nq() + plan.bounds()[b];
+            System.arraycopy(r.lse(), 0, lse, row, r.lse().length);
+            if (outF != null) {
+                System.arraycopy(r.out().f, 0, outF, row * g.dv(), r.out().f.length);
+            } else {
+                System.arraycopy(r.out().d, 0, outD, row * g.dv(), r.out().d.length);
+            }
+        }
+        return new Forward(outF != null ? Rows.of(outF)
+                : Rows.of(outD), lse);
     }
 
     /** The slice geometry and mask of a task: its query rows at their place against its key rows. */
@@ -343,33 +351,38 @@ final class ExactSpark {
                     .groupByKey()
                     .mapValues(ExactSpark::sum)
                     .collectAsMap();
-            Geometry g = c.g;
-            double[] dq = new double[g.problems() * g.nq() * g.d()];
-            double[][] dk = new double[c.factors()][];
-            double[][] dv = new double[c.factors()][];
-            for (int t = 0; t < c.factors(); t++) {
-                dk[t] = new double[c.k[t].length()];
-                dv[t] = new double[c.v[t].length()];
-            }
-            for (Map.Entry<GradKey, Piece> e : sums.entrySet()) {
-                GradKey key = e.getKey();
-                double[] data = e.getValue().data();
-                run.addKernel(e.getValue().nanos());
-                switch (key.kind()) {
-                    case GradKey.DQ -> System.arraycopy(data, 0, dq,
-                            (key.problem() * g.nq() + plan.bounds()[key.block()]) * g.d(), data.length);
-                    case GradKey.DK -> System.arraycopy(data, 0, dk[key.factor()],
-                            (key.problem() * g.nk()[key.factor()] + key.block() * reduceRows) * g.d(), data.length);
-                    default -> System.arraycopy(data, 0, dv[key.factor()],
-                            (key.problem() * g.nk()[key.factor()] + key.block() * reduceRows) * g.dv(), data.length);
-                }
-            }
-            return new Gradients(dq, dk, dv);
+            return placeGradients(run, c, plan, sums, reduceRows);
         } finally {
             if (kv != null) {
                 kv.destroy();
             }
         }
+    }
+
+    /** The gradients from their summed pieces: dq per (problem, query block), dk and dv per block of key rows. */
+    static Gradients placeGradients(Run run, Call c, Plan plan, Map<GradKey, Piece> sums, int reduceRows) {
+        Geometry g = c.g;
+        double[] dq = new double[g.problems() * g.nq() * g.d()];
+        double[][] dk = new double[c.factors()][];
+        double[][] dv = new double[c.factors()][];
+        for (int t = 0; t < c.factors(); t++) {
+            dk[t] = new double[c.k[t].length()];
+            dv[t] = new double[c.v[t].length()];
+        }
+        for (Map.Entry<GradKey, Piece> e : sums.entrySet()) {
+            GradKey key = e.getKey();
+            double[] data = e.getValue().data();
+            run.addKernel(e.getValue().nanos());
+            switch (key.kind()) {
+                case GradKey.DQ -> System.arraycopy(data, 0, dq,
+                        (key.problem() * g.nq() + plan.bounds()[key.block()]) * g.d(), data.length);
+                case GradKey.DK -> System.arraycopy(data, 0, dk[key.factor()],
+                        (key.problem() * g.nk()[key.factor()] + key.block() * reduceRows) * g.d(), data.length);
+                default -> System.arraycopy(data, 0, dv[key.factor()],
+                        (key.problem() * g.nk()[key.factor()] + key.block() * reduceRows) * g.dv(), data.length);
+            }
+        }
+        return new Gradients(dq, dk, dv);
     }
 
     static List<Tuple2<GradKey, Piece>> backwardTask(Shape s, Item it, Rows[][] kv, int reduceRows) {

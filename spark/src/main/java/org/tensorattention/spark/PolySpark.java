@@ -282,13 +282,48 @@ final class PolySpark {
         return m;
     }
 
-    /** The distributed poly forward (plan already made and feasible): O~ in float64, flat. */
-    static double[] forward(Run run, Call c, Poly poly, int rank, JavaRDD<Chunk> keys, JavaRDD<Chunk> queries,
-                            JavaRDD<Chunk> scans) {
+    /** A chunk's output rows, their lse (null where the pass gives none) and the kernel time. */
+    record Out(double[] o, double[] lse, long nanos) implements Serializable {
+        Out(double[] o, long nanos) {
+            this(o, null, nanos);
+        }
+    }
+
+    /** O~ in float64 (flat) and its lse, log of the approximate denominator (null: masked, not given yet). */
+    record Forward(double[] out, double[] lse) {
+    }
+
+    /**
+     * log(U_Q zz) of query rows [0, rows): the denominators are the numerators of a one-column call whose
+     * moments are zz and whose own denominator moment e_0 picks phi_Q's constant column, a_0.
+     */
+    static double[] logDenominators(Poly poly, Shape s, double[] q, int rows, double[] zz) {
+        PolyBlocks one = new PolyBlocks(new ExpPolynomial(poly.degree(), poly.coefficients(), poly.radius(),
+                poly.delta(), poly.basis()), s.d(), 1, poly.shifts().scale());
+        int padded = one.momentLength() / one.rank();
+        double[] m = new double[one.momentLength()];
+        for (int L = 0; L < zz.length; L++) {
+            m[L * padded] = zz[L];
+        }
+        double[] e0 = new double[one.rank()];
+        e0[0] = 1;
+        double[] lse = new double[rows];
+        one.queryOutputs(q, 0, rows, m, e0, lse, 0);
+        double a0 = poly.coefficients()[0];
+        for (int i = 0; i < rows; i++) {
+            lse[i] = Math.log(lse[i] * a0);
+        }
+        return lse;
+    }
+
+    /** The distributed poly forward (plan already made and feasible). */
+    static Forward forward(Run run, Call c, Poly poly, int rank, JavaRDD<Chunk> keys, JavaRDD<Chunk> queries,
+                           JavaRDD<Chunk> scans) {
         Geometry g = c.g;
         Shape shape = c.shape;
         double[] out = new double[g.problems() * g.nq() * g.dv()];
-        List<Tuple2<Chunk, Tuple2<double[], Long>>> rows;
+        double[] lse = c.mask instanceof Mask.Full ? new double[g.problems() * g.nq()] : null;
+        List<Tuple2<Chunk, Out>> rows;
         if (c.mask instanceof Mask.Full) {
             double[][][][] m = moments(run, c, keys, poly, rank);
             double[][][] mz = new double[m.length][][];
@@ -303,7 +338,8 @@ final class PolySpark {
                 double[] o = new double[n * shape.dv()];
                 double[][] st = stats.value()[ch.kp()];
                 poly.blocks(shape).queryOutputs(ch.q(), 0, n, st[0], st[1], o, 0);
-                return new Tuple2<>(strip(ch), new Tuple2<>(o, System.nanoTime() - start));
+                double[] l = logDenominators(poly, shape, ch.q(), n, st[1]);
+                return new Tuple2<>(strip(ch), new Out(o, l, System.nanoTime() - start));
             }).collect();
             stats.destroy();
         } else if (c.mask.isShifted()) {
@@ -314,7 +350,7 @@ final class PolySpark {
                 double[] o = new double[shape.nq() * shape.dv()];
                 poly.blocks(shape).forward(Geometry.simple(1, shape.nq(), shape.nk(), shape.d(), shape.dv()),
                         shape.mask(), ch.q(), ch.k(), ch.v(), o);
-                return new Tuple2<>(strip(ch), new Tuple2<>(o, System.nanoTime() - start));
+                return new Tuple2<>(strip(ch), new Out(o, System.nanoTime() - start));
             }).collect();
         } else if (c.mask instanceof Mask.Window cw && cw.causal()) {
             rows = causal(run, c, poly, scans);
@@ -328,18 +364,22 @@ final class PolySpark {
                 double[] o = new double[n * shape.dv()];
                 poly.blocks(shape).forward(Geometry.simple(1, n, nk, shape.d(), shape.dv()), shape.mask(), ch.q(), ch.k(),
                         ch.v(), o);
-                return new Tuple2<>(strip(ch), new Tuple2<>(Arrays.copyOfRange(o, ch.halo() * shape.dv(), o.length),
+                return new Tuple2<>(strip(ch), new Out(Arrays.copyOfRange(o, ch.halo() * shape.dv(), o.length),
                         System.nanoTime() - start));
             }).collect();
         }
-        for (Tuple2<Chunk, Tuple2<double[], Long>> r : rows) {
+        for (Tuple2<Chunk, Out> r : rows) {
             Chunk ch = r._1();
-            run.addKernel(r._2()._2());
-            double[] o = r._2()._1();
+            run.addKernel(r._2().nanos());
+            double[] o = r._2().o();
             PolyBlocks.shiftAll(o, -poly.shifts().outputShift(ch.kp()));
             System.arraycopy(o, 0, out, (ch.p() * g.nq() + ch.r0()) * g.dv(), o.length);
+            if (lse != null) {
+                // Balancing leaves every score as it was, so the balanced denominator is the caller's.
+                System.arraycopy(r._2().lse(), 0, lse, ch.p() * g.nq() + ch.r0(), r._2().lse().length);
+            }
         }
-        return out;
+        return new Forward(out, lse);
     }
 
     /** A chunk's place without its data, to send back with its results. */
@@ -348,7 +388,7 @@ final class PolySpark {
     }
 
     /** The causal three-pass scan. */
-    private static List<Tuple2<Chunk, Tuple2<double[], Long>>> causal(Run run, Call c, Poly poly, JavaRDD<Chunk> scans) {
+    private static List<Tuple2<Chunk, Out>> causal(Run run, Call c, Poly poly, JavaRDD<Chunk> scans) {
         Shape shape = c.shape;
         int factors = c.factors();
         // Pass 1: each chunk's totals per factor.
@@ -393,7 +433,7 @@ final class PolySpark {
         }
         Broadcast<Map<Integer, double[][]>> starts = run.sc.broadcast(start);
         // Pass 3: each chunk scans its rows from its prefix.
-        List<Tuple2<Chunk, Tuple2<double[], Long>>> rows = scans.map(raw -> {
+        List<Tuple2<Chunk, Out>> rows = scans.map(raw -> {
             long t0 = System.nanoTime();
             Chunk ch = poly.balanced(raw, shape);
             double[][] sz = starts.value().get(ch.index());
@@ -406,7 +446,7 @@ final class PolySpark {
             int n = ch.r1() - ch.r0();
             double[] o = new double[n * shape.dv()];
             poly.blocks(shape).causalScan(ch.q(), ch.k(), ch.v(), n, s, z, o);
-            return new Tuple2<>(strip(ch), new Tuple2<>(o, System.nanoTime() - t0));
+            return new Tuple2<>(strip(ch), new Out(o, System.nanoTime() - t0));
         }).collect();
         starts.destroy();
         return rows;

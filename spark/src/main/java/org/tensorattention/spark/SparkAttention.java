@@ -77,11 +77,12 @@ public final class SparkAttention {
             throw new IllegalArgumentException(plan.refusal());
         }
         String reason = (options.method() == Method.AUTO ? "poly: " : "poly requested: ") + plan.verdict();
-        double[] out = PolySpark.forward(run, c, pr.poly, (int) plan.rank(), pr.keys, pr.queries, pr.scans);
+        PolySpark.Forward f = PolySpark.forward(run, c, pr.poly, (int) plan.rank(), pr.keys, pr.queries, pr.scans);
         Report report = run.finish();
         AttentionResult.PolyInfo info = new AttentionResult.PolyInfo(plan.degree(), plan.rank(), plan.radius(),
                 plan.delta(), org.tensorattention.core.poly.PolyBlocks.errorBound(plan, c.dtype, pr.bound.vinf()));
-        return new Result(new AttentionResult(Tensor.of(out, c.outputShape()).to(c.dtype), null, Method.POLY,
+        return new Result(new AttentionResult(Tensor.of(f.out(), c.outputShape()).to(c.dtype),
+                f.lse() == null ? null : Tensor.of(f.lse(), c.lseShape()), Method.POLY,
                 report.seconds(), plan.predictedFlops(), info, reason), report);
     }
 
@@ -169,7 +170,7 @@ public final class SparkAttention {
     /**
      * Packed sequences ({@link Packed}): rows cuQ[b] .. cuQ[b+1] - 1 of q attend to rows cuK[b] .. cuK[b+1] - 1
      * of the keys; each sequence is its own distributed call, several of them submitted at once, and the report
-     * sums them.
+     * sums them. Short exact sequences ({@link ShortSequences}) share one job instead, a task per block of them.
      */
     public static Result forwardPacked(JavaSparkContext sc, Tensor q, List<Tensor> keys, List<Tensor> values,
                                        int[] cuQ, int[] cuK, AttentionOptions options, Settings settings) {
@@ -203,9 +204,13 @@ public final class SparkAttention {
         private final JavaSparkContext sc;
         private final Settings settings;
         private final List<java.util.concurrent.Callable<Object>> calls = new ArrayList<>();
-        private final List<Object> results = new ArrayList<>();
+        /** The result slot of each call; -1 for the job of the short sequences, which fills theirs. */
+        private final List<Integer> callSlots = new ArrayList<>();
+        private final ShortSequences group = new ShortSequences();
         private final List<Report> reports = new ArrayList<>();
         private final long start = System.nanoTime();
+        private Object[] results;
+        private int slots;
         private boolean recorded;
         private int next;
 
@@ -227,31 +232,49 @@ public final class SparkAttention {
         @Override
         public AttentionResult forward(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions options) {
             if (!recorded) {
-                calls.add(() -> SparkAttention.forward(sc, q, keys, values, options, settings));
+                Call c = ShortSequences.shortCall(q, keys, values, options, settings.shortFlops());
+                if (c != null) {
+                    group.add(slots++, c);
+                } else {
+                    callSlots.add(slots++);
+                    calls.add(() -> SparkAttention.forward(sc, q, keys, values, options, settings));
+                }
                 int[] lead = Geometry.leading(q);
                 return new AttentionResult(Tensor.zeros(q.dtype(), Geometry.concat(lead, q.dim(-2),
                         values.get(0).dim(-1))), Tensor.zeros(DType.FLOAT64, Geometry.concat(lead, q.dim(-2))),
                         Method.EXACT, 0, 0, null, "");
             }
-            return ((Result) results.get(next++)).result();
+            return ((Result) results[next++]).result();
         }
 
         @Override
         public GradientResult backward(Tensor q, List<Tensor> keys, List<Tensor> values, Tensor dout,
                                        AttentionResult forward, AttentionOptions options) {
             if (!recorded) {
-                calls.add(() -> SparkAttention.backward(sc, q, keys, values, dout, forward, options, settings));
+                Call c = ShortSequences.shortCall(q, keys, values, options, settings.shortFlops());
+                if (c != null) {
+                    group.add(slots++, c, keys, values, dout);
+                } else {
+                    callSlots.add(slots++);
+                    calls.add(() -> SparkAttention.backward(sc, q, keys, values, dout, forward, options, settings));
+                }
                 return new GradientResult(Tensor.zeros(dout.dtype(), dout.shape()), Tensor.zeros(q.dtype(), q.shape()),
                         keys.stream().map(k -> Tensor.zeros(k.dtype(), k.shape())).toList(),
                         values.stream().map(v -> Tensor.zeros(v.dtype(), v.shape())).toList(), Method.EXACT, 0, 0,
                         null, "");
             }
-            return ((Gradients) results.get(next++)).result();
+            return ((Gradients) results[next++]).result();
         }
 
         /** Runs the recorded calls, settings.sequenceCalls() at a time; the first failure is thrown as it was. */
         void runAll() {
             recorded = true;
+            results = new Object[slots];
+            if (!group.isEmpty()) {
+                // First, so that the one job of the short sequences overlaps the long ones' calls.
+                calls.add(0, () -> group.run(sc));
+                callSlots.add(0, -1);
+            }
             if (calls.isEmpty()) {
                 return;
             }
@@ -259,10 +282,16 @@ public final class SparkAttention {
             int threads = Math.max(1, Math.min(calls.size(), inFlight));
             java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
             try {
-                for (java.util.concurrent.Future<Object> f : pool.invokeAll(calls)) {
-                    Object r = f.get();
-                    results.add(r);
-                    reports.add(r instanceof Result a ? a.report() : ((Gradients) r).report());
+                List<java.util.concurrent.Future<Object>> futures = pool.invokeAll(calls);
+                for (int x = 0; x < futures.size(); x++) {
+                    Object r = futures.get(x).get();
+                    if (r instanceof ShortSequences.Done done) {
+                        done.results().forEach((slot, one) -> results[slot] = one);
+                        reports.add(done.report());
+                    } else {
+                        results[callSlots.get(x)] = r;
+                        reports.add(r instanceof Result a ? a.report() : ((Gradients) r).report());
+                    }
                 }
             } catch (java.util.concurrent.ExecutionException e) {
                 throw e.getCause() instanceof RuntimeException re ? re : new IllegalStateException(e.getCause());
@@ -292,7 +321,7 @@ public final class SparkAttention {
         }
     }
 
-    private static GradientResult gradients(Call c, List<Tensor> keys, List<Tensor> values, Tensor out, double[] dq,
+    static GradientResult gradients(Call c, List<Tensor> keys, List<Tensor> values, Tensor out, double[] dq,
                                             double[][] dk, double[][] dv, Method method, double seconds, double flops,
                                             AttentionResult.PolyInfo info, String reason) {
         List<Tensor> dkT = new ArrayList<>();

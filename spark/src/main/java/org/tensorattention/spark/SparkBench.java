@@ -21,7 +21,8 @@ import org.tensorattention.core.TensorAttention;
  * <p>{@code SparkBench MASTER exact|poly N [REPEATS]}: order 3, d = dv = 8, float32, full mask, entries in
  * [-1, 1] (the demo's problem); poly with epsilon 1e-3. {@code SparkBench MASTER packed B [REPEATS]}: B causal
  * sequences of 16..256 rows packed along the rows (cu_seqlens), exact, through {@link Packed} and
- * {@link SparkAttention#forwardPacked}, also one sequence at a time for comparison.
+ * {@link SparkAttention#forwardPacked} (short sequences in one job), against a call per sequence (several in
+ * flight, and one at a time) in the same JVM.
  */
 public final class SparkBench {
     private SparkBench() {
@@ -67,17 +68,25 @@ public final class SparkBench {
             runs.add(packed ? SparkAttention.forwardPacked(sc, q, k, v, cu, cu, o, Settings.defaults())
                     : SparkAttention.forward(sc, q, k, v, o, Settings.defaults()));
         }
-        // The same batch one sequence at a time, in the same JVM, alternated with the default.
+        // The same batch with a call per sequence (several in flight, then one at a time), in the same JVM,
+        // alternated with the default (short sequences in one job).
+        Settings perCall = Settings.defaults().withShortFlops(0);
+        List<SparkAttention.Result> calls = new ArrayList<>();
         List<SparkAttention.Result> serial = new ArrayList<>();
         for (int r = 0; packed && r <= repeats; r++) {
-            serial.add(SparkAttention.forwardPacked(sc, q, k, v, cu, cu, o, Settings.defaults().withSequenceCalls(1)));
+            calls.add(SparkAttention.forwardPacked(sc, q, k, v, cu, cu, o, perCall));
+            serial.add(SparkAttention.forwardPacked(sc, q, k, v, cu, cu, o, perCall.withSequenceCalls(1)));
             runs.add(SparkAttention.forwardPacked(sc, q, k, v, cu, cu, o, Settings.defaults()));
         }
         if (packed) {
-            Report s = serial.subList(1, serial.size()).stream()
-                    .min((a, b) -> Double.compare(a.report().seconds(), b.report().seconds())).orElseThrow().report();
-            System.out.printf(Locale.ROOT, "one sequence at a time: %.3f s, outside kernels %.3f s%n", s.seconds(),
-                    s.outsideKernels());
+            for (List<SparkAttention.Result> each : List.of(calls, serial)) {
+                Report s = each.subList(1, each.size()).stream()
+                        .min((a, b) -> Double.compare(a.report().seconds(), b.report().seconds())).orElseThrow()
+                        .report();
+                System.out.printf(Locale.ROOT, "%s: %.3f s, %d tasks, outside kernels %.3f s%n",
+                        each == calls ? "a call per sequence" : "one sequence at a time", s.seconds(), s.tasks(),
+                        s.outsideKernels());
+            }
         }
         spark.stop();
         SparkAttention.Result best = runs.subList(1, runs.size()).stream()
