@@ -217,6 +217,25 @@ class Float32ModeTest {
     }
 
     @Test
+    void aGradientPastFloat32IsRefusedAsTheExactMethodRefusesIt() {
+        // One key tuple with values 1: dv_t sums dout over the 50 queries, 50 x 3e38 in all.
+        float[] dout = new float[50 * 3];
+        java.util.Arrays.fill(dout, 3e38f);
+        List<Tensor> t = valuesScaled(0, 23);
+        Tensor q = t.get(0).reshape(60, 3);
+        Tensor qs = Tensor.of(java.util.Arrays.copyOf(q.floats(), 50 * 3), 50, 3);
+        List<Tensor> keys = List.of(Tensor.of(new float[] {0.5f, -1, 0.25f}, 1, 3), Tensor.of(new float[] {1, 1, 1}, 1, 3));
+        List<Tensor> values = List.of(Tensor.of(new float[] {1, 1, 1}, 1, 3), Tensor.of(new float[] {1, 1, 1}, 1, 3));
+        for (Method m : new Method[] {Method.EXACT, Method.POLY}) {
+            AttentionOptions o = AttentionOptions.defaults().withMethod(m).withEpsilon(1e-4);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> org.tensorattention.core.TensorAttention.backward(qs, keys, values, Tensor.of(dout, 50, 3),
+                            null, o));
+            assertTrue(e.getMessage().startsWith("dv1 would pass the range of float32"), m + ": " + e.getMessage());
+        }
+    }
+
+    @Test
     void anOutputBelowFloat32sSubnormalsStaysWithinTheReportedBound() {
         List<Tensor> t = valuesScaled(-100, 22);
         AttentionOptions o = AttentionOptions.defaults().withMethod(Method.POLY).withEpsilon(1e-4);
