@@ -157,6 +157,20 @@ public final class Validation {
         }
     }
 
+    /**
+     * t, a result cast to q's dtype, refused (naming it) when a value passed that dtype's range on the way.
+     *
+     * @throws IllegalArgumentException naming the result and where it first overflowed
+     */
+    public static Tensor requireInRange(String name, Tensor t) {
+        int bad = t.firstNonFinite();
+        if (bad >= 0) {
+            throw new IllegalArgumentException(name + " would pass the range of " + t.dtype().numpyName()
+                    + " (the dtype of q) at flat index " + bad + "; scale the inputs down");
+        }
+        return t;
+    }
+
     /** @throws IllegalArgumentException naming the array and its first non-finite value */
     public static void requireFinite(String name, Tensor t) {
         int bad = t.firstNonFinite();

@@ -220,18 +220,8 @@ public final class PolyAttention {
 
         /** An output in the caller's scale, cast to q's dtype, in the caller's layout. */
         Tensor output(double[] out, Geometry g) {
-            return inRange("o", RowOrder.scatter(out, g.nq(), g.qHeads(), g.dv(), Geometry.concat(lead, g.nq(), g.dv()),
+            return Validation.requireInRange("o", RowOrder.scatter(out, g.nq(), g.qHeads(), g.dv(), Geometry.concat(lead, g.nq(), g.dv()),
                     dtype));
         }
-    }
-
-    /** t, refused as the exact method refuses it when a value cast to q's dtype (float32) passed its range. */
-    static Tensor inRange(String name, Tensor t) {
-        int bad = t.firstNonFinite();
-        if (bad >= 0) {
-            throw new IllegalArgumentException(name + " would pass the range of " + t.dtype().numpyName()
-                    + " (the dtype of q) at flat index " + bad + "; scale the inputs down");
-        }
-        return t;
     }
 }
