@@ -246,8 +246,9 @@ final class Inputs {
                     + job.input + " has " + factors + (factors == 1 ? " key factor" : " key factors")
                     + " (order " + (factors + 1) + "): give one width per factor");
         }
-        Geometry g = Validation.geometry(q, kv.get(0), kv.get(1), options.layout());
         int[][] cu = job.offsets();
+        Geometry g = cu == null ? Validation.geometry(q, kv.get(0), kv.get(1), options.layout())
+                : Validation.packedGeometry(q, kv.get(0), kv.get(1), options.layout());
         return new Attention(q, kv.get(0), kv.get(1), g, cu == null ? null : cu[0], cu == null ? null : cu[1]);
     }
 

@@ -1,6 +1,7 @@
 package org.tensorattention.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -109,6 +110,28 @@ class FeatureFlagsTest {
 
     private String withOffsetsName() {
         return tmp.resolve("packed.npz").toString();
+    }
+
+    @Test
+    void aPackedBatchOfEmptySequencesGivesEmptyResults() throws Exception {
+        Map<String, Tensor> a = new LinkedHashMap<>();
+        for (String name : new String[] {"q", "k1", "k2", "v1", "v2", "dout"}) {
+            a.put(name, Tensor.of(new double[0], 0, name.startsWith("v") || name.equals("dout") ? 3 : 4));
+        }
+        Path in = withOffsets(a, "cu_seqlens", 0, 0, 0);
+        for (String command : new String[] {"forward", "backward"}) {
+            Path out = tmp.resolve(command + ".npz");
+            Run r = run(command, "--input", in.toString(), "--output", out.toString(), "--causal", "--allow-extra");
+            assertEquals(0, r.status(), r.err());
+            Map<String, Tensor> got = Npz.read(out);
+            assertArrayEquals(new int[] {0, 3}, got.get("o").shape());
+            if (command.equals("forward")) {
+                assertArrayEquals(new int[] {0}, got.get("lse").shape());
+            } else {
+                assertArrayEquals(new int[] {0, 4}, got.get("dq").shape());
+                assertArrayEquals(new int[] {0, 3}, got.get("dv2").shape());
+            }
+        }
     }
 
     @Test

@@ -131,7 +131,7 @@ public final class Packed {
                             AttentionOptions options) {
             boolean bshd = options.layout() == AttentionOptions.Layout.BSHD;
             // Validates shapes (and finiteness) once for the whole batch.
-            Validation.geometry(q, keys, values, options.layout());
+            Validation.packedGeometry(q, keys, values, options.layout());
             Sequences seq = new Sequences(bshd, q.dim(bshd ? -3 : -2));
             checkOffsets(cuQ == cuK ? "cu_seqlens" : "cu_seqlens_q", cuQ, seq.total, "q");
             for (int t = 0; t < keys.size(); t++) {

@@ -18,6 +18,10 @@ public final class Validation {
      * @throws IllegalArgumentException naming the first array that does not fit, and why
      */
     public static Geometry geometry(Tensor q, List<Tensor> keys, List<Tensor> values) {
+        return geometry(q, keys, values, false);
+    }
+
+    private static Geometry geometry(Tensor q, List<Tensor> keys, List<Tensor> values, boolean packed) {
         if (keys.isEmpty()) {
             throw new IllegalArgumentException("no keys: order k >= 2 needs k1 and v1");
         }
@@ -44,7 +48,7 @@ public final class Validation {
                         + " (shapes " + Tensor.shapeString(k.shape()) + " and " + Tensor.shapeString(q.shape()) + ")");
             }
             nk[t] = k.dim(-2);
-            if (nk[t] == 0) {
+            if (nk[t] == 0 && !packed) {
                 throw new IllegalArgumentException(kn + " has no rows");
             }
             if (v.dim(-2) != nk[t]) {
@@ -153,6 +157,20 @@ public final class Validation {
         }
     }
 
+    /**
+     * t, a result cast to q's dtype, refused (naming it) when a value passed that dtype's range on the way.
+     *
+     * @throws IllegalArgumentException naming the result and where it first overflowed
+     */
+    public static Tensor requireInRange(String name, Tensor t) {
+        int bad = t.firstNonFinite();
+        if (bad >= 0) {
+            throw new IllegalArgumentException(name + " would pass the range of " + t.dtype().numpyName()
+                    + " (the dtype of q) at flat index " + bad + "; scale the inputs down");
+        }
+        return t;
+    }
+
     /** @throws IllegalArgumentException naming the array and its first non-finite value */
     public static void requireFinite(String name, Tensor t) {
         int bad = t.firstNonFinite();
@@ -186,6 +204,19 @@ public final class Validation {
                     .interleaved(q.dim(-2), keys.get(0).dim(-2));
         }
         return geometry(q, keys, values);
+    }
+
+    /**
+     * As {@link #geometry(Tensor, List, List, AttentionOptions.Layout)} for a packed batch, whose rows may be
+     * none at all: every sequence is then empty (or has queries but no keys) and gets o = 0 and lse = -inf.
+     */
+    public static Geometry packedGeometry(Tensor q, List<Tensor> keys, List<Tensor> values,
+                                          AttentionOptions.Layout layout) {
+        if (layout == AttentionOptions.Layout.BSHD) {
+            return geometry(Layouts.headsFirst("q", q), Layouts.headsFirst("k", keys), Layouts.headsFirst("v", values),
+                    true).interleaved(q.dim(-2), keys.get(0).dim(-2));
+        }
+        return geometry(q, keys, values, true);
     }
 
     /**

@@ -284,6 +284,50 @@ class MaskFeaturesTest {
         }
     }
 
+    /** Every sequence empty (total 0 rows), or queries whose keys are all empty: as flash_attn, no error. */
+    @ParameterizedTest(name = "order {0}")
+    @MethodSource("orders")
+    void packedBatchWithoutKeyRowsGivesZerosAndMinusInfinity(int order) {
+        for (AttentionOptions.Layout layout : AttentionOptions.Layout.values()) {
+            boolean bshd = layout == AttentionOptions.Layout.BSHD;
+            for (int nq : new int[] {0, 3}) {
+                int[] cuQ = {0, 0, nq};
+                int[] cuK = {0, 0, 0};
+                Tensor q = Tensor.zeros(DType.FLOAT32, bshd ? new int[] {nq, 2, 4} : new int[] {2, nq, 4});
+                for (int x = 0; x < q.size(); x++) {
+                    q.floats()[x] = 1 + x % 3;
+                }
+                List<Tensor> keys = new ArrayList<>();
+                List<Tensor> values = new ArrayList<>();
+                for (int t = 1; t < order; t++) {
+                    keys.add(Tensor.zeros(DType.FLOAT32, bshd ? new int[] {0, 2, 4} : new int[] {2, 0, 4}));
+                    values.add(Tensor.zeros(DType.FLOAT32, bshd ? new int[] {0, 2, 3} : new int[] {2, 0, 3}));
+                }
+                AttentionOptions o = AttentionOptions.defaults().causal().withLayout(layout);
+                AttentionResult r = Packed.forward(q, keys, values, cuQ, cuK, o);
+                int[] oShape = bshd ? new int[] {nq, 2, 3} : new int[] {2, nq, 3};
+                assertArrayEquals(oShape, r.output().shape());
+                assertEquals(2 * nq, r.logSumExp().size());
+                for (int x = 0; x < r.output().size(); x++) {
+                    assertEquals(0.0, r.output().get(x));
+                }
+                for (int x = 0; x < r.logSumExp().size(); x++) {
+                    assertEquals(Double.NEGATIVE_INFINITY, r.logSumExp().get(x));
+                }
+                Tensor dout = Tensor.zeros(DType.FLOAT32, oShape);
+                GradientResult g = Packed.backward(q, keys, values, dout, cuQ, cuK, o);
+                assertArrayEquals(q.shape(), g.dq().shape());
+                for (int x = 0; x < g.dq().size(); x++) {
+                    assertEquals(0.0, g.dq().get(x));
+                }
+                for (int t = 0; t < order - 1; t++) {
+                    assertArrayEquals(keys.get(t).shape(), g.dk().get(t).shape());
+                    assertArrayEquals(values.get(t).shape(), g.dv().get(t).shape());
+                }
+            }
+        }
+    }
+
     @Test
     void packedBackwardChecksDoutBeforeSlicingIt() {
         Problem pr = Problem.random(1, 6, new int[] {6}, 2, 2);

@@ -6,6 +6,7 @@ import java.util.Locale;
 import org.tensorattention.core.DType;
 import org.tensorattention.core.Geometry;
 import org.tensorattention.core.Tensor;
+import org.tensorattention.core.Validation;
 
 /**
  * How an exact call keeps every intermediate finite: checked once per call from the column maxima of the inputs
@@ -213,12 +214,7 @@ public final class ExactRange {
     }
 
     private Tensor checked(String name, Tensor t) {
-        int bad = t.firstNonFinite();
-        if (bad >= 0) {
-            throw new IllegalArgumentException(name + " would pass the range of " + q.dtype().numpyName()
-                    + " (the dtype of q) at flat index " + bad + "; scale the inputs down");
-        }
-        return t;
+        return Validation.requireInRange(name, t);
     }
 
     private double[] balancedQ() {

@@ -165,9 +165,11 @@ public final class PolyAttention {
         double seconds = (System.nanoTime() - start) * 1e-9;
         double vinf = in.vinf;
         double weightError = 2 * plan.delta() / (1 - plan.delta());
+        // Float32: the cast rounds relatively, and absolutely by half a subnormal step where o underflows.
         double castError = in.dtype == DType.FLOAT32 ? 0x1p-23 : 0;
+        double underflow = in.dtype == DType.FLOAT32 ? 0x1p-150 : 0;
         AttentionResult.PolyInfo info = new AttentionResult.PolyInfo(plan.degree(), plan.rank(), plan.radius(),
-                plan.delta(), (weightError + castError) * vinf);
+                plan.delta(), (weightError + castError) * vinf + underflow);
         Tensor lseT = RowOrder.scatter(lse, g.nq(), g.qHeads(), 1, Geometry.concat(in.lead, g.nq()), DType.FLOAT64);
         // Float32 inputs: the reason says which arithmetic ran (float64 inputs keep theirs unchanged).
         String said = in.dtype == DType.FLOAT32 && reason != null ? reason + "; " + plan.arithmetic() : reason;
@@ -218,7 +220,8 @@ public final class PolyAttention {
 
         /** An output in the caller's scale, cast to q's dtype, in the caller's layout. */
         Tensor output(double[] out, Geometry g) {
-            return RowOrder.scatter(out, g.nq(), g.qHeads(), g.dv(), Geometry.concat(lead, g.nq(), g.dv()), dtype);
+            return Validation.requireInRange("o", RowOrder.scatter(out, g.nq(), g.qHeads(), g.dv(), Geometry.concat(lead, g.nq(), g.dv()),
+                    dtype));
         }
     }
 }

@@ -13,6 +13,7 @@ import org.tensorattention.core.Mask;
 import org.tensorattention.core.Method;
 import org.tensorattention.core.Parallel;
 import org.tensorattention.core.Tensor;
+import org.tensorattention.core.Validation;
 
 /**
  * The gradient of the polynomial approximation (SPEC.md sections 2 and 3), in O(n r ..) time: reverse mode
@@ -117,15 +118,16 @@ public final class PolyBackward {
         List<Tensor> dkT = new ArrayList<>();
         List<Tensor> dvT = new ArrayList<>();
         for (int t = 0; t < factors; t++) {
-            dkT.add(RowOrder.scatter(dk[t], g.nk()[t], g.kvHeads(), g.d(), keys.get(t).shape(),
-                    keys.get(t).dtype()));
-            dvT.add(RowOrder.scatter(dv[t], g.nk()[t], g.kvHeads(), g.dv(), values.get(t).shape(),
-                    values.get(t).dtype()));
+            dkT.add(Validation.requireInRange("dk" + (t + 1), RowOrder.scatter(dk[t], g.nk()[t], g.kvHeads(), g.d(),
+                    keys.get(t).shape(), keys.get(t).dtype())));
+            dvT.add(Validation.requireInRange("dv" + (t + 1), RowOrder.scatter(dv[t], g.nk()[t], g.kvHeads(), g.dv(),
+                    values.get(t).shape(), values.get(t).dtype())));
         }
         AttentionResult.PolyInfo info = new AttentionResult.PolyInfo(plan.degree(), plan.rank(), plan.radius(),
                 plan.delta(), Double.NaN);
         return new GradientResult(in.output(out, g),
-                RowOrder.scatter(dq, g.nq(), g.qHeads(), g.d(), q.shape(), q.dtype()), dkT, dvT, Method.POLY,
+                Validation.requireInRange("dq", RowOrder.scatter(dq, g.nq(), g.qHeads(), g.d(), q.shape(), q.dtype())),
+                dkT, dvT, Method.POLY,
                 seconds, 3 * plan.predictedFlops(), info, "poly backward: " + plan.verdict());
     }
 

@@ -191,6 +191,64 @@ class Float32ModeTest {
         assertTrue(err <= poly.poly().errorBound() + 1e-9 * vinf, "error " + err + " > " + poly.poly().errorBound());
     }
 
+    /** Order 3, q and keys in [-1, 1], values 2^valueExponent times [-1, 1]: o is about 2^(2 valueExponent). */
+    private static List<Tensor> valuesScaled(int valueExponent, long seed) {
+        Random rnd = new Random(seed);
+        float[][] a = new float[5][];
+        for (int x = 0; x < 5; x++) {
+            a[x] = randomFloats(rnd, 60 * 3);
+            for (int i = 0; x >= 3 && i < a[x].length; i++) {
+                a[x][i] = Math.scalb(a[x][i], valueExponent);
+            }
+        }
+        return List.of(Tensor.of(a[0], 60, 3), Tensor.of(a[1], 60, 3), Tensor.of(a[2], 60, 3), Tensor.of(a[3], 60, 3),
+                Tensor.of(a[4], 60, 3));
+    }
+
+    @Test
+    void anOutputPastFloat32IsRefusedAsTheExactMethodRefusesIt() {
+        List<Tensor> t = valuesScaled(100, 21);
+        for (Method m : new Method[] {Method.EXACT, Method.POLY, Method.AUTO}) {
+            AttentionOptions o = AttentionOptions.defaults().withMethod(m).withEpsilon(1e-4);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> org.tensorattention.core.TensorAttention.forward(t.get(0), t.subList(1, 3), t.subList(3, 5), o));
+            assertTrue(e.getMessage().startsWith("o would pass the range of float32"), m + ": " + e.getMessage());
+        }
+    }
+
+    @Test
+    void aGradientPastFloat32IsRefusedAsTheExactMethodRefusesIt() {
+        // One key tuple with values 1: dv_t sums dout over the 50 queries, 50 x 3e38 in all.
+        float[] dout = new float[50 * 3];
+        java.util.Arrays.fill(dout, 3e38f);
+        List<Tensor> t = valuesScaled(0, 23);
+        Tensor q = t.get(0).reshape(60, 3);
+        Tensor qs = Tensor.of(java.util.Arrays.copyOf(q.floats(), 50 * 3), 50, 3);
+        List<Tensor> keys = List.of(Tensor.of(new float[] {0.5f, -1, 0.25f}, 1, 3), Tensor.of(new float[] {1, 1, 1}, 1, 3));
+        List<Tensor> values = List.of(Tensor.of(new float[] {1, 1, 1}, 1, 3), Tensor.of(new float[] {1, 1, 1}, 1, 3));
+        for (Method m : new Method[] {Method.EXACT, Method.POLY}) {
+            AttentionOptions o = AttentionOptions.defaults().withMethod(m).withEpsilon(1e-4);
+            IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+                    () -> org.tensorattention.core.TensorAttention.backward(qs, keys, values, Tensor.of(dout, 50, 3),
+                            null, o));
+            assertTrue(e.getMessage().startsWith("dv1 would pass the range of float32"), m + ": " + e.getMessage());
+        }
+    }
+
+    @Test
+    void anOutputBelowFloat32sSubnormalsStaysWithinTheReportedBound() {
+        List<Tensor> t = valuesScaled(-100, 22);
+        AttentionOptions o = AttentionOptions.defaults().withMethod(Method.POLY).withEpsilon(1e-4);
+        AttentionResult r = org.tensorattention.core.TensorAttention.forward(t.get(0), t.subList(1, 3), t.subList(3, 5), o);
+        assertTrue(r.reason().endsWith("; " + PolyPlan.FLOAT32), r.reason());
+        List<Tensor> wide = t.stream().map(x -> x.to(DType.FLOAT64)).toList();
+        Tensor exact = org.tensorattention.core.TensorAttention.forward(wide.get(0), wide.subList(1, 3),
+                wide.subList(3, 5), o.withMethod(Method.EXACT)).output();
+        // The exact float64 result is about 2^-200 Vinf-relative-accurate to 1e-13; float32 cannot hold it at all.
+        double err = PolyForwardTest.maxDiff(r.output(), exact);
+        assertTrue(err > 0 && err <= r.poly().errorBound(), "error " + err + " > " + r.poly().errorBound());
+    }
+
     @Test
     void float32CertificateThatCannotReachEpsilonFallsBackToFloat64AndSaysSo() {
         // eps = 2e-6: float32 rounding of sums alone (about 1e-5 here) passes it; float64 still certifies.
