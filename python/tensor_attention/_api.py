@@ -5,6 +5,7 @@ java.nio buffer (no copy) and bulk-copied into a Java array (the copy), and resu
 from the Java array straight into a freshly allocated numpy array."""
 
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import List, Optional
 
@@ -339,6 +340,9 @@ class ExactDecoder:
         with call():
             dt = j.DType.FLOAT32 if self.dtype == np.float32 else j.DType.FLOAT64
             self._decoder = j.ExactDecoder(self.order, self.d, self.dv, dt, opts)
+        # The Java decoder is not thread-safe and JPype releases the GIL in Java calls: concurrent appends
+        # would race on the cache's length and lose tokens.
+        self._lock = threading.Lock()
 
     def __len__(self):
         """Tokens in the cache."""
@@ -352,9 +356,9 @@ class ExactDecoder:
         values = [_array(f"v{t + 1}", v, self.dtype) for t, v in enumerate(_sequence("values", values))]
         if q.ndim != 2:
             raise ValueError(f"q must be (m, {self.d}) for prefill, got shape {q.shape}")
-        with call():
-            r = self._decoder.prefill(to_java(q), _java_list([to_java(k) for k in keys]),
-                                      _java_list([to_java(v) for v in values]))
+        jq, jk, jv = to_java(q), _java_list([to_java(k) for k in keys]), _java_list([to_java(v) for v in values])
+        with self._lock, call():
+            r = self._decoder.prefill(jq, jk, jv)
         return from_java(r.output()), from_java(r.logSumExp())
 
     def append(self, q, keys, values):

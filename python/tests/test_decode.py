@@ -80,3 +80,26 @@ def test_bad_tokens_are_one_line_value_errors_and_leave_the_cache_alone():
     assert len(dec) == 0
     with pytest.raises(ValueError, match="q must be"):
         dec.prefill(np.zeros(D), [np.zeros((1, D))] * 2, [np.zeros((1, DV))] * 2)
+
+
+def test_one_decoder_shared_by_threads_keeps_every_token():
+    # Identical tokens: every row's output is v1 ∘ v2 and its lse is c q.k1.k2 + 2 log(p + 1), so the lse names
+    # the position p a call was given. Concurrent appends must take positions 0..N-1, each once.
+    import threading
+    q, k, v = np.full(D, 0.5), [np.full(D, 0.25)] * 2, [np.ones(DV)] * 2
+    dec = ta.ExactDecoder(3, D, DV, dtype=np.float64, threads=1)
+    lses, per_thread, workers = [], 150, 4
+
+    def feed():
+        for _ in range(per_thread):
+            lses.append(dec.append(q, k, v)[1])
+
+    threads = [threading.Thread(target=feed) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    score = (1 / D) * float(np.sum(q * k[0] * k[1]))
+    positions = sorted(int(round(np.exp((l - score) / 2))) - 1 for l in lses)
+    assert len(dec) == workers * per_thread
+    assert positions == list(range(workers * per_thread))
