@@ -98,6 +98,19 @@ def _array(name, x, dtype=None):
     return a
 
 
+_INT_MAX = 2 ** 31 - 1
+
+
+def _java_int(name, x, what=None):
+    """x as an int that fits the library's Java int: a float such as 2.5 is refused, not truncated, and a
+    value past 2^31 - 1 is named instead of failing in JPype's conversion with a two-line OverflowError."""
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+        raise ValueError(f"{what or name + ' must be an int'}, got {x!r}")
+    if abs(int(x)) > _INT_MAX:
+        raise ValueError(f"{name} {int(x)} is too large: the library takes at most {_INT_MAX}")
+    return int(x)
+
+
 def _sequence(name, xs):
     if isinstance(xs, np.ndarray) or not hasattr(xs, "__len__"):
         raise ValueError(f"{name} must be a sequence of arrays ([{name[0]}1, {name[0]}2] for order 3), "
@@ -128,7 +141,8 @@ def options(causal=False, window=None, scale=None, method="exact", epsilon=1e-4,
     with call():
         if window is not None:
             widths = [window] if np.isscalar(window) else list(window)
-            mask = j.Mask.window(jpype.JInt[:]([int(w) for w in widths]))
+            mask = j.Mask.window(jpype.JInt[:]([_java_int("window width", w, "window widths must be ints")
+                                                  for w in widths]))
         elif causal:
             mask = j.Mask.CAUSAL
         else:
@@ -136,7 +150,7 @@ def options(causal=False, window=None, scale=None, method="exact", epsilon=1e-4,
         if band is not None:
             if isinstance(band, bool) or not isinstance(band, (int, np.integer)) or band < 1:
                 raise ValueError(f"band must be an int of at least 1, got {band!r}")
-            mask = mask.withBand(int(band))
+            mask = mask.withBand(_java_int("band", band))
         sqrt = False
         if scale is None:
             c = math.nan
@@ -152,7 +166,7 @@ def options(causal=False, window=None, scale=None, method="exact", epsilon=1e-4,
             raise ValueError(f"method must be 'exact', 'poly' or 'auto', got {method!r}")
         if layout not in ("bhsd", "bshd"):
             raise ValueError(f"layout must be 'bhsd' or 'bshd', got {layout!r}")
-        o = j.Options(c, mask, j.Method.parse(method), float(epsilon), int(threads))
+        o = j.Options(c, mask, j.Method.parse(method), float(epsilon), _java_int("threads", threads))
         o = o.withLayout(j.Layout.valueOf(layout.upper()))
         return o.withSqrtScale() if sqrt else o
 
@@ -168,9 +182,11 @@ def _offsets(cu_seqlens, cu_seqlens_q, cu_seqlens_k):
 
     def ints(name, a):
         a = np.asarray(a)
+        if a.size == 0:
+            raise ValueError(f"{name} must hold batch + 1 offsets from 0, got none")
         if a.ndim != 1 or not np.issubdtype(a.dtype, np.integer):
             raise ValueError(f"{name} must be one dimension of int offsets, got {a.dtype} of shape {a.shape}")
-        return jpype.JInt[:]([int(x) for x in a])
+        return jpype.JInt[:]([_java_int(f"{name} offset", x) for x in a])
 
     if cu_seqlens is not None:
         shared = ints("cu_seqlens", cu_seqlens)  # one array: the library's messages then say cu_seqlens
@@ -189,7 +205,7 @@ def _window_widths(window, factors):
     """An int window means the same width for every key factor."""
     if window is None or not np.isscalar(window):
         return window
-    return [int(window)] * factors
+    return [window] * factors
 
 
 @dataclass(kw_only=True)
@@ -327,6 +343,7 @@ class ExactDecoder:
         for name, x, least in (("order", order, 2), ("d", d, 1), ("dv", dv, 1)):
             if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < least:
                 raise ValueError(f"{name} must be an int of at least {least}, got {x!r}")
+            _java_int(name, x)
         try:
             self.dtype = np.dtype(dtype)
         except TypeError:
