@@ -111,6 +111,13 @@ def _java_int(name, x, what=None):
     return int(x)
 
 
+def _size(name, x, least):
+    """A size such as order, heads or d: an int of at least least (not a bool, not a float) within a Java int."""
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < least:
+        raise ValueError(f"{name} must be an int of at least {least}, got {x!r}")
+    return _java_int(name, x)
+
+
 def _sequence(name, xs):
     if isinstance(xs, np.ndarray) or not hasattr(xs, "__len__"):
         raise ValueError(f"{name} must be a sequence of arrays ([{name[0]}1, {name[0]}2] for order 3), "
@@ -341,9 +348,7 @@ class ExactDecoder:
 
     def __init__(self, order, d, dv, *, dtype=np.float32, window=None, band=None, scale=None, threads=0):
         for name, x, least in (("order", order, 2), ("d", d, 1), ("dv", dv, 1)):
-            if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < least:
-                raise ValueError(f"{name} must be an int of at least {least}, got {x!r}")
-            _java_int(name, x)
+            _size(name, x, least)
         try:
             self.dtype = np.dtype(dtype)
         except TypeError:

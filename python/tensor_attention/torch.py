@@ -104,12 +104,14 @@ class TensorAttention(nn.Module):
     def __init__(self, d_model, heads, order=3, causal=True, kv_heads=None, window=None, *, scale=None,
                  method="exact", epsilon=1e-4, threads=0, bias=False, dtype=None, band=None, layout="bhsd"):
         super().__init__()
-        if order < 2:
-            raise ValueError(f"order must be at least 2, got {order}")
+        for name, x, least in (("d_model", d_model, 1), ("heads", heads, 1), ("order", order, 2)):
+            _api._size(name, x, least)
+        if kv_heads is not None:
+            _api._size("kv_heads", kv_heads, 1)
         if d_model % heads:
             raise ValueError(f"d_model {d_model} is not a multiple of heads {heads}")
         kv_heads = heads if kv_heads is None else kv_heads
-        if kv_heads < 1 or heads % kv_heads:
+        if heads % kv_heads:
             raise ValueError(f"heads {heads} is not a multiple of kv_heads {kv_heads}")
         if layout not in ("bhsd", "bshd"):
             raise ValueError(f"layout must be 'bhsd' or 'bshd', got {layout!r}")
