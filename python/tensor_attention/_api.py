@@ -56,7 +56,8 @@ def java():
 def to_java(a):
     """A numpy float32/float64 array as a Java Tensor: one bulk copy into a new Java array."""
     j = java()
-    a = np.ascontiguousarray(a)
+    # ascontiguousarray makes a 0-d array 1-d: keep the shape, so that messages name the array as given.
+    a = np.ascontiguousarray(a).reshape(np.shape(a))
     if a.dtype == np.float32:
         data = jpype.JFloat[a.size]
         if a.size:
