@@ -95,7 +95,14 @@ def _array(name, x, dtype=None):
     if a.dtype not in _DTYPES:
         raise ValueError(f"{name} has dtype {a.dtype}: expected float32 or float64")
     if dtype is not None and a.dtype != dtype:
-        a = a.astype(dtype)
+        with np.errstate(over="ignore"):
+            cast = a.astype(dtype)
+        # A finite float64 past float32's range would reach the library as inf and be called non-finite.
+        lost = np.isinf(cast) & np.isfinite(a)
+        if lost.any():
+            raise ValueError(f"{name} has a value ({a[lost][0]:g}) beyond the range of {np.dtype(dtype)}, "
+                             "the dtype it is cast to")
+        a = cast
     return a
 
 

@@ -77,3 +77,13 @@ def test_integer_options_that_are_not_java_ints():
         with pytest.raises(ValueError, match=pattern) as info:
             make()
         assert "\n" not in str(info.value)
+
+
+def test_a_value_past_float32_is_named_not_called_non_finite():
+    # q float32 makes the call float32: a finite float64 value of 1e300 cannot be cast, and saying "non-finite"
+    # would blame the user's finite data. No numpy overflow warning either.
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _raises(r"^v1 has a value \(1e\+300\) beyond the range of float32, the dtype it is cast to$",
+                q=Q.astype(np.float32), values=[np.full((4, 2), 1e300), V])
