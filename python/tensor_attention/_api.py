@@ -314,7 +314,7 @@ def forward(q, keys, values, *, causal=False, window=None, scale=None, method="e
     (query i at position n_t - n + i). band keeps tuples with max j - min j < band. scale is a number, 'sqrt'
     for 1/sqrt(d), or None for 1/d. layout 'bshd' reads and writes (batch, seq, heads, dim). cu_seqlens (or
     cu_seqlens_q and cu_seqlens_k) packs sequences along the rows: batch + 1 int offsets from 0. Returns output
-    (dtype of q), lse (float64, natural log, exact only), method, seconds (kernel time), flops, and for poly
+    (dtype of q), lse (float64, natural log; for poly within lse_error_bound), method, seconds (kernel time), flops, and for poly
     degree, rank, radius and error_bound."""
     q, keys, values = _inputs(q, keys, values)
     _warmup.settle()

@@ -69,7 +69,7 @@ def attention(q, keys, values, *, causal=False, window=None, scale=None, method=
     values [v1, ..] (..., G, n_t, dv); H a multiple of G (layout='bshd': (..., n, H, d) and so on). Options as
     tensor_attention.forward: band, scale='sqrt', cu_seqlens (or cu_seqlens_q and cu_seqlens_k) for a packed
     batch. return_lse=True returns (o, lse): lse float64 in natural log, o's shape without its last axis, not
-    differentiable (None for poly)."""
+    differentiable (for poly within the forward's lse_error_bound)."""
     _check("q", q)
     keys, values = list(keys), list(values)
     for t, k in enumerate(keys):
@@ -99,7 +99,7 @@ class TensorAttention(nn.Module):
     how the heads reach the kernels: 'bshd' hands them the projections' own (batch, n, heads, width) order
     (no transposes), 'bhsd' transposes first. After each forward, self.lse holds the log-sum-exp (float64,
     natural log; (batch, heads, n) in bhsd, (batch, n, heads) in bshd, (heads, total) or (total, heads) when
-    packed; None for poly)."""
+    packed)."""
 
     def __init__(self, d_model, heads, order=3, causal=True, kv_heads=None, window=None, *, scale=None,
                  method="exact", epsilon=1e-4, threads=0, bias=False, dtype=None, band=None, layout="bhsd"):
