@@ -126,6 +126,14 @@ def _size(name, x, least):
     return _java_int(name, x)
 
 
+def _number(x, what):
+    """float(x), refused with what (the option's rule) instead of float()'s TypeError that names no option."""
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what}, got {x!r}") from None
+
+
 def _sequence(name, xs):
     if isinstance(xs, np.ndarray) or not hasattr(xs, "__len__"):
         raise ValueError(f"{name} must be a sequence of arrays ([{name[0]}1, {name[0]}2] for order 3), "
@@ -174,14 +182,15 @@ def options(causal=False, window=None, scale=None, method="exact", epsilon=1e-4,
                 raise ValueError(f"scale must be a number or 'sqrt', got '{scale}'")
             c, sqrt = math.nan, True
         else:
-            c = float(scale)
+            c = _number(scale, "scale must be a number or 'sqrt'")
             if not math.isfinite(c):
                 raise ValueError(f"scale must be finite, got {c}")
         if not isinstance(method, str):
             raise ValueError(f"method must be 'exact', 'poly' or 'auto', got {method!r}")
         if layout not in ("bhsd", "bshd"):
             raise ValueError(f"layout must be 'bhsd' or 'bshd', got {layout!r}")
-        o = j.Options(c, mask, j.Method.parse(method), float(epsilon), _java_int("threads", threads))
+        o = j.Options(c, mask, j.Method.parse(method), _number(epsilon, "epsilon must be a number"),
+                      _java_int("threads", threads))
         o = o.withLayout(j.Layout.valueOf(layout.upper()))
         return o.withSqrtScale() if sqrt else o
 

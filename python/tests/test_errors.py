@@ -87,3 +87,10 @@ def test_a_value_past_float32_is_named_not_called_non_finite():
         warnings.simplefilter("error")
         _raises(r"^v1 has a value \(1e\+300\) beyond the range of float32, the dtype it is cast to$",
                 q=Q.astype(np.float32), values=[np.full((4, 2), 1e300), V])
+
+
+def test_options_that_are_not_numbers():
+    _raises(r"^epsilon must be a number, got None$", epsilon=None)
+    _raises(r"^epsilon must be a number, got 'a'$", epsilon="a")
+    _raises(r"^scale must be a number or 'sqrt', got \[1\]$", scale=[1])
+    _raises(r"^scale must be a number or 'sqrt', got 1j$", scale=1j)
