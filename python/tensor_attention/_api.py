@@ -91,7 +91,11 @@ def _java_list(tensors):
 
 def _array(name, x, dtype=None):
     """x as a numpy array of a float dtype the kernels take (dtype when given: q's, as the Java API casts)."""
-    a = np.asarray(x)
+    try:
+        a = np.asarray(x)
+    except (TypeError, RuntimeError) as e:
+        # e.g. a torch tensor that requires grad, lives on another device, or is bfloat16.
+        raise ValueError(f"{name} cannot be read as a numpy array: {str(e).splitlines()[0]}") from None
     if a.dtype not in _DTYPES:
         raise ValueError(f"{name} has dtype {a.dtype}: expected float32 or float64")
     if dtype is not None and a.dtype != dtype:

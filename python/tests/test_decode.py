@@ -103,3 +103,19 @@ def test_one_decoder_shared_by_threads_keeps_every_token():
     positions = sorted(int(round(np.exp((l - score) / 2))) - 1 for l in lses)
     assert len(dec) == workers * per_thread
     assert positions == list(range(workers * per_thread))
+
+
+def test_tensors_numpy_cannot_read_are_one_line_value_errors():
+    # The numpy API reads torch tensors through np.asarray; those it cannot read are named, not a RuntimeError.
+    import torch
+    dec = ta.ExactDecoder(2, D, DV)
+    k, v = [np.zeros(D)], [np.zeros(DV)]
+    for q, message in [(torch.zeros(D, requires_grad=True), "requires grad"),
+                       (torch.zeros(D, dtype=torch.bfloat16), "BFloat16"),
+                       (torch.zeros(D, device="meta"), "meta")]:
+        with pytest.raises(ValueError, match=f"^q cannot be read as a numpy array: .*{message}") as e:
+            dec.append(q, k, v)
+        assert "\n" not in str(e.value)
+    assert len(dec) == 0
+    o, _ = dec.append(torch.ones(D, dtype=torch.float64), [torch.ones(D)], [torch.ones(DV)])
+    np.testing.assert_array_equal(o, np.ones(DV, np.float32))
