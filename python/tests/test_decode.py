@@ -119,3 +119,21 @@ def test_tensors_numpy_cannot_read_are_one_line_value_errors():
     assert len(dec) == 0
     o, _ = dec.append(torch.ones(D, dtype=torch.float64), [torch.ones(D)], [torch.ones(DV)])
     np.testing.assert_array_equal(o, np.ones(DV, np.float32))
+
+
+@pytest.mark.parametrize("dtype, big", [(np.float32, 1e30), (np.float64, 1e300)])
+def test_a_token_refused_for_its_range_is_not_kept(dtype, big):
+    # The range is checked with the token in the cache; after the refusal the decoder must be as before it.
+    rng = np.random.default_rng(8)
+    q, keys, values = problem(rng, 3, (), (), 4, D, DV, dtype)
+    dec, fresh = ta.ExactDecoder(3, D, DV, dtype=dtype), ta.ExactDecoder(3, D, DV, dtype=dtype)
+    for d_ in (dec, fresh):
+        d_.prefill(q[:2], [k[:2] for k in keys], [v[:2] for v in values])
+    with pytest.raises(ValueError, match="past|range") as e:
+        dec.append(np.full(D, big), [np.full(D, big)] * 2, [np.full(DV, big)] * 2)
+    assert "\n" not in str(e.value) and len(dec) == 2
+    for i in (2, 3):
+        a = dec.append(q[i], [k[i] for k in keys], [v[i] for v in values])
+        b = fresh.append(q[i], [k[i] for k in keys], [v[i] for v in values])
+        np.testing.assert_array_equal(a[0], b[0])
+        assert a[1] == b[1]
