@@ -5,6 +5,7 @@ java.nio buffer (no copy) and bulk-copied into a Java array (the copy), and resu
 from the Java array straight into a freshly allocated numpy array."""
 
 import math
+import threading
 from dataclasses import dataclass, field
 from typing import List, Optional
 
@@ -55,7 +56,8 @@ def java():
 def to_java(a):
     """A numpy float32/float64 array as a Java Tensor: one bulk copy into a new Java array."""
     j = java()
-    a = np.ascontiguousarray(a)
+    # ascontiguousarray makes a 0-d array 1-d: keep the shape, so that messages name the array as given.
+    a = np.ascontiguousarray(a).reshape(np.shape(a))
     if a.dtype == np.float32:
         data = jpype.JFloat[a.size]
         if a.size:
@@ -89,12 +91,51 @@ def _java_list(tensors):
 
 def _array(name, x, dtype=None):
     """x as a numpy array of a float dtype the kernels take (dtype when given: q's, as the Java API casts)."""
-    a = np.asarray(x)
+    try:
+        a = np.asarray(x)
+    except (TypeError, RuntimeError) as e:
+        # e.g. a torch tensor that requires grad, lives on another device, or is bfloat16.
+        raise ValueError(f"{name} cannot be read as a numpy array: {str(e).splitlines()[0]}") from None
     if a.dtype not in _DTYPES:
         raise ValueError(f"{name} has dtype {a.dtype}: expected float32 or float64")
     if dtype is not None and a.dtype != dtype:
-        a = a.astype(dtype)
+        with np.errstate(over="ignore"):
+            cast = a.astype(dtype)
+        # A finite float64 past float32's range would reach the library as inf and be called non-finite.
+        lost = np.isinf(cast) & np.isfinite(a)
+        if lost.any():
+            raise ValueError(f"{name} has a value ({a[lost][0]:g}) beyond the range of {np.dtype(dtype)}, "
+                             "the dtype it is cast to")
+        a = cast
     return a
+
+
+_INT_MAX = 2 ** 31 - 1
+
+
+def _java_int(name, x, what=None):
+    """x as an int that fits the library's Java int: a float such as 2.5 is refused, not truncated, and a
+    value past 2^31 - 1 is named instead of failing in JPype's conversion with a two-line OverflowError."""
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)):
+        raise ValueError(f"{what or name + ' must be an int'}, got {x!r}")
+    if abs(int(x)) > _INT_MAX:
+        raise ValueError(f"{name} {int(x)} is too large: the library takes at most {_INT_MAX}")
+    return int(x)
+
+
+def _size(name, x, least):
+    """A size such as order, heads or d: an int of at least least (not a bool, not a float) within a Java int."""
+    if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < least:
+        raise ValueError(f"{name} must be an int of at least {least}, got {x!r}")
+    return _java_int(name, x)
+
+
+def _number(x, what):
+    """float(x), refused with what (the option's rule) instead of float()'s TypeError that names no option."""
+    try:
+        return float(x)
+    except (TypeError, ValueError):
+        raise ValueError(f"{what}, got {x!r}") from None
 
 
 def _sequence(name, xs):
@@ -127,7 +168,8 @@ def options(causal=False, window=None, scale=None, method="exact", epsilon=1e-4,
     with call():
         if window is not None:
             widths = [window] if np.isscalar(window) else list(window)
-            mask = j.Mask.window(jpype.JInt[:]([int(w) for w in widths]))
+            mask = j.Mask.window(jpype.JInt[:]([_java_int("window width", w, "window widths must be ints")
+                                                  for w in widths]))
         elif causal:
             mask = j.Mask.CAUSAL
         else:
@@ -135,7 +177,7 @@ def options(causal=False, window=None, scale=None, method="exact", epsilon=1e-4,
         if band is not None:
             if isinstance(band, bool) or not isinstance(band, (int, np.integer)) or band < 1:
                 raise ValueError(f"band must be an int of at least 1, got {band!r}")
-            mask = mask.withBand(int(band))
+            mask = mask.withBand(_java_int("band", band))
         sqrt = False
         if scale is None:
             c = math.nan
@@ -144,14 +186,15 @@ def options(causal=False, window=None, scale=None, method="exact", epsilon=1e-4,
                 raise ValueError(f"scale must be a number or 'sqrt', got '{scale}'")
             c, sqrt = math.nan, True
         else:
-            c = float(scale)
+            c = _number(scale, "scale must be a number or 'sqrt'")
             if not math.isfinite(c):
                 raise ValueError(f"scale must be finite, got {c}")
         if not isinstance(method, str):
             raise ValueError(f"method must be 'exact', 'poly' or 'auto', got {method!r}")
         if layout not in ("bhsd", "bshd"):
             raise ValueError(f"layout must be 'bhsd' or 'bshd', got {layout!r}")
-        o = j.Options(c, mask, j.Method.parse(method), float(epsilon), int(threads))
+        o = j.Options(c, mask, j.Method.parse(method), _number(epsilon, "epsilon must be a number"),
+                      _java_int("threads", threads))
         o = o.withLayout(j.Layout.valueOf(layout.upper()))
         return o.withSqrtScale() if sqrt else o
 
@@ -167,9 +210,11 @@ def _offsets(cu_seqlens, cu_seqlens_q, cu_seqlens_k):
 
     def ints(name, a):
         a = np.asarray(a)
+        if a.size == 0:
+            raise ValueError(f"{name} must hold batch + 1 offsets from 0, got none")
         if a.ndim != 1 or not np.issubdtype(a.dtype, np.integer):
             raise ValueError(f"{name} must be one dimension of int offsets, got {a.dtype} of shape {a.shape}")
-        return jpype.JInt[:]([int(x) for x in a])
+        return jpype.JInt[:]([_java_int(f"{name} offset", x) for x in a])
 
     if cu_seqlens is not None:
         shared = ints("cu_seqlens", cu_seqlens)  # one array: the library's messages then say cu_seqlens
@@ -188,7 +233,7 @@ def _window_widths(window, factors):
     """An int window means the same width for every key factor."""
     if window is None or not np.isscalar(window):
         return window
-    return [int(window)] * factors
+    return [window] * factors
 
 
 @dataclass(kw_only=True)
@@ -282,7 +327,7 @@ def forward(q, keys, values, *, causal=False, window=None, scale=None, method="e
     (query i at position n_t - n + i). band keeps tuples with max j - min j < band. scale is a number, 'sqrt'
     for 1/sqrt(d), or None for 1/d. layout 'bshd' reads and writes (batch, seq, heads, dim). cu_seqlens (or
     cu_seqlens_q and cu_seqlens_k) packs sequences along the rows: batch + 1 int offsets from 0. Returns output
-    (dtype of q), lse (float64, natural log, exact only), method, seconds (kernel time), flops, and for poly
+    (dtype of q), lse (float64, natural log; for poly within lse_error_bound), method, seconds (kernel time), flops, and for poly
     degree, rank, radius and error_bound."""
     q, keys, values = _inputs(q, keys, values)
     _warmup.settle()
@@ -324,8 +369,7 @@ class ExactDecoder:
 
     def __init__(self, order, d, dv, *, dtype=np.float32, window=None, band=None, scale=None, threads=0):
         for name, x, least in (("order", order, 2), ("d", d, 1), ("dv", dv, 1)):
-            if isinstance(x, bool) or not isinstance(x, (int, np.integer)) or x < least:
-                raise ValueError(f"{name} must be an int of at least {least}, got {x!r}")
+            _size(name, x, least)
         try:
             self.dtype = np.dtype(dtype)
         except TypeError:
@@ -339,6 +383,9 @@ class ExactDecoder:
         with call():
             dt = j.DType.FLOAT32 if self.dtype == np.float32 else j.DType.FLOAT64
             self._decoder = j.ExactDecoder(self.order, self.d, self.dv, dt, opts)
+        # The Java decoder is not thread-safe and JPype releases the GIL in Java calls: concurrent appends
+        # would race on the cache's length and lose tokens.
+        self._lock = threading.Lock()
 
     def __len__(self):
         """Tokens in the cache."""
@@ -352,9 +399,9 @@ class ExactDecoder:
         values = [_array(f"v{t + 1}", v, self.dtype) for t, v in enumerate(_sequence("values", values))]
         if q.ndim != 2:
             raise ValueError(f"q must be (m, {self.d}) for prefill, got shape {q.shape}")
-        with call():
-            r = self._decoder.prefill(to_java(q), _java_list([to_java(k) for k in keys]),
-                                      _java_list([to_java(v) for v in values]))
+        jq, jk, jv = to_java(q), _java_list([to_java(k) for k in keys]), _java_list([to_java(v) for v in values])
+        with self._lock, call():
+            r = self._decoder.prefill(jq, jk, jv)
         return from_java(r.output()), from_java(r.logSumExp())
 
     def append(self, q, keys, values):

@@ -69,7 +69,7 @@ def attention(q, keys, values, *, causal=False, window=None, scale=None, method=
     values [v1, ..] (..., G, n_t, dv); H a multiple of G (layout='bshd': (..., n, H, d) and so on). Options as
     tensor_attention.forward: band, scale='sqrt', cu_seqlens (or cu_seqlens_q and cu_seqlens_k) for a packed
     batch. return_lse=True returns (o, lse): lse float64 in natural log, o's shape without its last axis, not
-    differentiable (None for poly)."""
+    differentiable (for poly within the forward's lse_error_bound)."""
     _check("q", q)
     keys, values = list(keys), list(values)
     for t, k in enumerate(keys):
@@ -99,17 +99,19 @@ class TensorAttention(nn.Module):
     how the heads reach the kernels: 'bshd' hands them the projections' own (batch, n, heads, width) order
     (no transposes), 'bhsd' transposes first. After each forward, self.lse holds the log-sum-exp (float64,
     natural log; (batch, heads, n) in bhsd, (batch, n, heads) in bshd, (heads, total) or (total, heads) when
-    packed; None for poly)."""
+    packed)."""
 
     def __init__(self, d_model, heads, order=3, causal=True, kv_heads=None, window=None, *, scale=None,
                  method="exact", epsilon=1e-4, threads=0, bias=False, dtype=None, band=None, layout="bhsd"):
         super().__init__()
-        if order < 2:
-            raise ValueError(f"order must be at least 2, got {order}")
+        for name, x, least in (("d_model", d_model, 1), ("heads", heads, 1), ("order", order, 2)):
+            _api._size(name, x, least)
+        if kv_heads is not None:
+            _api._size("kv_heads", kv_heads, 1)
         if d_model % heads:
             raise ValueError(f"d_model {d_model} is not a multiple of heads {heads}")
         kv_heads = heads if kv_heads is None else kv_heads
-        if kv_heads < 1 or heads % kv_heads:
+        if heads % kv_heads:
             raise ValueError(f"heads {heads} is not a multiple of kv_heads {kv_heads}")
         if layout not in ("bhsd", "bshd"):
             raise ValueError(f"layout must be 'bhsd' or 'bshd', got {layout!r}")

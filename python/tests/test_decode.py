@@ -80,3 +80,60 @@ def test_bad_tokens_are_one_line_value_errors_and_leave_the_cache_alone():
     assert len(dec) == 0
     with pytest.raises(ValueError, match="q must be"):
         dec.prefill(np.zeros(D), [np.zeros((1, D))] * 2, [np.zeros((1, DV))] * 2)
+
+
+def test_one_decoder_shared_by_threads_keeps_every_token():
+    # Identical tokens: every row's output is v1 ∘ v2 and its lse is c q.k1.k2 + 2 log(p + 1), so the lse names
+    # the position p a call was given. Concurrent appends must take positions 0..N-1, each once.
+    import threading
+    q, k, v = np.full(D, 0.5), [np.full(D, 0.25)] * 2, [np.ones(DV)] * 2
+    dec = ta.ExactDecoder(3, D, DV, dtype=np.float64, threads=1)
+    lses, per_thread, workers = [], 150, 4
+
+    def feed():
+        for _ in range(per_thread):
+            lses.append(dec.append(q, k, v)[1])
+
+    threads = [threading.Thread(target=feed) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    score = (1 / D) * float(np.sum(q * k[0] * k[1]))
+    positions = sorted(int(round(np.exp((l - score) / 2))) - 1 for l in lses)
+    assert len(dec) == workers * per_thread
+    assert positions == list(range(workers * per_thread))
+
+
+def test_tensors_numpy_cannot_read_are_one_line_value_errors():
+    # The numpy API reads torch tensors through np.asarray; those it cannot read are named, not a RuntimeError.
+    import torch
+    dec = ta.ExactDecoder(2, D, DV)
+    k, v = [np.zeros(D)], [np.zeros(DV)]
+    for q, message in [(torch.zeros(D, requires_grad=True), "requires grad"),
+                       (torch.zeros(D, dtype=torch.bfloat16), "BFloat16"),
+                       (torch.zeros(D, device="meta"), "meta")]:
+        with pytest.raises(ValueError, match=f"^q cannot be read as a numpy array: .*{message}") as e:
+            dec.append(q, k, v)
+        assert "\n" not in str(e.value)
+    assert len(dec) == 0
+    o, _ = dec.append(torch.ones(D, dtype=torch.float64), [torch.ones(D)], [torch.ones(DV)])
+    np.testing.assert_array_equal(o, np.ones(DV, np.float32))
+
+
+@pytest.mark.parametrize("dtype, big", [(np.float32, 1e30), (np.float64, 1e300)])
+def test_a_token_refused_for_its_range_is_not_kept(dtype, big):
+    # The range is checked with the token in the cache; after the refusal the decoder must be as before it.
+    rng = np.random.default_rng(8)
+    q, keys, values = problem(rng, 3, (), (), 4, D, DV, dtype)
+    dec, fresh = ta.ExactDecoder(3, D, DV, dtype=dtype), ta.ExactDecoder(3, D, DV, dtype=dtype)
+    for d_ in (dec, fresh):
+        d_.prefill(q[:2], [k[:2] for k in keys], [v[:2] for v in values])
+    with pytest.raises(ValueError, match="past|range") as e:
+        dec.append(np.full(D, big), [np.full(D, big)] * 2, [np.full(DV, big)] * 2)
+    assert "\n" not in str(e.value) and len(dec) == 2
+    for i in (2, 3):
+        a = dec.append(q[i], [k[i] for k in keys], [v[i] for v in values])
+        b = fresh.append(q[i], [k[i] for k in keys], [v[i] for v in values])
+        np.testing.assert_array_equal(a[0], b[0])
+        assert a[1] == b[1]

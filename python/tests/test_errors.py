@@ -61,3 +61,36 @@ def test_loss_gradient_shapes():
     a = rng.uniform(-1, 1, (3, 2))
     with pytest.raises(ValueError, match=r"^loss-gradient|^x |^a"):
         ta.loss_gradient(a, a, a, a, a, np.ones((2, 3)), np.ones((4, 1)), np.ones((3, 1)))
+
+
+def test_integer_options_that_are_not_java_ints():
+    # A width of 2.5 is no width; 2^40 does not fit the Java int the library takes.
+    _raises(r"^window widths must be ints, got 2.5$", window=2.5)
+    _raises(r"^window widths must be ints, got '3'$", window=["3", 3])
+    _raises(r"^threads must be an int, got 'a'$", threads="a")
+    _raises(r"^window width 1099511627776 is too large", window=[2 ** 40, 1])
+    _raises(r"^band 1099511627776 is too large", band=2 ** 40)
+    _raises(r"^cu_seqlens offset 1099511627776 is too large", cu_seqlens=[0, 2 ** 40])
+    _raises(r"^cu_seqlens must hold batch \+ 1 offsets from 0, got none$", cu_seqlens=[])
+    for make, pattern in [(lambda: ta.ExactDecoder(3, 2 ** 31, 2), r"^d 2147483648 is too large"),
+                          (lambda: ta.ExactDecoder(3, 4, 2, window=1.5), r"^window widths must be ints")]:
+        with pytest.raises(ValueError, match=pattern) as info:
+            make()
+        assert "\n" not in str(info.value)
+
+
+def test_a_value_past_float32_is_named_not_called_non_finite():
+    # q float32 makes the call float32: a finite float64 value of 1e300 cannot be cast, and saying "non-finite"
+    # would blame the user's finite data. No numpy overflow warning either.
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        _raises(r"^v1 has a value \(1e\+300\) beyond the range of float32, the dtype it is cast to$",
+                q=Q.astype(np.float32), values=[np.full((4, 2), 1e300), V])
+
+
+def test_options_that_are_not_numbers():
+    _raises(r"^epsilon must be a number, got None$", epsilon=None)
+    _raises(r"^epsilon must be a number, got 'a'$", epsilon="a")
+    _raises(r"^scale must be a number or 'sqrt', got \[1\]$", scale=[1])
+    _raises(r"^scale must be a number or 'sqrt', got 1j$", scale=1j)

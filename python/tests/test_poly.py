@@ -44,3 +44,22 @@ def test_poly_backward_gradients_are_close():
     # A weight error of eps relative moves each gradient by a few eps of its own scale.
     for a, b in zip([poly.dq] + poly.dk + poly.dv, [exact.dq] + exact.dk + exact.dv):
         assert np.abs(a - b).max() <= 1e-4 * (1 + np.abs(b).max())
+
+
+@pytest.mark.parametrize("order,n,layout", [(2, 1024, "bhsd"), (3, 256, "bhsd"), (3, 128, "bshd"), (4, 48, "bhsd")])
+def test_float32_mode_stays_within_its_bound_against_float64(order, n, layout):
+    # float32 inputs on the full mask run the float32 tiles; the reference computes the same float32 values in
+    # float64, so the whole difference is the method's and its rounding, which the bound must cover.
+    rng = np.random.default_rng(10 + order)
+    q, keys, values = problem(rng, order, (2,), (2,), n, 4, 3, np.float32, bound=0.8)
+    if layout == "bshd":
+        q, keys, values = q.swapaxes(0, 1), [k.swapaxes(0, 1) for k in keys], [v.swapaxes(0, 1) for v in values]
+    r = ta.forward(q, keys, values, method="poly", epsilon=1e-3, layout=layout)
+    assert "float32 tiles" in r.reason and r.output.dtype == np.float32
+    if layout == "bshd":
+        o, lse = ref_forward(q.swapaxes(0, 1), [k.swapaxes(0, 1) for k in keys], [v.swapaxes(0, 1) for v in values])
+        o, lse = o.swapaxes(0, 1), lse.swapaxes(0, 1)
+    else:
+        o, lse = ref_forward(q, keys, values)
+    assert np.abs(r.output - o).max() <= r.error_bound
+    assert np.abs(r.lse - lse).max() <= r.lse_error_bound

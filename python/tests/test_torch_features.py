@@ -151,3 +151,42 @@ def test_layer_refuses_bad_options_and_shapes():
         layer(torch.randn(1, 5, 8), cu_seqlens=np.array([0, 5]))
     with pytest.raises(ValueError, match=r"x must be \(batch, n, d_model\)"):
         layer(torch.randn(5, 8))
+
+
+@pytest.mark.parametrize("layout", ["bhsd", "bshd"])
+@pytest.mark.parametrize("packed", [False, True])
+def test_empty_sequences_give_empty_outputs_and_gradients(layout, packed):
+    # torch's convention for n = 0: empty results of the right shapes, as for a batch of 0.
+    def shape(n, w):
+        if packed:
+            return (n, 3, w) if layout == "bshd" else (3, n, w)
+        return (2, n, 3, w) if layout == "bshd" else (2, 3, n, w)
+
+    x = [torch.zeros(shape(0, 4), dtype=torch.float64, requires_grad=True) for _ in range(3)]
+    x += [torch.zeros(shape(0, 5), dtype=torch.float64, requires_grad=True) for _ in range(2)]
+    cu = [0, 0, 0] if packed else None
+    o, lse = attention(x[0], x[1:3], x[3:], causal=True, layout=layout, cu_seqlens=cu, return_lse=True)
+    assert o.shape == shape(0, 5) and lse.shape == shape(0, 5)[:-1]
+    o.sum().backward()
+    assert [t.grad.shape for t in x] == [t.shape for t in x]
+    with pytest.raises(ValueError, match="^k1 has no rows$"):
+        attention(torch.zeros(shape(2, 4), dtype=torch.float64), x[1:3], x[3:], layout=layout,
+                  cu_seqlens=None if cu is None else [0, 1, 2])
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"d_model": 8, "heads": 0}, "heads must be an int of at least 1, got 0"),
+    ({"d_model": 8, "heads": 2.0}, "heads must be an int of at least 1, got 2.0"),
+    ({"d_model": 8, "heads": 2, "order": 2.5}, "order must be an int of at least 2, got 2.5"),
+    ({"d_model": 0, "heads": 2}, "d_model must be an int of at least 1, got 0"),
+    ({"d_model": 8, "heads": 2, "kv_heads": 0}, "kv_heads must be an int of at least 1, got 0"),
+])
+def test_layer_sizes_that_are_not_positive_ints_raise_value_error(kwargs, message):
+    with pytest.raises(ValueError, match=f"^{message}$"):
+        TensorAttention(**kwargs)
+
+
+def test_a_zero_dimensional_q_is_named_by_its_own_shape():
+    one = torch.tensor(1.0, dtype=torch.float64)
+    with pytest.raises(ValueError, match=r"^q must have at least 2 dimensions \(\.\.\., n, width\), got shape \(\)$"):
+        attention(one, [one, one], [one, one])

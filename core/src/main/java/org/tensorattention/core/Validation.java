@@ -48,7 +48,7 @@ public final class Validation {
                         + " (shapes " + Tensor.shapeString(k.shape()) + " and " + Tensor.shapeString(q.shape()) + ")");
             }
             nk[t] = k.dim(-2);
-            if (nk[t] == 0 && !packed) {
+            if (nk[t] == 0 && !packed && nq > 0) {
                 throw new IllegalArgumentException(kn + " has no rows");
             }
             if (v.dim(-2) != nk[t]) {

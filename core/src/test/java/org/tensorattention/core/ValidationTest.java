@@ -1,5 +1,6 @@
 package org.tensorattention.core;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -31,5 +32,20 @@ class ValidationTest {
         Tensor k3 = Tensor.zeros(DType.FLOAT64, 2, 2, 4, 3);
         Tensor v3 = Tensor.zeros(DType.FLOAT64, 2, 2, 4, 2);
         assertTrue(message(() -> TensorAttention.forward(q3, List.of(k3), List.of(v3), o)).contains("does not broadcast"));
+    }
+
+    @Test
+    void keysWithNoRowsAreRefusedOnlyWhenAQueryNeedsThem() {
+        AttentionOptions o = AttentionOptions.defaults();
+        assertTrue(message(() -> TensorAttention.forward(m(2, 3), List.of(m(0, 3)), List.of(m(0, 2)), o)).equals("k1 has no rows"));
+        // No queries, no keys (an empty sequence, or a packed batch of empty ones): the empty result, as a batch of 0.
+        // (This class also runs on the scalar path, which has no backward: python/tests checks the gradients.)
+        for (AttentionOptions opts : List.of(o, o.causal())) {
+            AttentionResult r = TensorAttention.forward(m(0, 3), List.of(m(0, 3), m(0, 3)), List.of(m(0, 2), m(0, 2)), opts);
+            assertArrayEquals(new int[] {0, 2}, r.output().shape());
+        }
+        int[] cu = {0, 0, 0};
+        AttentionResult p = Packed.forward(m(0, 3), List.of(m(0, 3)), List.of(m(0, 2)), cu, cu, o.causal());
+        assertArrayEquals(new int[] {0, 2}, p.output().shape());
     }
 }

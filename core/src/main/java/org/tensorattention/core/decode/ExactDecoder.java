@@ -55,7 +55,7 @@ public final class ExactDecoder {
     private final double[][] kMax;
     private final double[][] vMax;
     /** The last factor's keys and values as the blocked kernel reads them, grown with the cache. */
-    private final PackedFactor last;
+    private PackedFactor last;
     private int n;
 
     /**
@@ -142,7 +142,19 @@ public final class ExactDecoder {
         Validation.requireFinite("q", q);
         int m = q.dim(0);
         int first = n;
+        double[][] kMax0 = copy(kMax);
+        double[][] vMax0 = copy(vMax);
         store(keys, values, m);
+        try {
+            return compute(q, first, m);
+        } catch (IllegalArgumentException | UnsupportedOperationException e) {
+            // A range check on the cache with the new tokens refused them: take them out again.
+            rollBack(first, kMax0, vMax0);
+            throw e;
+        }
+    }
+
+    private AttentionResult compute(Tensor q, int first, int m) {
         long start = System.nanoTime();
         int[] nk = new int[factors];
         Arrays.fill(nk, n);
@@ -402,6 +414,29 @@ public final class ExactDecoder {
             r.add(Tensor.of(Arrays.copyOf(c, n * width), n, width).to(dtype));
         }
         return r;
+    }
+
+    /** The cache as it was with n tokens: the arrays keep their rows, the packed last factor is packed again. */
+    private void rollBack(int tokens, double[][] kMax0, double[][] vMax0) {
+        n = tokens;
+        for (int t = 0; t < factors; t++) {
+            System.arraycopy(kMax0[t], 0, kMax[t], 0, d);
+            System.arraycopy(vMax0[t], 0, vMax[t], 0, dv);
+        }
+        last = new PackedFactor(dtype, d, dv);
+        if (kf != null) {
+            last.append(kf[factors - 1], 0, vf[factors - 1], 0, n);
+        } else {
+            last.append(k[factors - 1], 0, v[factors - 1], 0, n);
+        }
+    }
+
+    private static double[][] copy(double[][] x) {
+        double[][] c = new double[x.length][];
+        for (int i = 0; i < x.length; i++) {
+            c[i] = x[i].clone();
+        }
+        return c;
     }
 
     private static float[] toFloats(double[] x) {

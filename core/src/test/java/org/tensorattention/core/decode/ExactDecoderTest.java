@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.stream.Stream;
@@ -210,6 +211,35 @@ class ExactDecoderTest {
         assertEquals(0, dec.length());
     }
 
+    @Test
+    void aTokenRefusedForItsRangeLeavesTheCacheAsItWas() {
+        // The range checks run on the cache with the new token in it: a refusal must take the token out again.
+        for (int order : new int[] {2, 3}) {
+            for (DType dt : DType.values()) {
+                double big = dt == DType.FLOAT32 ? 1e30 : 1e300;
+                ExactDecoder dec = new ExactDecoder(order, 3, 2, dt, AttentionOptions.defaults());
+                ExactDecoder fresh = new ExactDecoder(order, 3, 2, dt, AttentionOptions.defaults());
+                double[][] ones = {{1, 0.5, 0.25}, {0.5, 1, 0.75}};
+                double[][] vs = {{1, -1}, {0.5, 2}};
+                dec.append(ones[0], Arrays.copyOf(ones, order - 1), Arrays.copyOf(vs, order - 1));
+                fresh.append(ones[0], Arrays.copyOf(ones, order - 1), Arrays.copyOf(vs, order - 1));
+                double[] huge = {big, big, big};
+                double[][] hugeRows = {huge, huge};
+                double[][] hugeValues = {{big, big}, {big, big}};
+                if (order == 2 && dt == DType.FLOAT32) {
+                    continue; // order 2 float32 decodes these (the score stays in range): nothing is refused
+                }
+                assertThrows(IllegalArgumentException.class, () -> dec.append(huge,
+                        Arrays.copyOf(hugeRows, order - 1), Arrays.copyOf(hugeValues, order - 1)),
+                        order + " " + dt);
+                assertEquals(1, dec.length(), order + " " + dt);
+                double[] a = dec.append(ones[1], Arrays.copyOf(ones, order - 1), Arrays.copyOf(vs, order - 1));
+                double[] b = fresh.append(ones[1], Arrays.copyOf(ones, order - 1), Arrays.copyOf(vs, order - 1));
+                assertArrayEquals(b, a, order + " " + dt);
+            }
+        }
+    }
+
     /**
      * Float32: {@link Float32Bound#forward} with the whole sequence as the float span, one more rounding in each
      * score (the modulated query c q ∘ prod_t K_t[j_t] is rounded to float once), and one more u for each outer
@@ -257,7 +287,7 @@ class ExactDecoderTest {
     }
 
     private static double[][] slice(double[][] m, int from, int count) {
-        return java.util.Arrays.copyOfRange(m, from, from + count);
+        return Arrays.copyOfRange(m, from, from + count);
     }
 
     private static double[][][] slice(double[][][] m, int from, int count) {
