@@ -407,6 +407,9 @@ public final class PerfTable {
             throws IOException, InterruptedException {
         List<String> cmd = new ArrayList<>(List.of(javaBin(), "--add-modules", "jdk.incubator.vector",
                 "-XX:+UseParallelGC"));
+        // The child runs on the same ISA as this table: pass on a -XX:UseAVX=N given to this JVM.
+        java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(a -> a.startsWith("-XX:UseAVX=")).forEach(cmd::add);
         cmd.addAll(jvm);
         cmd.addAll(List.of("-cp", System.getProperty("java.class.path"), PerfTable.class.getName(), "first-call",
                 Integer.toString(n), Integer.toString(d), dtype));
