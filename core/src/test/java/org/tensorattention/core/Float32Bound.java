@@ -109,7 +109,7 @@ public final class Float32Bound {
             double vinf = 1;
             int longest = q.length;
             for (int t = 0; t < factors; t++) {
-                vinf *= max(v[t]);
+                vinf *= maxAbs(v[t]);
                 longest = Math.max(longest, k[t].length);
             }
             double e = backward(q[0].length, v[0][0].length, factors + 1, radius, longest, longest);
@@ -133,16 +133,17 @@ public final class Float32Bound {
             }
             return r;
         }
+    }
 
-        private static double max(double[][] m) {
-            double r = 0;
-            for (double[] row : m) {
-                for (double x : row) {
-                    r = Math.max(r, Math.abs(x));
-                }
+    /** max |m[i][l]| over the whole matrix. */
+    public static double maxAbs(double[][] m) {
+        double r = 0;
+        for (double[] row : m) {
+            for (double x : row) {
+                r = Math.max(r, Math.abs(x));
             }
-            return r;
         }
+        return r;
     }
 
     static double gamma(double m) {

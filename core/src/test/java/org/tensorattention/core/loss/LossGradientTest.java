@@ -177,13 +177,13 @@ class LossGradientTest {
         double u = Float32Bound.U;
         int w = d * d;
         double[][] qPrime = Float32Bound.round(Tiny.mul(tiny.a[0], tiny.x));
-        double[][][] k = {rows(LossGradient.expandLeft(flat(tiny.a[1]), n, d), w),
-                rows(LossGradient.expandRight(flat(tiny.a[2]), n, d), w)};
-        double[][][] v = {rows(LossGradient.expandLeft(flat(tiny.a[3]), n, d), w),
-                rows(LossGradient.expandRight(flat(tiny.a[4]), n, d), w)};
+        double[][][] k = {rows(LossGradient.expandLeft(BruteForce.tensor(tiny.a[1]).doubles(), n, d), w),
+                rows(LossGradient.expandRight(BruteForce.tensor(tiny.a[2]).doubles(), n, d), w)};
+        double[][][] v = {rows(LossGradient.expandLeft(BruteForce.tensor(tiny.a[3]).doubles(), n, d), w),
+                rows(LossGradient.expandRight(BruteForce.tensor(tiny.a[4]).doubles(), n, d), w)};
         double radius = Float32Bound.radius(qPrime, k, c);
         double rho = Math.expm1(4 * u * radius);
-        double vinf = maxAbs(tiny.a[3]) * maxAbs(tiny.a[4]);
+        double vinf = Float32Bound.maxAbs(tiny.a[3]) * Float32Bound.maxAbs(tiny.a[4]);
         double oErr = (Float32Bound.forward(w, 3, radius, n) + rho) * vinf;
         double yCol = 0;
         for (int l = 0; l < dv; l++) {
@@ -232,14 +232,6 @@ class LossGradientTest {
         }
     }
 
-    private static double[] flat(double[][] m) {
-        double[] r = new double[m.length * m[0].length];
-        for (int i = 0; i < m.length; i++) {
-            System.arraycopy(m[i], 0, r, i * m[0].length, m[0].length);
-        }
-        return r;
-    }
-
     private static double[][] rows(Tensor t, int cols) {
         double[] f = t.doubles();
         double[][] r = new double[f.length / cols][cols];
@@ -276,16 +268,6 @@ class LossGradientTest {
             s += Math.abs(x);
         }
         return s;
-    }
-
-    private static double maxAbs(double[][] m) {
-        double r = 0;
-        for (double[] row : m) {
-            for (double x : row) {
-                r = Math.max(r, Math.abs(x));
-            }
-        }
-        return r;
     }
 
     @Test
