@@ -75,20 +75,19 @@ public final class ExactDecoder {
         if (d < 1 || dv < 1) {
             throw new IllegalArgumentException("d and dv must be at least 1, got " + d + " and " + dv);
         }
-        Mask m = options.mask();
-        m.checkOrder(order);
-        if (m.isShifted()) {
+        options.mask().checkOrder(order);
+        if (options.mask().isShifted()) {
             throw new IllegalArgumentException("the decoder places its own queries: give an unshifted mask");
         }
-        if (m.intervals() instanceof Mask.Full) {
-            m = m.band() == Mask.UNBOUNDED ? Mask.CAUSAL : Mask.CAUSAL.withBand(m.band());
+        if (options.mask().intervals() instanceof Mask.Full) {
+            options = options.causal();
         }
         factors = order - 1;
         this.d = d;
         this.dv = dv;
         this.dtype = dtype;
-        this.mask = m;
-        this.options = options.withMask(m).withMethod(Method.EXACT).withLayout(AttentionOptions.Layout.BHSD);
+        this.mask = options.mask();
+        this.options = options.withMethod(Method.EXACT).withLayout(AttentionOptions.Layout.BHSD);
         scale = options.scaleFor(d);
         threads = options.threadCount();
         this.chunkRows = chunkRows;
