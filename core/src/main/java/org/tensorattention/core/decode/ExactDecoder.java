@@ -253,34 +253,42 @@ public final class ExactDecoder {
             }
             Geometry g = Geometry.simple(1, c, new int[] {keys}, d, dv);
             double[] lse = new double[c];
-            if (dtype == DType.FLOAT32) {
-                float[] o = new float[c * dv];
-                float[][] kr = {(float[]) kIn};
-                float[][] vr = {(float[]) vIn};
-                if (packed != null) {
-                    ExactForward.forward(g, 1, rowMask, toFloats(qm), kr, vr, packed, o, lse, threads);
-                } else {
-                    ExactForward.forward(g, 1, rowMask, toFloats(qm), kr, vr, o, lse, threads);
-                }
-                for (int r = 0; r < c; r++) {
-                    merge.add(lse[r], vm, o, r * dv);
-                }
-            } else {
-                double[] o = new double[c * dv];
-                double[][] kr = {(double[]) kIn};
-                double[][] vr = {(double[]) vIn};
-                if (packed != null) {
-                    ExactForward.forward(g, 1, rowMask, qm, kr, vr, packed, o, lse, threads);
-                } else {
-                    ExactForward.forward(g, 1, rowMask, qm, kr, vr, o, lse, threads);
-                }
-                for (int r = 0; r < c; r++) {
-                    merge.add(lse[r], vm, o, r * dv);
-                }
+            Object o = order2(g, rowMask, qm, kIn, vIn, packed, lse);
+            for (int r = 0; r < c; r++) {
+                merge.add(lse[r], vm, o, r * dv);
             }
             done += c;
         }
         return merge.finish(out);
+    }
+
+    /**
+     * The kernel on c modulated rows against one key/value factor (scale already in qm), reading packed when it
+     * is given: returns the outputs (c, dv) in the dtype (float[] or double[]) and fills lse.
+     */
+    private Object order2(Geometry g, Mask rowMask, double[] qm, Object kIn, Object vIn, PackedFactor packed,
+                          double[] lse) {
+        int c = g.nq();
+        if (dtype == DType.FLOAT32) {
+            float[] o = new float[c * dv];
+            float[][] kr = {(float[]) kIn};
+            float[][] vr = {(float[]) vIn};
+            if (packed != null) {
+                ExactForward.forward(g, 1, rowMask, toFloats(qm), kr, vr, packed, o, lse, threads);
+            } else {
+                ExactForward.forward(g, 1, rowMask, toFloats(qm), kr, vr, o, lse, threads);
+            }
+            return o;
+        }
+        double[] o = new double[c * dv];
+        double[][] kr = {(double[]) kIn};
+        double[][] vr = {(double[]) vIn};
+        if (packed != null) {
+            ExactForward.forward(g, 1, rowMask, qm, kr, vr, packed, o, lse, threads);
+        } else {
+            ExactForward.forward(g, 1, rowMask, qm, kr, vr, o, lse, threads);
+        }
+        return o;
     }
 
     /** Row r of the order-2 problem: c q ∘ prod_t K_t[j_t] and prod_t V_t[j_t] over the outer factors. */
