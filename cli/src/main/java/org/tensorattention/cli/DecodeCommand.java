@@ -48,12 +48,11 @@ final class DecodeCommand extends Base {
 
     @Override
     int run() throws Exception {
-        Mask mask = masks.mask();
-        if (mask.intervals() instanceof Mask.Full) {
-            mask = mask.band() == Mask.UNBOUNDED ? Mask.CAUSAL : Mask.CAUSAL.withBand(mask.band());
-        }
-        AttentionOptions options = scale.apply(AttentionOptions.defaults().withMask(mask)
+        AttentionOptions options = scale.apply(AttentionOptions.defaults().withMask(masks.mask())
                 .withMethod(Method.EXACT).withThreads(threads.count()));
+        if (options.mask().intervals() instanceof Mask.Full) {
+            options = options.causal();
+        }
         try (Inputs.Job job = Inputs.open(name(), files, in, out)) {
             Inputs.Attention a = Inputs.attention(job, options);
             job.finish("q", err);

@@ -75,20 +75,19 @@ public final class ExactDecoder {
         if (d < 1 || dv < 1) {
             throw new IllegalArgumentException("d and dv must be at least 1, got " + d + " and " + dv);
         }
-        Mask m = options.mask();
-        m.checkOrder(order);
-        if (m.isShifted()) {
+        options.mask().checkOrder(order);
+        if (options.mask().isShifted()) {
             throw new IllegalArgumentException("the decoder places its own queries: give an unshifted mask");
         }
-        if (m.intervals() instanceof Mask.Full) {
-            m = m.band() == Mask.UNBOUNDED ? Mask.CAUSAL : Mask.CAUSAL.withBand(m.band());
+        if (options.mask().intervals() instanceof Mask.Full) {
+            options = options.causal();
         }
         factors = order - 1;
         this.d = d;
         this.dv = dv;
         this.dtype = dtype;
-        this.mask = m;
-        this.options = options.withMask(m).withMethod(Method.EXACT).withLayout(AttentionOptions.Layout.BHSD);
+        this.mask = options.mask();
+        this.options = options.withMethod(Method.EXACT).withLayout(AttentionOptions.Layout.BHSD);
         scale = options.scaleFor(d);
         threads = options.threadCount();
         this.chunkRows = chunkRows;
@@ -254,34 +253,42 @@ public final class ExactDecoder {
             }
             Geometry g = Geometry.simple(1, c, new int[] {keys}, d, dv);
             double[] lse = new double[c];
-            if (dtype == DType.FLOAT32) {
-                float[] o = new float[c * dv];
-                float[][] kr = {(float[]) kIn};
-                float[][] vr = {(float[]) vIn};
-                if (packed != null) {
-                    ExactForward.forward(g, 1, rowMask, toFloats(qm), kr, vr, packed, o, lse, threads);
-                } else {
-                    ExactForward.forward(g, 1, rowMask, toFloats(qm), kr, vr, o, lse, threads);
-                }
-                for (int r = 0; r < c; r++) {
-                    merge.add(lse[r], vm, o, r * dv);
-                }
-            } else {
-                double[] o = new double[c * dv];
-                double[][] kr = {(double[]) kIn};
-                double[][] vr = {(double[]) vIn};
-                if (packed != null) {
-                    ExactForward.forward(g, 1, rowMask, qm, kr, vr, packed, o, lse, threads);
-                } else {
-                    ExactForward.forward(g, 1, rowMask, qm, kr, vr, o, lse, threads);
-                }
-                for (int r = 0; r < c; r++) {
-                    merge.add(lse[r], vm, o, r * dv);
-                }
+            Object o = order2(g, rowMask, qm, kIn, vIn, packed, lse);
+            for (int r = 0; r < c; r++) {
+                merge.add(lse[r], vm, o, r * dv);
             }
             done += c;
         }
         return merge.finish(out);
+    }
+
+    /**
+     * The kernel on c modulated rows against one key/value factor (scale already in qm), reading packed when it
+     * is given: returns the outputs (c, dv) in the dtype (float[] or double[]) and fills lse.
+     */
+    private Object order2(Geometry g, Mask rowMask, double[] qm, Object kIn, Object vIn, PackedFactor packed,
+                          double[] lse) {
+        int c = g.nq();
+        if (dtype == DType.FLOAT32) {
+            float[] o = new float[c * dv];
+            float[][] kr = {(float[]) kIn};
+            float[][] vr = {(float[]) vIn};
+            if (packed != null) {
+                ExactForward.forward(g, 1, rowMask, toFloats(qm), kr, vr, packed, o, lse, threads);
+            } else {
+                ExactForward.forward(g, 1, rowMask, toFloats(qm), kr, vr, o, lse, threads);
+            }
+            return o;
+        }
+        double[] o = new double[c * dv];
+        double[][] kr = {(double[]) kIn};
+        double[][] vr = {(double[]) vIn};
+        if (packed != null) {
+            ExactForward.forward(g, 1, rowMask, qm, kr, vr, packed, o, lse, threads);
+        } else {
+            ExactForward.forward(g, 1, rowMask, qm, kr, vr, o, lse, threads);
+        }
+        return o;
     }
 
     /** Row r of the order-2 problem: c q ∘ prod_t K_t[j_t] and prod_t V_t[j_t] over the outer factors. */
