@@ -2,7 +2,6 @@ package org.tensorattention.core;
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.function.BiFunction;
 
 /**
  * The bshd layout, (batch, seq, heads, dim), read and written in place: {@link #headsFirst} relabels the shape
@@ -16,26 +15,18 @@ public final class Layouts {
 
     /** The same data with its seq and heads axes relabelled (no copy): bhsd's shape over bshd's order. */
     public static Tensor headsFirst(String name, Tensor t) {
-        return relabel(seqHeadsDim(name, t), t.rank() - 3);
-    }
-
-    public static List<Tensor> headsFirst(String prefix, List<Tensor> ts) {
-        return each(prefix, ts, Layouts::headsFirst);
-    }
-
-    private static Tensor seqHeadsDim(String name, Tensor t) {
         if (t.rank() < 3) {
             throw new IllegalArgumentException("layout bshd needs " + name + " with at least 3 dimensions (seq, heads,"
                     + " dim), got shape " + Tensor.shapeString(t.shape()));
         }
-        return t;
+        return relabel(t, t.rank() - 3);
     }
 
-    /** f on each tensor, named prefix1, prefix2, .. in messages. */
-    private static List<Tensor> each(String prefix, List<Tensor> ts, BiFunction<String, Tensor, Tensor> f) {
+    /** {@link #headsFirst(String, Tensor)} on each tensor, named prefix1, prefix2, .. in messages. */
+    public static List<Tensor> headsFirst(String prefix, List<Tensor> ts) {
         List<Tensor> r = new ArrayList<>(ts.size());
         for (int i = 0; i < ts.size(); i++) {
-            r.add(f.apply(prefix + (i + 1), ts.get(i)));
+            r.add(headsFirst(prefix + (i + 1), ts.get(i)));
         }
         return r;
     }

@@ -88,8 +88,7 @@ public final class Packed {
             throw new IllegalArgumentException("dout has shape " + Tensor.shapeString(dout.shape())
                     + " but the output has shape " + Tensor.shapeString(outShape));
         }
-        int dv = values.get(0).dim(-1);
-        Tensor out = Tensor.zeros(q.dtype(), Geometry.concat(Geometry.leading(q), q.dim(-2), dv));
+        Tensor out = Tensor.zeros(q.dtype(), outShape);
         Tensor dq = Tensor.zeros(q.dtype(), q.shape());
         List<Tensor> dk = new ArrayList<>();
         List<Tensor> dvs = new ArrayList<>();

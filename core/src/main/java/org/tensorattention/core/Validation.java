@@ -199,11 +199,7 @@ public final class Validation {
      * seq and heads relabelled ({@link Layouts#headsFirst}, no copy), and the geometry interleaves the heads' rows.
      */
     public static Geometry geometry(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions.Layout layout) {
-        if (layout == AttentionOptions.Layout.BSHD) {
-            return geometry(Layouts.headsFirst("q", q), Layouts.headsFirst("k", keys), Layouts.headsFirst("v", values))
-                    .interleaved(q.dim(-2), keys.get(0).dim(-2));
-        }
-        return geometry(q, keys, values);
+        return geometry(q, keys, values, layout, false);
     }
 
     /**
@@ -212,11 +208,16 @@ public final class Validation {
      */
     public static Geometry packedGeometry(Tensor q, List<Tensor> keys, List<Tensor> values,
                                           AttentionOptions.Layout layout) {
+        return geometry(q, keys, values, layout, true);
+    }
+
+    private static Geometry geometry(Tensor q, List<Tensor> keys, List<Tensor> values, AttentionOptions.Layout layout,
+                                     boolean packed) {
         if (layout == AttentionOptions.Layout.BSHD) {
             return geometry(Layouts.headsFirst("q", q), Layouts.headsFirst("k", keys), Layouts.headsFirst("v", values),
-                    true).interleaved(q.dim(-2), keys.get(0).dim(-2));
+                    packed).interleaved(q.dim(-2), keys.get(0).dim(-2));
         }
-        return geometry(q, keys, values, true);
+        return geometry(q, keys, values, packed);
     }
 
     /**

@@ -1,6 +1,5 @@
 package org.tensorattention.core;
 
-import org.tensorattention.core.decode.ExactDecoder;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 

@@ -228,7 +228,18 @@ class BshdLayoutTest {
 
     /** (b, s, h, w) to (b, h, s, w) and back, by indices, in the same dtype. */
     private static Tensor swap(Tensor t) {
-        return MaskFeaturesTest.swap(t).to(t.dtype());
+        int[] s = t.shape();
+        double[] out = new double[t.size()];
+        for (int a = 0; a < s[0]; a++) {
+            for (int b = 0; b < s[1]; b++) {
+                for (int c = 0; c < s[2]; c++) {
+                    for (int l = 0; l < s[3]; l++) {
+                        out[((a * s[2] + c) * s[1] + b) * s[3] + l] = t.at(a, b, c, l);
+                    }
+                }
+            }
+        }
+        return Tensor.of(out, s[0], s[2], s[1], s[3]).to(t.dtype());
     }
 
     private static List<Tensor> swap(List<Tensor> ts) {

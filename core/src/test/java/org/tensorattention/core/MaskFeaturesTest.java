@@ -166,50 +166,6 @@ class MaskFeaturesTest {
         assertEquals(-1, g.dq().firstNonFinite());
     }
 
-    @ParameterizedTest(name = "order {0}")
-    @MethodSource("orders")
-    void bshdIsBhsdTransposed(int order) {
-        int b = 2;
-        int s = 9;
-        int h = 3;
-        int d = 4;
-        int dv = 2;
-        Random rnd = new Random(order);
-        Tensor q = random(rnd, b, s, h, d);
-        List<Tensor> keys = new ArrayList<>();
-        List<Tensor> values = new ArrayList<>();
-        for (int t = 0; t < order - 1; t++) {
-            keys.add(random(rnd, b, s, h, d));
-            values.add(random(rnd, b, s, h, dv));
-        }
-        Tensor dout = random(rnd, b, s, h, dv);
-        AttentionOptions o = AttentionOptions.defaults().causal();
-        AttentionOptions bshd = o.withLayout(AttentionOptions.Layout.BSHD);
-        AttentionResult ref = TensorAttention.forward(swap(q), keys.stream().map(MaskFeaturesTest::swap).toList(),
-                values.stream().map(MaskFeaturesTest::swap).toList(), o);
-        AttentionResult got = TensorAttention.forward(q, keys, values, bshd);
-        assertArrayEquals(new int[] {b, s, h, dv}, got.output().shape());
-        assertArrayEquals(new int[] {b, s, h}, got.logSumExp().shape());
-        for (int x = 0; x < b; x++) {
-            for (int i = 0; i < s; i++) {
-                for (int y = 0; y < h; y++) {
-                    assertEquals(ref.logSumExp().at(x, y, i), got.logSumExp().at(x, i, y), 0);
-                    for (int l = 0; l < dv; l++) {
-                        assertEquals(ref.output().at(x, y, i, l), got.output().at(x, i, y, l), 0);
-                    }
-                }
-            }
-        }
-        GradientResult gr = TensorAttention.backward(swap(q), keys.stream().map(MaskFeaturesTest::swap).toList(),
-                values.stream().map(MaskFeaturesTest::swap).toList(), swap(dout), null, o);
-        GradientResult gg = TensorAttention.backward(q, keys, values, dout, null, bshd);
-        assertSame(swap(gr.dq()), gg.dq());
-        for (int t = 0; t < order - 1; t++) {
-            assertSame(swap(gr.dk().get(t)), gg.dk().get(t));
-            assertSame(swap(gr.dv().get(t)), gg.dv().get(t));
-        }
-    }
-
     static Stream<Integer> orders() {
         return Stream.of(2, 3, 4);
     }
@@ -486,31 +442,6 @@ class MaskFeaturesTest {
 
     private static void assertArrayEquals(int[] a, int[] b) {
         org.junit.jupiter.api.Assertions.assertArrayEquals(a, b);
-    }
-
-    private static Tensor random(Random rnd, int... shape) {
-        double[] x = new double[(int) Tensor.sizeOf(shape)];
-        for (int i = 0; i < x.length; i++) {
-            x[i] = 2 * rnd.nextDouble() - 1;
-        }
-        return Tensor.of(x, shape);
-    }
-
-    /** (b, s, h, w) to (b, h, s, w) and back, by indices. */
-    static Tensor swap(Tensor t) {
-        int[] s = t.shape();
-        int[] shape = {s[0], s[2], s[1], s[3]};
-        double[] out = new double[t.size()];
-        for (int a = 0; a < s[0]; a++) {
-            for (int b = 0; b < s[1]; b++) {
-                for (int c = 0; c < s[2]; c++) {
-                    for (int l = 0; l < s[3]; l++) {
-                        out[((a * s[2] + c) * s[1] + b) * s[3] + l] = t.at(a, b, c, l);
-                    }
-                }
-            }
-        }
-        return Tensor.of(out, shape);
     }
 
     private static double[][][] slice(double[][][] m, int a, int z) {
