@@ -406,7 +406,7 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
         return g.problems() * scan;
     }
 
-    private static int max(int[] a) {
+    static int max(int[] a) {
         int m = 0;
         for (int x : a) {
             m = Math.max(m, x);
