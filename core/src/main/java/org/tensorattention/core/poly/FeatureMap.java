@@ -124,13 +124,7 @@ final class FeatureMap {
     /** Query features of a block, transposed like {@link #keyBlock}. */
     void queryBlock(double[] src, long base, int row0, int rows, int b, double[] xt, double[] out) {
         keyBlock(src, base, row0, rows, b, xt, out);
-        for (int L = 0; L < rank; L++) {
-            double c = queryCoefficient[L];
-            int o = L * b;
-            for (int j = 0; j < b; j++) {
-                out[o + j] *= c;
-            }
-        }
+        scaleRows(out, b, queryCoefficient, rank);
     }
 
     /** The monomials of a block (as keyBlock) without the transposition: xt is already filled. */
@@ -142,12 +136,16 @@ final class FeatureMap {
     void queryBlock(double[] xt, int b, double[] out, int m) {
         int r = levelRank[m];
         monomialBlock(xt, b, out, r);
-        double[] coefficient = levelCoefficient[m];
-        for (int L = 0; L < r; L++) {
-            double c = coefficient[L];
+        scaleRows(out, b, levelCoefficient[m], r);
+    }
+
+    /** Row L of a (rows of width b) times c[L], for L < rank. */
+    static void scaleRows(double[] a, int b, double[] c, int rank) {
+        for (int L = 0; L < rank; L++) {
+            double cl = c[L];
             int o = L * b;
             for (int j = 0; j < b; j++) {
-                out[o + j] *= c;
+                a[o + j] *= cl;
             }
         }
     }

@@ -32,7 +32,6 @@ final class Float32Forward {
 
     private static void full(Geometry g, int kp, FeatureMap fm, double[] q, double[][] k, double[][] v,
                              double[] out, double[] lse, int threads) {
-        int cols = g.dv() + 1;
         double[] m = null;
         for (int t = 0; t < g.order() - 1; t++) {
             double[] s = keyMoments(fm, k[t], (long) kp * g.nk()[t] * g.d(), v[t], (long) kp * g.nk()[t] * g.dv(),

@@ -128,11 +128,10 @@ public final class PolyAttention {
         return 2 * w / (1 - w) + gamma(n + 4) + n * Math.exp(-708);
     }
 
-    private static final double UNIT_ROUNDOFF = 0x1p-53;
+    private static final double UNIT_ROUNDOFF = PolyPlan.UNIT_ROUNDOFF;
 
     private static double gamma(double count) {
-        double nu = count * UNIT_ROUNDOFF;
-        return nu < 1 ? nu / (1 - nu) : Double.POSITIVE_INFINITY;
+        return PolyPlan.gamma(count, UNIT_ROUNDOFF);
     }
 
     /**

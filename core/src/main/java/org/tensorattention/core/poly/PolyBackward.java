@@ -244,20 +244,16 @@ public final class PolyBackward {
                             out[o + c] = oi;
                             double go = dO[o + c];
                             dot += go * oi;
-                            w.gN[i * dvp + c] = go / w.den[i];
-                            w.gNt[c * b + i] = go / w.den[i];
+                            double gn = go / w.den[i];
+                            w.gN[i * dvp + c] = gn;
+                            w.gNt[c * b + i] = gn;
                         }
                         w.gD[i] = -dot / w.den[i];
                     }
                     Moments.accumulate(w.ut, w.gN, b, 0, rank, dvp, w.partM, w.partZ);
                     rowDots(w.ut, w.gD, b, rank, w.partZ);
                     expand(m, zz, rank, dvp, dv, w.gNt, w.gD, b, w.gt);
-                    for (int L = 0; L < rank; L++) {
-                        double c = coefficient[L];
-                        for (int j = 0; j < b; j++) {
-                            w.gt[L * b + j] *= c;
-                        }
-                    }
+                    FeatureMap.scaleRows(w.gt, b, coefficient, rank);
                     java.util.Arrays.fill(w.dxt, 0);
                     fm.keyBlockBackward(w.xt, w.mono, w.gt, b, w.dxt, rank);
                     scatterRows(w.dxt, b, n, d, dq, qo, rows);

@@ -41,7 +41,7 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
     /** Smallest epsilon a float32 result can carry: its rounding alone is about 6e-8 * |O|. */
     public static final double FLOAT32_MIN_EPSILON = 1e-6;
 
-    private static final double UNIT_ROUNDOFF = 0x1p-53;
+    static final double UNIT_ROUNDOFF = 0x1p-53;
     private static final double FLOAT32_ROUNDING = 0x1p-23;
 
     /** True when poly can run (it may still be slower than exact: see {@link #cheaperThanExact}). */
@@ -320,7 +320,8 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
 
     private static final double FLOAT32_UNIT = 0x1p-24;
 
-    private static double gamma(double count, double unit) {
+    /** gamma_n = n u / (1 - n u) for unit roundoff u (infinite once n u reaches 1). */
+    static double gamma(double count, double unit) {
         double nu = count * unit;
         return nu < 1 ? nu / (1 - nu) : Double.POSITIVE_INFINITY;
     }
@@ -405,7 +406,7 @@ public record PolyPlan(int degree, long rank, double radius, double delta, doubl
         return g.problems() * scan;
     }
 
-    private static int max(int[] a) {
+    static int max(int[] a) {
         int m = 0;
         for (int x : a) {
             m = Math.max(m, x);

@@ -49,23 +49,23 @@ record RowLevels(double[] radius, ExpPolynomial[] polynomial) {
         ExpPolynomial top = plan.polynomial();
         List<ExpPolynomial> found = new ArrayList<>();
         found.add(top);
-        int rows = Math.max(g.nq(), Math.max(1, maxOf(g.nk())));
+        int rows = Math.max(g.nq(), Math.max(1, PolyPlan.max(g.nk())));
         int k = g.order();
         double rank = Multisets.rankAsDouble(g.d(), top.degree());
+        boolean f32 = plan.float32();
         for (int m = 1; m < STEPS && top.degree() > 0; m++) {
             double rho = plan.radius() * (1 - (double) m / STEPS);
+            double eR = Math.exp(rho);
             int below = found.get(found.size() - 1).degree();
             ExpPolynomial p = null;
             // The plan's rounding at this radius as a first guess, then the level's own.
-            boolean f32 = plan.float32();
-            double guess = PolyPlan.rounding(f32, rows, rank, below, g.d(), k, Math.exp(rho) * 1.01, Math.exp(rho));
+            double guess = PolyPlan.rounding(f32, rows, rank, below, g.d(), k, eR * 1.01, eR);
             for (int attempt = 0; attempt < 3 && guess < plan.delta(); attempt++) {
                 // Series only: a minimax fit per level costs more than the rows it would save at these sizes.
                 ExpPolynomial c = ExpPolynomial.certify(rho, plan.delta() - guess, below - 1, false);
                 if (c == null) {
                     break;
                 }
-                double eR = Math.exp(rho);
                 double range = PolyPlan.log2Range(c, magnitude, rows, k, 1);
                 double eta = PolyPlan.eta(f32, c, range, rows, rank, g.d(), k, eR);
                 boolean inRange = range <= PolyPlan.MAX_LOG2_RANGE && (!f32 || PolyPlan.fitsFloat32(c, range));
@@ -156,11 +156,4 @@ record RowLevels(double[] radius, ExpPolynomial[] polynomial) {
         return new Order(rows, start);
     }
 
-    private static int maxOf(int[] a) {
-        int m = 0;
-        for (int x : a) {
-            m = Math.max(m, x);
-        }
-        return m;
-    }
 }
