@@ -5,8 +5,8 @@ import java.util.List;
 import java.util.Random;
 
 /**
- * Run in a fresh JVM by {@link DeterminismTest}: the exact forward and backward, float32 and float64, on 1 and
- * 2 threads, three calls each, printing one line per call with a 64-bit digest of every result's bits. The
+ * Run in a fresh JVM by {@link DeterminismTest}: the exact forward and backward, and the polynomial method's
+ * (full mask and causal), float32 and float64, on 1 and 2 threads, three calls each, printing one line per call with a 64-bit digest of every result's bits. The
  * first round runs cold (the first calls of the JVM, interpreted), the last two after a warm-up that gets the
  * kernels compiled.
  */
@@ -22,25 +22,38 @@ public final class DeterminismMain {
         double[][][] k = {BruteForce.random(rnd, 70, 20, 1.5), BruteForce.random(rnd, 66, 20, 1.5)};
         double[][][] v = {BruteForce.random(rnd, 70, 17, 1), BruteForce.random(rnd, 66, 17, 1)};
         double[][] dout = BruteForce.random(rnd, 70, 17, 1);
+        // Poly needs small scores to certify eps: entries within 0.5 at width 8, rows past one block of 64.
+        double[][] pq = BruteForce.random(rnd, 150, 8, 0.5);
+        double[][][] pk = {BruteForce.random(rnd, 150, 8, 0.5), BruteForce.random(rnd, 140, 8, 0.5)};
+        double[][][] pv = {BruteForce.random(rnd, 150, 8, 1), BruteForce.random(rnd, 140, 8, 1)};
+        double[][] pdout = BruteForce.random(rnd, 150, 8, 1);
         for (int call = 1; call <= 3; call++) {
             if (call == 2) {
                 for (int w = 0; w < warmups; w++) {
                     for (DType dt : DType.values()) {
-                        run(dt, 2, q, k, v, dout);
+                        run(dt, 2, q, k, v, dout, Method.EXACT, Mask.CAUSAL);
+                        run(dt, 2, pq, pk, pv, pdout, Method.POLY, Mask.FULL);
+                        run(dt, 2, pq, pk, pv, pdout, Method.POLY, Mask.CAUSAL);
                     }
                 }
             }
             for (DType dt : DType.values()) {
                 for (int threads = 1; threads <= 2; threads++) {
-                    System.out.println(dt.numpyName() + " threads=" + threads + " call=" + call + " "
-                            + run(dt, threads, q, k, v, dout));
+                    System.out.println(dt.numpyName() + " exact threads=" + threads + " call=" + call + " "
+                            + run(dt, threads, q, k, v, dout, Method.EXACT, Mask.CAUSAL));
+                    for (Mask mask : new Mask[] {Mask.FULL, Mask.CAUSAL}) {
+                        System.out.println(dt.numpyName() + " poly " + mask + " threads=" + threads + " call="
+                                + call + " " + run(dt, threads, pq, pk, pv, pdout, Method.POLY, mask));
+                    }
                 }
             }
         }
     }
 
-    private static String run(DType dt, int threads, double[][] q, double[][][] k, double[][][] v, double[][] dout) {
-        AttentionOptions opt = AttentionOptions.defaults().causal().withThreads(threads);
+    private static String run(DType dt, int threads, double[][] q, double[][][] k, double[][][] v, double[][] dout,
+                              Method method, Mask mask) {
+        AttentionOptions opt = AttentionOptions.defaults().withMask(mask).withMethod(method).withEpsilon(1e-3)
+                .withThreads(threads);
         Tensor qt = BruteForce.tensor(q).to(dt);
         List<Tensor> kt = BruteForce.tensors(k, dt);
         List<Tensor> vt = BruteForce.tensors(v, dt);

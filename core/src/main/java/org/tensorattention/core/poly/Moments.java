@@ -1,7 +1,6 @@
 package org.tensorattention.core.poly;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
@@ -96,12 +95,25 @@ final class Moments {
             for (; j < whole; j += LANES) {
                 acc = acc.add(DoubleVector.fromArray(SPECIES, ut, o + j));
             }
-            double sum = acc.reduceLanes(VectorOperators.ADD);
+            double sum = laneSum(acc);
             for (; j < rows; j++) {
                 sum += ut[o + j];
             }
             z[L] += sum;
         }
+    }
+
+    /**
+     * The lanes of v added in index order. reduceLanes leaves its order open, and the Vector API's Java fallback
+     * (interpreter, C1) and C2's code add in different orders: the first calls of a JVM would differ in the last
+     * bits from the later ones.
+     */
+    static double laneSum(DoubleVector v) {
+        double sum = 0;
+        for (double x : v.toArray()) {
+            sum += x;
+        }
+        return sum;
     }
 
     /**

@@ -3,7 +3,6 @@ package org.tensorattention.core.poly;
 import java.util.ArrayList;
 import java.util.List;
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 import org.tensorattention.core.AttentionOptions;
 import org.tensorattention.core.AttentionResult;
 import org.tensorattention.core.DType;
@@ -344,7 +343,7 @@ public final class PolyBackward {
                 acc = DoubleVector.fromArray(Moments.SPECIES, ut, o + i)
                         .fma(DoubleVector.fromArray(Moments.SPECIES, w, i), acc);
             }
-            z[L] += acc.reduceLanes(VectorOperators.ADD);
+            z[L] += Moments.laneSum(acc);
         }
     }
 

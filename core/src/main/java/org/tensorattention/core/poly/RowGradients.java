@@ -1,7 +1,6 @@
 package org.tensorattention.core.poly;
 
 import jdk.incubator.vector.DoubleVector;
-import jdk.incubator.vector.VectorOperators;
 
 /**
  * The per-row steps of the masked polynomial backward on states stored by value column: a factor's state is
@@ -52,7 +51,7 @@ final class RowGradients {
                 }
                 acc = prod.fma(DoubleVector.fromArray(Moments.SPECIES, phiq, L), acc);
             }
-            double sum = acc.reduceLanes(VectorOperators.ADD);
+            double sum = Moments.laneSum(acc);
             if (c < dv) {
                 num[c] = sum;
             } else {
@@ -112,7 +111,7 @@ final class RowGradients {
                 acc = DoubleVector.fromArray(Moments.SPECIES, grad, o + L)
                         .fma(DoubleVector.fromArray(Moments.SPECIES, phi, L), acc);
             }
-            dvOut[c] = acc.reduceLanes(VectorOperators.ADD);
+            dvOut[c] = Moments.laneSum(acc);
         }
         for (int L = 0; L < rp; L += Moments.LANES) {
             DoubleVector acc = DoubleVector.fromArray(Moments.SPECIES, grad, dv * rp + L);
