@@ -185,8 +185,6 @@ public final class SparkAttention {
     public static Gradients backwardPacked(JavaSparkContext sc, Tensor q, List<Tensor> keys, List<Tensor> values,
                                            Tensor dout, int[] cuQ, int[] cuK, AttentionOptions options,
                                            Settings settings) {
-        // Each sequence gets its rows of dout: its shape is checked first.
-        org.tensorattention.io.AttentionFiles.requireDoutShape(q, values.get(0), dout);
         Sequences each = new Sequences(sc, settings);
         Packed.backward(each, q, keys, values, dout, cuQ, cuK, options);
         each.runAll();
