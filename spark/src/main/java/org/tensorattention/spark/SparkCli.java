@@ -190,7 +190,9 @@ public final class SparkCli {
             throw new IllegalArgumentException(input + " has no array 'q'");
         }
         List<List<Tensor>> kv = AttentionFiles.factors(arrays, input);
-        Geometry g = Validation.geometry(arrays.get("q"), kv.get(0), kv.get(1), options.layout());
+        // Packed sequences may have no key rows at all (o = 0, lse = -inf), as on one machine.
+        Geometry g = cu == null ? Validation.geometry(arrays.get("q"), kv.get(0), kv.get(1), options.layout())
+                : Validation.packedGeometry(arrays.get("q"), kv.get(0), kv.get(1), options.layout());
         Validation.align(g, options);
         if (command.equals("backward") && !arrays.containsKey("dout")) {
             throw new IllegalArgumentException(input + " has no array 'dout'");
