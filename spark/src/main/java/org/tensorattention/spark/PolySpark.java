@@ -293,29 +293,6 @@ final class PolySpark {
     record Forward(double[] out, double[] lse) {
     }
 
-    /**
-     * log(U_Q zz) of query rows [0, rows): the denominators are the numerators of a one-column call whose
-     * moments are zz and whose own denominator moment e_0 picks phi_Q's constant column, a_0.
-     */
-    static double[] logDenominators(Poly poly, Shape s, double[] q, int rows, double[] zz) {
-        PolyBlocks one = new PolyBlocks(new ExpPolynomial(poly.degree(), poly.coefficients(), poly.radius(),
-                poly.delta(), poly.basis()), s.d(), 1, poly.shifts().scale());
-        int padded = one.momentLength() / one.rank();
-        double[] m = new double[one.momentLength()];
-        for (int L = 0; L < zz.length; L++) {
-            m[L * padded] = zz[L];
-        }
-        double[] e0 = new double[one.rank()];
-        e0[0] = 1;
-        double[] lse = new double[rows];
-        one.queryOutputs(q, 0, rows, m, e0, lse, 0);
-        double a0 = poly.coefficients()[0];
-        for (int i = 0; i < rows; i++) {
-            lse[i] = Math.log(lse[i] * a0);
-        }
-        return lse;
-    }
-
     /** The distributed poly forward (plan already made and feasible). */
     static Forward forward(Run run, Call c, Poly poly, int rank, JavaRDD<Chunk> keys, JavaRDD<Chunk> queries,
                            JavaRDD<Chunk> scans) {
@@ -337,8 +314,8 @@ final class PolySpark {
                 int n = ch.r1() - ch.r0();
                 double[] o = new double[n * shape.dv()];
                 double[][] st = stats.value()[ch.kp()];
-                poly.blocks(shape).queryOutputs(ch.q(), 0, n, st[0], st[1], o, 0);
-                double[] l = logDenominators(poly, shape, ch.q(), n, st[1]);
+                double[] l = new double[n];
+                poly.blocks(shape).queryOutputs(ch.q(), 0, n, st[0], st[1], o, 0, l);
                 return new Tuple2<>(strip(ch), new Out(o, l, System.nanoTime() - start));
             }).collect();
             stats.destroy();

@@ -19,6 +19,7 @@ import org.tensorattention.core.Geometry;
 import org.tensorattention.core.TensorAttention;
 import org.tensorattention.core.Validation;
 import org.tensorattention.core.grad.ExactBackward;
+import org.tensorattention.io.AttentionFiles;
 import org.tensorattention.core.poly.PolyPlan;
 
 /**
@@ -115,11 +116,7 @@ public final class SparkAttention {
                     g.reason()), r.report());
         }
         Call c = new Call(q, keys, values, options);
-        int[] expected = c.outputShape();
-        if (!java.util.Arrays.equals(dout.shape(), expected)) {
-            throw new IllegalArgumentException("dout has shape " + Tensor.shapeString(dout.shape())
-                    + " but the output has shape " + Tensor.shapeString(expected));
-        }
+        AttentionFiles.requireDoutShape(q, values.get(0), dout);
         Validation.requireFinite("dout", dout);
         try (Run run = new Run(sc)) {
             return backward(run, c, keys, values, Rows.of(dout), forward, options, settings);
@@ -185,8 +182,6 @@ public final class SparkAttention {
     public static Gradients backwardPacked(JavaSparkContext sc, Tensor q, List<Tensor> keys, List<Tensor> values,
                                            Tensor dout, int[] cuQ, int[] cuK, AttentionOptions options,
                                            Settings settings) {
-        // Each sequence gets its rows of dout: its shape is checked first.
-        org.tensorattention.io.AttentionFiles.requireDoutShape(q, values.get(0), dout);
         Sequences each = new Sequences(sc, settings);
         Packed.backward(each, q, keys, values, dout, cuQ, cuK, options);
         each.runAll();

@@ -88,22 +88,22 @@ public final class SparkCli {
                         + "--layout bshd takes .npz files");
             }
             int[][] cu = null;
+            Geometry g = null;
             if (arrays != null) {
                 cu = AttentionFiles.packedOffsets(arrays, AttentionFiles.fileDtypes(in), name);
-                check(command, arrays, name, options, cu, allowExtra, err);
+                g = check(command, arrays, name, options, cu, allowExtra, err);
             }
             Session session = Session.open(master);
             try {
                 if (parquetIn) {
                     arrays = TokenRows.arrays(TokenRows.read(session.spark, in.toString()), name);
-                    check(command, arrays, name, options, null, allowExtra, err);
+                    g = check(command, arrays, name, options, null, allowExtra, err);
                 }
                 Tensor q = arrays.get("q");
                 List<List<Tensor>> kv = AttentionFiles.factors(arrays, name);
                 Map<String, Tensor> results = new LinkedHashMap<>();
                 Map<String, Object> j;
                 JavaSparkContext sc = JavaSparkContext.fromSparkContext(session.spark.sparkContext());
-                Geometry g = Validation.geometry(q, kv.get(0), kv.get(1), options.layout());
                 if (parquetOut) {
                     requireTokenShaped(g, q, kv.get(0));
                 }
@@ -182,15 +182,17 @@ public final class SparkCli {
 
     /**
      * The arrays the command needs, validated against each other as without Spark; any other array is refused
-     * (or, with allowExtra, named on err).
+     * (or, with allowExtra, named on err); their geometry.
      */
-    private static void check(String command, Map<String, Tensor> arrays, String input, AttentionOptions options,
+    private static Geometry check(String command, Map<String, Tensor> arrays, String input, AttentionOptions options,
                               int[][] cu, boolean allowExtra, PrintStream err) {
         if (!arrays.containsKey("q")) {
             throw new IllegalArgumentException(input + " has no array 'q'");
         }
         List<List<Tensor>> kv = AttentionFiles.factors(arrays, input);
-        Geometry g = Validation.geometry(arrays.get("q"), kv.get(0), kv.get(1), options.layout());
+        // Packed sequences may have no key rows at all (o = 0, lse = -inf), as on one machine.
+        Geometry g = cu == null ? Validation.geometry(arrays.get("q"), kv.get(0), kv.get(1), options.layout())
+                : Validation.packedGeometry(arrays.get("q"), kv.get(0), kv.get(1), options.layout());
         Validation.align(g, options);
         if (command.equals("backward") && !arrays.containsKey("dout")) {
             throw new IllegalArgumentException(input + " has no array 'dout'");
@@ -229,6 +231,7 @@ public final class SparkCli {
             }
             err.println("tensor-attention " + command + ": ignoring " + what + " of " + input);
         }
+        return g;
     }
 
     /** Token rows need every array on the same (problem, position) grid. */

@@ -234,13 +234,19 @@ class SparkCliTest {
 
     /** Arrays, and int32 offsets named offsetName as numpy writes them (when cu is not null). */
     private static Path npz(Path file, Map<String, Tensor> arrays, String offsetName, int[] cu) throws Exception {
+        return npz(file, arrays, cu == null ? Map.of() : Map.of(offsetName, cu));
+    }
+
+    private static Path npz(Path file, Map<String, Tensor> arrays, Map<String, int[]> offsets) throws Exception {
         try (java.util.zip.ZipOutputStream zip = new java.util.zip.ZipOutputStream(Files.newOutputStream(file))) {
             for (Map.Entry<String, Tensor> e : arrays.entrySet()) {
                 zip.putNextEntry(new java.util.zip.ZipEntry(e.getKey() + ".npy"));
                 org.tensorattention.io.Npy.write(zip, e.getValue());
                 zip.closeEntry();
             }
-            if (cu != null) {
+            for (Map.Entry<String, int[]> o : offsets.entrySet()) {
+                String offsetName = o.getKey();
+                int[] cu = o.getValue();
                 zip.putNextEntry(new java.util.zip.ZipEntry(offsetName + ".npy"));
                 String header = "{'descr': '<i4', 'fortran_order': False, 'shape': (" + cu.length + ",), }";
                 int pad = 64 - (10 + header.length() + 1) % 64;
@@ -354,5 +360,24 @@ class SparkCliTest {
         assertEquals("tensor-attention backward: dout has shape (8, 2) but the output has shape (9, 2)",
                 err.toString().strip());
         assertFalse(Files.exists(out), "no output left");
+    }
+
+    /** Packed sequences whose keys are all empty: o = 0 and lse = -inf, as on one machine. */
+    @Test
+    void packedSequencesWithoutKeysGiveZeros() throws Exception {
+        Map<String, Tensor> a = new LinkedHashMap<>();
+        a.put("q", Tensor.of(new double[] {1, 2, 3, 4, 5, 6}, 3, 2));
+        a.put("k1", Tensor.of(new double[0], 0, 2));
+        a.put("v1", Tensor.of(new double[0], 0, 2));
+        a.put("k2", Tensor.of(new double[0], 0, 2));
+        a.put("v2", Tensor.of(new double[0], 0, 2));
+        Map<String, int[]> cu = new LinkedHashMap<>();
+        cu.put("cu_seqlens_q", new int[] {0, 1, 3});
+        cu.put("cu_seqlens_k", new int[] {0, 0, 0});
+        Path out = tmp.resolve("nokeys-out.npz");
+        ByteArrayOutputStream err = new ByteArrayOutputStream();
+        assertEquals(0, run("forward", List.of(), npz(tmp.resolve("nokeys.npz"), a, cu), out, null, err),
+                err.toString());
+        Problems.close("o", Tensor.zeros(DType.FLOAT64, 3, 2), Npz.read(out).get("o"), 0);
     }
 }

@@ -162,7 +162,13 @@ public final class PolyBlocks {
 
     /** out rows [0, rows) at oOff: (U_Q m) ./ (U_Q zz) for query rows at qOff (m, zz: products over factors). */
     public void queryOutputs(double[] q, long qOff, int rows, double[] m, double[] zz, double[] out, long oOff) {
-        PolyForward.queryOutputs(fm, null, q, qOff, rows, m, zz, dv, out, oOff, null, 0, 1);
+        queryOutputs(q, qOff, rows, m, zz, out, oOff, null);
+    }
+
+    /** As above, with lse[i] = log(U_Q zz), the log of row i's denominator (null: no lse). */
+    public void queryOutputs(double[] q, long qOff, int rows, double[] m, double[] zz, double[] out, long oOff,
+                             double[] lse) {
+        PolyForward.queryOutputs(fm, null, q, qOff, rows, m, zz, dv, out, oOff, lse, 0, 1);
     }
 
     /**
